@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import type { LineItem, Order, Stage } from './order.js';
+import { isoDate } from './time.js';
+import { normaliseWord } from './vocabulary.js';
+
+/**
+ * Zod schemas of the Uphance API's shapes, tolerant where the API is inconsistent: unknown keys pass
+ * (loose objects), nulls and missing optional arrays are accepted, decimal strings stay strings,
+ * timestamps keep their offsets. Only what we rely on is required: ids, the number and the status.
+ */
+
+const id = z.number().int().nonnegative();
+const text = z.string().nullish().transform((v) => v ?? null);
+const nullableId = id.nullish().transform((v) => v ?? null);
+/** Money and quantities arrive as decimal strings ("243.32"); keep them verbatim. */
+export const decimalString = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined ? null : String(v)));
+
+export const apiStageSchema = z.looseObject({
+  name: z.string(),
+  start_time: text,
+  end_time: text,
+  stage_color: text,
+  status: z.string(),
+});
+
+export const apiProductionStagesSchema = z.looseObject({
+  current_stage: apiStageSchema.nullish(),
+  past_stages: z.array(apiStageSchema).nullish(),
+});
+
+export const apiLineQuantitySchema = z.looseObject({
+  id: nullableId,
+  size: text,
+  quantity: z.number().nullish(),
+  sku_number: text,
+  sku_id: nullableId,
+});
+
+export const apiLineItemSchema = z.looseObject({
+  id,
+  product_id: nullableId,
+  product_name: text,
+  product_identifier: text,
+  variation_id: nullableId,
+  color: text,
+  unit_price: decimalString,
+  /** The vendor spells it both ways (Product_cover_image in the include_stages example). */
+  product_cover_image: text,
+  Product_cover_image: text,
+  variation_images: z.array(z.string()).nullish(),
+  production_stages: apiProductionStagesSchema.nullish(),
+  line_quantities: z.array(apiLineQuantitySchema).nullish(),
+});
+
+export const apiProductionOrderSchema = z.looseObject({
+  id,
+  production_order_number: z.union([z.string(), z.number()]).transform(String),
+  created_at: text,
+  updated_at: text,
+  grand_total: decimalString,
+  due_date: text,
+  currency: text,
+  company_id: nullableId,
+  company_name: text,
+  season_id: nullableId,
+  organisation_id: nullableId,
+  status: z.string(),
+  delivery_status: text,
+  warehouses: z.array(z.string()).nullish(),
+  line_items: z.array(apiLineItemSchema).nullish(),
+});
+
+export const apiMetaSchema = z.looseObject({
+  current_page: z.number().int().nullish(),
+  next_page: z.number().int().nullish(),
+  prev_page: z.number().int().nullish(),
+  total_pages: z.number().int().nullish(),
+  total_count: z.number().int().nullish(),
+});
+
+export const apiTimelineLineItemSchema = z.looseObject({
+  id,
+  product_id: nullableId,
+  product_name: text,
+  color: text,
+  production_stages: apiProductionStagesSchema.nullish(),
+});
+
+export type ApiProductionOrder = z.infer<typeof apiProductionOrderSchema>;
+export type ApiLineItem = z.infer<typeof apiLineItemSchema>;
+export type ApiStage = z.infer<typeof apiStageSchema>;
+export type ApiMeta = z.infer<typeof apiMetaSchema>;
+export type ApiTimelineLineItem = z.infer<typeof apiTimelineLineItemSchema>;
+
+/** A record the API sent that did not fit its schema: reported, skipped, never fatal. */
+export interface InvalidRecord {
+  id: number | string | null;
+  path: string;
+  message: string;
+}
+
+export type RecordResult<T> = { ok: true; value: T } | { ok: false; error: InvalidRecord };
+
+const recordId = (raw: unknown): number | string | null => {
+  if (raw && typeof raw === 'object' && 'id' in raw) {
+    const value = (raw as { id: unknown }).id;
+    if (typeof value === 'number' || typeof value === 'string') return value;
+  }
+  return null;
+};
+
+export const parseRecord = <T>(schema: z.ZodType<T>, raw: unknown): RecordResult<T> => {
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0];
+  return {
+    ok: false,
+    error: {
+      id: recordId(raw),
+      path: issue && issue.path.length > 0 ? issue.path.join('.') : '(root)',
+      message: issue?.message ?? 'invalid record',
+    },
+  };
+};
+
+export const toStages = (stages: z.infer<typeof apiProductionStagesSchema> | null | undefined): Stage[] => {
+  if (!stages) return [];
+  const list = [...(stages.past_stages ?? [])];
+  if (stages.current_stage) list.push(stages.current_stage);
+  return list.map((s) => ({
+    name: s.name,
+    status: normaliseWord(s.status),
+    startTime: s.start_time,
+    endTime: s.end_time,
+  }));
+};
+
+export const toLineItem = (item: ApiLineItem | ApiTimelineLineItem): LineItem => ({
+  id: item.id,
+  productId: item.product_id,
+  productName: item.product_name,
+  color: item.color,
+  stages: toStages(item.production_stages),
+});
+
+/** Maps an API production order to the core's model, normalising vocabularies. */
+export const toOrder = (raw: ApiProductionOrder): Order => ({
+  id: raw.id,
+  number: raw.production_order_number,
+  status: normaliseWord(raw.status),
+  deliveryStatus: raw.delivery_status === null ? null : normaliseWord(raw.delivery_status),
+  companyId: raw.company_id,
+  companyName: raw.company_name,
+  seasonId: raw.season_id,
+  dueDate: isoDate(raw.due_date),
+  updatedAt: raw.updated_at,
+  createdAt: raw.created_at,
+  lineItems: (raw.line_items ?? []).map(toLineItem),
+});
+
+/** Cover image under either of the vendor's spellings. */
+export const coverImage = (item: ApiLineItem): string | null =>
+  item.product_cover_image ?? item.Product_cover_image ?? null;

@@ -1,0 +1,48 @@
+/** The order model the core diffs: only what change detection and the events' context need. */
+
+export interface Stage {
+  name: string;
+  /** normalised: not_started | in_progress | completed | other */
+  status: string;
+  startTime: string | null;
+  endTime: string | null;
+}
+
+export interface LineItem {
+  id: number;
+  productId: number | null;
+  productName: string | null;
+  color: string | null;
+  /** API order: past stages as listed, then the current stage. */
+  stages: Stage[];
+}
+
+/** The `order` block that every event carries (CONTRACT.md section 1). */
+export interface OrderRef {
+  id: number;
+  number: string;
+  status: string;
+  deliveryStatus: string | null;
+  companyId: number | null;
+  companyName: string | null;
+  seasonId: number | null;
+  dueDate: string | null;
+  updatedAt: string | null;
+}
+
+export interface Order extends OrderRef {
+  createdAt: string | null;
+  lineItems: LineItem[];
+}
+
+export const orderRef = (order: OrderRef): OrderRef => ({
+  id: order.id,
+  number: order.number,
+  status: order.status,
+  deliveryStatus: order.deliveryStatus,
+  companyId: order.companyId,
+  companyName: order.companyName,
+  seasonId: order.seasonId,
+  dueDate: order.dueDate,
+  updatedAt: order.updatedAt,
+});

@@ -1,0 +1,216 @@
+import type { z } from 'zod';
+import type { ApiMeta, ApiProductionOrder, ApiTimelineLineItem, InvalidRecord } from '../core/api-schema.js';
+import {
+  apiMetaSchema,
+  apiProductionOrderSchema,
+  apiTimelineLineItemSchema,
+  parseRecord,
+} from '../core/api-schema.js';
+import type { Credentials } from './auth.js';
+import { TokenProvider } from './auth.js';
+import { UphanceApiError, UphanceAuthError } from './errors.js';
+import type { ListProductionOrdersParams, ProductionTimelineBulkParams } from './params.js';
+import {
+  listProductionOrdersParams,
+  productionTimelineBulkParams,
+  toSearchParams,
+  validateParams,
+} from './params.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
+import type { Clock, SendRequest, SendResult, TransportEvent } from './transport.js';
+import { describeEndpoint, send, systemClock } from './transport.js';
+
+export const DEFAULT_API_URL = 'https://api.uphance.com';
+
+export interface UphanceClientOptions {
+  baseUrl?: string;
+  credentials: Credentials;
+  /** Selects this organisation (POST /organisations/set_current_org) after authenticating. */
+  organisationId?: number;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  clock?: Clock;
+  random?: () => number;
+  fetch?: typeof fetch;
+  onEvent?: (event: TransportEvent) => void;
+}
+
+/** One page of a list endpoint: the records that parsed, the ones that did not, and the paging metadata. */
+export interface Page<T> {
+  page: number;
+  items: T[];
+  invalid: InvalidRecord[];
+  meta: ApiMeta | null;
+}
+
+/**
+ * A client for the Uphance Production Orders API: every documented endpoint and parameter, typed and
+ * validated before sending; pages fetched one after the other; retries, timeouts and authentication
+ * handled; malformed records reported per record without spoiling the page.
+ */
+export class UphanceClient {
+  readonly #transport: Parameters<typeof send>[0];
+  readonly #tokens: TokenProvider;
+  readonly #organisationId: number | undefined;
+  #organisationSelected = false;
+
+  constructor(options: UphanceClientOptions) {
+    const clock = options.clock ?? systemClock;
+    this.#transport = {
+      baseUrl: options.baseUrl ?? DEFAULT_API_URL,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      clock,
+      random: options.random ?? Math.random,
+      fetch: options.fetch ?? fetch,
+      onEvent: options.onEvent,
+      userAgent: 'uphance-notifier/0.1 (+https://github.com/uphance-notifier)',
+    };
+    this.#tokens = new TokenProvider(options.credentials, (request) => send(this.#transport, request), clock);
+    this.#organisationId = options.organisationId;
+  }
+
+  /** GET /production_orders, page by page (50 a page), following meta.next_page. */
+  listProductionOrders(params: ListProductionOrdersParams = {}): AsyncGenerator<Page<ApiProductionOrder>> {
+    const valid = validateParams(listProductionOrdersParams, params, 'GET /production_orders');
+    return this.#pages('/production_orders', valid, 'production_orders', apiProductionOrderSchema);
+  }
+
+  /** GET /production_order_line_items/{id}/production_timeline */
+  async productionTimeline(lineItemId: number): Promise<ApiTimelineLineItem> {
+    if (!Number.isInteger(lineItemId) || lineItemId <= 0) {
+      validateParams(productionTimelineBulkParams, { ids: [lineItemId] }, 'GET /production_timeline');
+    }
+    const path = `/production_order_line_items/${lineItemId}/production_timeline`;
+    const body = await this.#get(path, new URLSearchParams());
+    const raw = (body as { production_order_line_item?: unknown } | null)?.production_order_line_item;
+    const parsed = parseRecord(apiTimelineLineItemSchema, raw);
+    if (!parsed.ok) {
+      throw new UphanceApiError(
+        `Uphance GET ${path} returned a malformed line item (${parsed.error.path}: ${parsed.error.message})`,
+        `GET ${path}`,
+        200,
+        1,
+      );
+    }
+    return parsed.value;
+  }
+
+  /** GET /production_order_line_items/production_timeline_bulk with ids as `1,2,3` or `ids[]=`. */
+  productionTimelineBulk(params: ProductionTimelineBulkParams): AsyncGenerator<Page<ApiTimelineLineItem>> {
+    const valid = validateParams(
+      productionTimelineBulkParams,
+      params,
+      'GET /production_order_line_items/production_timeline_bulk',
+    );
+    const { ids, ids_encoding, ...rest } = valid;
+    const query: Record<string, unknown> = { ...rest };
+    if (ids && ids_encoding !== 'brackets') query.ids = ids.join(',');
+    else if (ids) query.ids = ids;
+    return this.#pages(
+      '/production_order_line_items/production_timeline_bulk',
+      query,
+      'production_order_line_items',
+      apiTimelineLineItemSchema,
+    );
+  }
+
+  async *#pages<T>(
+    path: string,
+    params: Record<string, unknown>,
+    key: string,
+    schema: z.ZodType<T>,
+  ): AsyncGenerator<Page<T>> {
+    let page = (params.page as number | undefined) ?? 1;
+    for (;;) {
+      const search = toSearchParams({ ...params, page: page === 1 && params.page === undefined ? undefined : page });
+      const body = await this.#get(path, search);
+      const list = (body as Record<string, unknown> | null)?.[key];
+      if (!Array.isArray(list)) {
+        throw new UphanceApiError(
+          `Uphance GET ${path} answered without a "${key}" list (page ${page})`,
+          `GET ${path}`,
+          200,
+          1,
+        );
+      }
+      const items: T[] = [];
+      const invalid: Page<T>['invalid'] = [];
+      for (const raw of list) {
+        const parsed = parseRecord(schema, raw);
+        if (parsed.ok) items.push(parsed.value);
+        else invalid.push(parsed.error);
+      }
+      const rawMeta = (body as { meta?: unknown }).meta;
+      const meta = rawMeta === undefined || rawMeta === null ? null : apiMetaSchema.safeParse(rawMeta).data ?? null;
+      yield { page, items, invalid, meta };
+      // No meta means the endpoint is not paginated.
+      const next = meta?.next_page;
+      if (next === null || next === undefined) return;
+      if (next <= page) {
+        throw new UphanceApiError(`Uphance GET ${path} sent next_page ${next} on page ${page}`, `GET ${path}`, 200, 1);
+      }
+      page = next;
+    }
+  }
+
+  /** An authenticated GET: one re-authentication on 401 when the credentials allow it. */
+  async #get(path: string, search: URLSearchParams): Promise<unknown> {
+    await this.#selectOrganisation();
+    const request: SendRequest = { method: 'GET', path, search, authorization: () => this.#authorization() };
+    let result = await send(this.#transport, request);
+    if (result.status === 401 && this.#tokens.canReauthenticate) {
+      this.#tokens.invalidate();
+      this.#organisationSelected = false;
+      await this.#selectOrganisation();
+      result = await send(this.#transport, request);
+    }
+    return this.#judge(request, result);
+  }
+
+  #judge(request: SendRequest, result: SendResult): unknown {
+    const endpoint = describeEndpoint(request);
+    if (result.status === 401 || result.status === 403) {
+      throw new UphanceAuthError(
+        `Uphance rejected the credentials (${endpoint}: ${result.status}); check UPHANCE_TOKEN or UPHANCE_EMAIL/UPHANCE_PASSWORD`,
+        result.status,
+      );
+    }
+    if (result.status >= 300) {
+      throw new UphanceApiError(
+        `Uphance ${endpoint} answered ${result.status} (after ${result.attempts} attempt(s))`,
+        endpoint,
+        result.status,
+        result.attempts,
+      );
+    }
+    return result.body;
+  }
+
+  async #authorization(): Promise<string> {
+    return `Bearer ${await this.#tokens.token()}`;
+  }
+
+  async #selectOrganisation(): Promise<void> {
+    if (this.#organisationId === undefined || this.#organisationSelected) return;
+    const request: SendRequest = {
+      method: 'POST',
+      path: '/organisations/set_current_org',
+      body: { json: { organizationId: this.#organisationId } },
+      authorization: () => this.#authorization(),
+    };
+    this.#judge(request, await send(this.#transport, request));
+    this.#organisationSelected = true;
+  }
+
+  /** GET /organisations: the organisations the credentials may use. */
+  async organisations(): Promise<unknown> {
+    const request: SendRequest = {
+      method: 'GET',
+      path: '/organisations',
+      authorization: () => this.#authorization(),
+    };
+    return this.#judge(request, await send(this.#transport, request));
+  }
+}
