@@ -25,7 +25,13 @@ export interface RandomFaults {
 export class FaultInjector {
   readonly #queue: Fault[] = [];
   #random: { rng: () => number; spec: RandomFaults } | undefined;
-  readonly injected: Record<FaultKind, number> = { rate_limit: 0, server_error: 0, slow: 0, drop: 0, malformed: 0 };
+  readonly injected: Record<FaultKind, number> = {
+    rate_limit: 0,
+    server_error: 0,
+    slow: 0,
+    drop: 0,
+    malformed: 0,
+  };
 
   /** Queues faults for the next matching requests, `times` each. */
   next(fault: Fault, times = 1): this {

@@ -19,7 +19,8 @@ export interface ListFixture {
 }
 
 export const listFixture = (): ListFixture => readFixture('production-orders.json') as ListFixture;
-export const stagesFixture = (): ListFixture => readFixture('production-orders-with-stages.json') as ListFixture;
+export const stagesFixture = (): ListFixture =>
+  readFixture('production-orders-with-stages.json') as ListFixture;
 export const timelineFixture = (): { production_order_line_item: Record<string, unknown> } =>
   readFixture('production-timeline.txt') as { production_order_line_item: Record<string, unknown> };
 
@@ -45,7 +46,11 @@ export const fromApiOrder = (raw: Record<string, unknown>): SimOrder => {
   const { line_items, ...rest } = raw;
   const lineItems: SimLineItem[] = ((line_items as Array<Record<string, unknown>>) ?? []).map((item) => {
     const { production_stages, ...itemRest } = item;
-    return { raw: itemRest, stages: toSimStages(production_stages), hasStageData: production_stages !== undefined };
+    return {
+      raw: itemRest,
+      stages: toSimStages(production_stages),
+      hasStageData: production_stages !== undefined,
+    };
   });
   return {
     raw: rest as SimOrder['raw'],

@@ -62,7 +62,13 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
     const [companyId, companyName] = pick(random, COMPANIES);
     const createdMs = now - (options.count - n) * 3_600_000;
     const watched = random() < watchedShare;
-    const status = watched ? (random() < 0.2 ? 'draft' : 'confirmed') : random() < 0.05 ? 'cancelled' : 'complete';
+    const status = watched
+      ? random() < 0.2
+        ? 'draft'
+        : 'confirmed'
+      : random() < 0.05
+        ? 'cancelled'
+        : 'complete';
     const delivery = watched ? (random() < 0.7 ? 'not_received' : 'receiving') : 'all_received';
     const offset = pick(random, OFFSETS);
     const plan = pick(random, STAGE_PLANS).slice(0, options.stages ?? 4);
@@ -115,7 +121,8 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
           product_brand: brand,
           country_of_origin: pick(random, ['CN', 'IT', 'PT', 'VN', '']),
           intrastat_code: '',
-          product_cover_image: random() < 0.5 ? null : `https://uphance.com/uploads/product/image/${productId}/cover.jpg`,
+          product_cover_image:
+            random() < 0.5 ? null : `https://uphance.com/uploads/product/image/${productId}/cover.jpg`,
           variation_images: [],
           line_quantities: SIZES.slice(0, 2 + Math.floor(random() * 3)).map((size) => ({
             id: quantityId++,

@@ -58,7 +58,10 @@ export const DELIVERY_WORDS: Record<string, string> = {
 };
 
 export const toFilterWord = (value: string | null | undefined): string =>
-  (value ?? '').trim().toLowerCase().replace(/[\s-]+/g, '_');
+  (value ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 
 /** A line item's stage status in the filter vocabulary: that of its current stage. */
 export const currentStage = (item: SimLineItem): SimStage | undefined =>

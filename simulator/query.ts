@@ -18,10 +18,14 @@ export interface OrderQuery {
 /** A line item's stage status is that of its current stage; pending = not_started or in_progress. */
 export const lineItemMatchesStage = (item: SimLineItem, status?: string, names?: string[]): boolean => {
   const wanted = (word: string) =>
-    status === undefined || status === word || (status === 'pending' && (word === 'not_started' || word === 'in_progress'));
+    status === undefined ||
+    status === word ||
+    (status === 'pending' && (word === 'not_started' || word === 'in_progress'));
   if (names && names.length > 0) {
     const lower = names.map((n) => n.toLowerCase());
-    return item.stages.some((s) => lower.includes(s.name.toLowerCase()) && (status === undefined || wanted(stageWord(item, s))));
+    return item.stages.some(
+      (s) => lower.includes(s.name.toLowerCase()) && (status === undefined || wanted(stageWord(item, s))),
+    );
   }
   if (status === undefined) return true;
   const current = currentStage(item);
@@ -40,9 +44,13 @@ export const matches = (order: SimOrder, query: OrderQuery): boolean => {
   }
   if (query.by_season?.length && !query.by_season.includes(raw.season_id as number)) return false;
   if (query.by_company?.length && !query.by_company.includes(raw.company_id as number)) return false;
-  if (query.by_warehouse?.length && !order.warehouseIds.some((w) => query.by_warehouse?.includes(w))) return false;
+  if (query.by_warehouse?.length && !order.warehouseIds.some((w) => query.by_warehouse?.includes(w)))
+    return false;
   if (query.by_state?.length && !query.by_state.includes(toFilterWord(raw.status))) return false;
-  if (query.by_delivery_status?.length && !query.by_delivery_status.includes(toFilterWord(raw.delivery_status)))
+  if (
+    query.by_delivery_status?.length &&
+    !query.by_delivery_status.includes(toFilterWord(raw.delivery_status))
+  )
     return false;
   if (query.by_q) {
     const q = query.by_q.toLowerCase();

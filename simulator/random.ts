@@ -10,4 +10,5 @@ export const seededRandom = (seed: number): (() => number) => {
   };
 };
 
-export const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+export const pick = <T>(random: () => number, list: readonly T[]): T =>
+  list[Math.floor(random() * list.length)] as T;

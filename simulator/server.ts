@@ -117,7 +117,13 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     const refresh = randomBytes(16).toString('hex');
     issued.set(access, { expiresAt: now() + ttl * 1000, email });
     refreshTokens.set(refresh, email);
-    return { access_token: access, token_type: 'Bearer', expires_in: ttl, refresh_token: refresh, created_at: Math.floor(now() / 1000) };
+    return {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: refresh,
+      created_at: Math.floor(now() / 1000),
+    };
   };
 
   const authenticate = (req: IncomingMessage): string | undefined => {
@@ -147,7 +153,9 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     query.by_company = ids(search, 'by_company');
     query.by_state = list(search, 'by_state');
     query.by_delivery_status = list(search, 'by_delivery_status');
-    for (const s of query.by_state) if (!['draft', 'confirmed', 'complete', 'cancelled'].includes(s)) throw new BadRequest(`invalid state ${s}`);
+    for (const s of query.by_state)
+      if (!['draft', 'confirmed', 'complete', 'cancelled'].includes(s))
+        throw new BadRequest(`invalid state ${s}`);
     query.by_q = search.get('by_q') ?? undefined;
     const includeStages = search.get('include_stages') === 'true';
     // As documented, the stage filters need include_stages=true; without it they are ignored.
@@ -174,8 +182,14 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     if (req.method === 'POST' && path === '/oauth/token') {
       const body = await readBody(req);
       if (body.grant_type === 'password') {
-        const user = (options.users ?? []).find((u) => u.email === body.email && u.password === body.password);
-        if (!user) return json(res, 401, { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid' });
+        const user = (options.users ?? []).find(
+          (u) => u.email === body.email && u.password === body.password,
+        );
+        if (!user)
+          return json(res, 401, {
+            error: 'invalid_grant',
+            error_description: 'The provided authorization grant is invalid',
+          });
         return json(res, 200, issue(user.email));
       }
       if (body.grant_type === 'refresh_token') {
@@ -234,7 +248,12 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
       if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
       const fault = url.pathname === '/oauth/token' ? undefined : faults.take(url.pathname);
       if (fault?.kind === 'rate_limit') {
-        return json(res, 429, { error: 'rate limited' }, fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter });
+        return json(
+          res,
+          429,
+          { error: 'rate limited' },
+          fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter },
+        );
       }
       if (fault?.kind === 'server_error') return json(res, fault.status ?? 503, { error: 'server error' });
       if (fault?.kind === 'drop') {
@@ -250,7 +269,9 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     }
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const address = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,

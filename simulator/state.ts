@@ -59,7 +59,10 @@ export class SimulatorState {
     const from = toFilterWord(order.raw.delivery_status);
     if (from === toFilterWord(deliveryStatus)) return;
     order.raw.delivery_status = DELIVERY_WORDS[deliveryStatus] ?? deliveryStatus;
-    this.#record({ orderId: id, kind: 'delivery_status', from, to: toFilterWord(deliveryStatus) }, this.#stamp(order));
+    this.#record(
+      { orderId: id, kind: 'delivery_status', from, to: toFilterWord(deliveryStatus) },
+      this.#stamp(order),
+    );
   }
 
   setDueDate(id: number, dueDate: string | null): void {
@@ -76,7 +79,10 @@ export class SimulatorState {
    */
   advanceStage(id: number, lineItemId?: number): SimStage | undefined {
     const order = this.get(id);
-    const item = lineItemId === undefined ? order.lineItems.find(hasWorkLeft) : order.lineItems.find((li) => li.raw.id === lineItemId);
+    const item =
+      lineItemId === undefined
+        ? order.lineItems.find(hasWorkLeft)
+        : order.lineItems.find((li) => li.raw.id === lineItemId);
     if (!item) return undefined;
     const stage = currentStage(item);
     if (!stage || stage.status === 'Completed') return undefined;
@@ -91,7 +97,14 @@ export class SimulatorState {
     }
     const stamped = this.touchOnStage ? this.#stamp(order) : at;
     this.#record(
-      { orderId: id, kind: 'stage', from, to: stage.status, lineItemId: item.raw.id as number, stage: stage.name },
+      {
+        orderId: id,
+        kind: 'stage',
+        from,
+        to: stage.status,
+        lineItemId: item.raw.id as number,
+        stage: stage.name,
+      },
       stamped,
     );
     return stage;
@@ -100,7 +113,10 @@ export class SimulatorState {
   create(order: SimOrder): void {
     if (this.orders.has(order.raw.id)) throw new Error(`simulator: order ${order.raw.id} exists`);
     this.orders.set(order.raw.id, order);
-    this.#record({ orderId: order.raw.id, kind: 'created', from: null, to: order.raw.production_order_number }, this.#stamp(order));
+    this.#record(
+      { orderId: order.raw.id, kind: 'created', from: null, to: order.raw.production_order_number },
+      this.#stamp(order),
+    );
   }
 
   delete(id: number): void {

@@ -10,7 +10,10 @@ import { normaliseWord } from './vocabulary.js';
  */
 
 const id = z.number().int().nonnegative();
-const text = z.string().nullish().transform((v) => v ?? null);
+const text = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 const nullableId = id.nullish().transform((v) => v ?? null);
 /** Money and quantities arrive as decimal strings ("243.32"); keep them verbatim. */
 export const decimalString = z

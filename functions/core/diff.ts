@@ -1,6 +1,6 @@
+import { eventIdOf } from './event-id.js';
 import type { DetailType, NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
-import { eventIdOf } from './event-id.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
@@ -51,7 +51,11 @@ const toEvents = (
     const identity =
       stageKey === undefined
         ? (extra.change ?? null)
-        : { lineItem: (extra.lineItem as { id: number }).id, stage: stageKey, status: (extra.stage as Stage).status };
+        : {
+            lineItem: (extra.lineItem as { id: number }).id,
+            stage: stageKey,
+            status: (extra.stage as Stage).status,
+          };
     const detail = {
       schemaVersion: SCHEMA_VERSION,
       eventId: eventIdOf(order.id, seq, change.detailType, identity),
@@ -78,7 +82,8 @@ const valueChange = (
 
 /** Stage changes of every line item, oldest first across the order. */
 const stageChanges = (previous: Snapshot['stages'], order: Order): Change[] => {
-  const found: Array<{ keyed: KeyedStage; item: LineItem; detailType: 'StageStarted' | 'StageCompleted' }> = [];
+  const found: Array<{ keyed: KeyedStage; item: LineItem; detailType: 'StageStarted' | 'StageCompleted' }> =
+    [];
   order.lineItems.forEach((item, itemIndex) => {
     // A line item absent from the snapshot was added since: its stages are compared with nothing.
     const before = previous[String(item.id)] ?? {};

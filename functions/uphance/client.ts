@@ -124,7 +124,10 @@ export class UphanceClient {
   ): AsyncGenerator<Page<T>> {
     let page = (params.page as number | undefined) ?? 1;
     for (;;) {
-      const search = toSearchParams({ ...params, page: page === 1 && params.page === undefined ? undefined : page });
+      const search = toSearchParams({
+        ...params,
+        page: page === 1 && params.page === undefined ? undefined : page,
+      });
       const body = await this.#get(path, search);
       const list = (body as Record<string, unknown> | null)?.[key];
       if (!Array.isArray(list)) {
@@ -143,13 +146,19 @@ export class UphanceClient {
         else invalid.push(parsed.error);
       }
       const rawMeta = (body as { meta?: unknown }).meta;
-      const meta = rawMeta === undefined || rawMeta === null ? null : apiMetaSchema.safeParse(rawMeta).data ?? null;
+      const meta =
+        rawMeta === undefined || rawMeta === null ? null : (apiMetaSchema.safeParse(rawMeta).data ?? null);
       yield { page, items, invalid, meta };
       // No meta means the endpoint is not paginated.
       const next = meta?.next_page;
       if (next === null || next === undefined) return;
       if (next <= page) {
-        throw new UphanceApiError(`Uphance GET ${path} sent next_page ${next} on page ${page}`, `GET ${path}`, 200, 1);
+        throw new UphanceApiError(
+          `Uphance GET ${path} sent next_page ${next} on page ${page}`,
+          `GET ${path}`,
+          200,
+          1,
+        );
       }
       page = next;
     }

@@ -64,9 +64,13 @@ export const validateParams = <T>(schema: z.ZodType<T>, params: unknown, endpoin
   if (result.success) return result.data;
   const detail = result.error.issues
     .map((issue) => {
-      const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`));
+      const path = issue.path.map((p, i) =>
+        typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`,
+      );
       const name = path.join('') || '(parameters)';
-      return issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : `${name}: ${issue.message}`;
+      return issue.code === 'unrecognized_keys'
+        ? `unknown parameter(s) ${issue.keys.join(', ')}`
+        : `${name}: ${issue.message}`;
     })
     .join('; ');
   throw new UphanceParameterError(`Invalid parameters for ${endpoint}: ${detail}`);

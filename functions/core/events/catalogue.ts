@@ -10,9 +10,12 @@ export const SCHEMA_VERSION = '1' as const;
 export const DEFAULT_SOURCE = 'uphance.production-orders';
 
 const vocabulary = (known: readonly string[], what: string) =>
-  z.string().min(1).meta({
-    description: `${what}: one of ${known.join(', ')}; an unknown value from the API is passed on normalised (lower case, spaces to _).`,
-  });
+  z
+    .string()
+    .min(1)
+    .meta({
+      description: `${what}: one of ${known.join(', ')}; an unknown value from the API is passed on normalised (lower case, spaces to _).`,
+    });
 
 export const orderStatus = vocabulary(['draft', 'confirmed', 'complete', 'cancelled'], 'Order status');
 export const deliveryStatus = vocabulary(['not_received', 'receiving', 'all_received'], 'Delivery status');
@@ -66,7 +69,10 @@ export const OrderStatusChanged = z.object({ ...base, change: change(orderStatus
 });
 export const OrderDeliveryStatusChanged = z
   .object({ ...base, change: change(deliveryStatus.nullable()) })
-  .meta({ title: 'OrderDeliveryStatusChanged', description: "The order's delivery status differs from the snapshot." });
+  .meta({
+    title: 'OrderDeliveryStatusChanged',
+    description: "The order's delivery status differs from the snapshot.",
+  });
 export const OrderAllReceived = z.object({ ...base }).meta({
   title: 'OrderAllReceived',
   description: 'The delivery status became all_received (emitted together with OrderDeliveryStatusChanged).',
@@ -76,7 +82,8 @@ export const OrderDueDateChanged = z
   .meta({ title: 'OrderDueDateChanged', description: "The order's due date differs from the snapshot." });
 export const StageStarted = z.object({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
   title: 'StageStarted',
-  description: "A line item's stage is in progress now and was neither in progress nor completed in the snapshot.",
+  description:
+    "A line item's stage is in progress now and was neither in progress nor completed in the snapshot.",
 });
 export const StageCompleted = z.object({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
   title: 'StageCompleted',
@@ -85,7 +92,8 @@ export const StageCompleted = z.object({ ...base, lineItem: LineItemBlock, stage
 });
 export const OrderRemoved = z.object({ ...base }).meta({
   title: 'OrderRemoved',
-  description: 'An order in the snapshots is confirmed gone from the API; carries the last snapshot of the order.',
+  description:
+    'An order in the snapshots is confirmed gone from the API; carries the last snapshot of the order.',
 });
 
 export const detailSchemas = {

@@ -1,0 +1,40 @@
+import { Command, Option } from 'commander';
+import { stderrLogger } from './logger.js';
+import type { PollFlags } from './poll.js';
+import { runPoll } from './poll.js';
+
+/** The command line of CONTRACT.md section 3. Events on stdout, logs on stderr. */
+export const buildProgram = (): Command => {
+  const program = new Command('uphance-notifier')
+    .description('Polls Uphance production orders and reports what changed as EventBridge events')
+    .showHelpAfterError();
+  program
+    .command('poll')
+    .description('poll Uphance and emit an event per change (stdout, or a bus with --event-bus)')
+    .option('--once', 'run one cycle and exit')
+    .addOption(new Option('--state <file>', 'keep the state in this JSON file').conflicts('table'))
+    .option('--table <name>', 'keep the state in this DynamoDB table')
+    .option('--event-bus <name>', 'put events on this EventBridge bus instead of printing them')
+    .option('--interval <seconds>', 'seconds between cycles without --once', '60')
+    .option('--source <source>', "the events' source", undefined)
+    .option('--emit-baseline', 'on an empty state, emit OrderCreated for every existing order')
+    .option('--budget <seconds>', 'stop fetching after this long and commit what was seen', '240')
+    .option('--sweep-hours <hours>', 'period of the full reconciliation sweep', '24')
+    .option('--json', 'print NDJSON even on a terminal')
+    .option('--pretty', 'print one readable line per event')
+    .option('--verbose', 'log every request')
+    .action(async (flags: PollFlags & { verbose?: boolean }) => {
+      const abort = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+      process.exitCode = await runPoll(flags, {
+        env: process.env,
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        logger: stderrLogger({ level: flags.verbose ? 'debug' : 'info' }),
+        isTty: process.stdout.isTTY === true,
+        signal: abort.signal,
+      });
+    });
+  return program;
+};
+
+await buildProgram().parseAsync(process.argv);

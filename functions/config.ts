@@ -1,0 +1,92 @@
+import type { Credentials } from './uphance/auth.js';
+import { DEFAULT_API_URL } from './uphance/client.js';
+
+/** Bad configuration: the message names the setting and what is wrong with it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface UphanceSettings {
+  apiUrl: string;
+  credentials: Credentials | undefined;
+  organisationId: number | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+const present = (env: Env, name: string): string | undefined => {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+};
+
+export const positiveInteger = (env: Env, name: string, fallback: number): number => {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) {
+    throw new ConfigError(`${name} must be a positive whole number, got "${raw.slice(0, 40)}"`);
+  }
+  return Number(raw);
+};
+
+/** Reads the Uphance settings of CONTRACT.md section 3. Credentials may be absent (the caller decides). */
+export const uphanceSettings = (env: Env): UphanceSettings => {
+  const apiUrl = present(env, 'UPHANCE_API_URL') ?? DEFAULT_API_URL;
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    throw new ConfigError(`UPHANCE_API_URL must be an absolute http(s) URL, got "${apiUrl.slice(0, 80)}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`UPHANCE_API_URL must use http or https, got "${url.protocol}"`);
+  }
+  const token = present(env, 'UPHANCE_TOKEN');
+  const email = present(env, 'UPHANCE_EMAIL');
+  const password = env.UPHANCE_PASSWORD === '' ? undefined : env.UPHANCE_PASSWORD;
+  let credentials: Credentials | undefined;
+  if (token) credentials = { kind: 'token', token };
+  else if (email && password) credentials = { kind: 'password', email, password };
+  else if (email) throw new ConfigError('UPHANCE_PASSWORD must be set together with UPHANCE_EMAIL');
+  else if (password) throw new ConfigError('UPHANCE_EMAIL must be set together with UPHANCE_PASSWORD');
+  const org = present(env, 'UPHANCE_ORGANISATION_ID');
+  if (org !== undefined && !/^\d+$/.test(org)) {
+    throw new ConfigError(
+      `UPHANCE_ORGANISATION_ID must be a numeric organisation id, got "${org.slice(0, 40)}"`,
+    );
+  }
+  return {
+    apiUrl: url.toString().replace(/\/$/, ''),
+    credentials,
+    organisationId: org === undefined ? undefined : Number(org),
+  };
+};
+
+export const requireCredentials = (settings: UphanceSettings): Credentials => {
+  if (!settings.credentials) {
+    throw new ConfigError('no Uphance credentials: set UPHANCE_TOKEN, or UPHANCE_EMAIL and UPHANCE_PASSWORD');
+  }
+  return settings.credentials;
+};
+
+/** Credentials from a Secrets Manager secret's JSON: {"token"} or {"email","password"}. */
+export const credentialsFromSecret = (secret: unknown, secretName: string): Credentials => {
+  let value = secret;
+  if (typeof secret === 'string') {
+    try {
+      value = JSON.parse(secret);
+    } catch {
+      // A plain string secret is the token itself.
+      if (secret.trim() !== '') return { kind: 'token', token: secret.trim() };
+    }
+  }
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (typeof v.token === 'string' && v.token.trim() !== '') return { kind: 'token', token: v.token.trim() };
+    if (typeof v.email === 'string' && typeof v.password === 'string' && v.email && v.password) {
+      return { kind: 'password', email: v.email, password: v.password };
+    }
+  }
+  throw new ConfigError(
+    `the secret ${secretName} must hold JSON {"token": "..."} or {"email": "...", "password": "..."}`,
+  );
+};

@@ -1,0 +1,74 @@
+import { generateOrders } from './generator.js';
+import type { SimOrder } from './model.js';
+import { toFilterWord } from './model.js';
+import { pick, seededRandom } from './random.js';
+import type { SimulatorState } from './state.js';
+import { hasWorkLeft } from './state.js';
+
+/**
+ * Makes the simulator's orders move on their own, as a factory floor would: stages start and complete,
+ * deliveries arrive, orders complete, due dates slip, new orders appear. One `tick()` makes a few changes.
+ */
+export class LiveActivity {
+  readonly #random: () => number;
+  #nextNumber = 9_000;
+
+  constructor(
+    private readonly state: SimulatorState,
+    seed = 7,
+  ) {
+    this.#random = seededRandom(seed);
+  }
+
+  tick(changes = 3): void {
+    for (let i = 0; i < changes; i++) this.#one();
+  }
+
+  #active(): SimOrder[] {
+    return [...this.state.orders.values()].filter(
+      (o) => ['draft', 'confirmed'].includes(toFilterWord(o.raw.status)) || o.lineItems.some(hasWorkLeft),
+    );
+  }
+
+  #one(): void {
+    const r = this.#random();
+    const active = this.#active();
+    if (r < 0.08 || active.length === 0) {
+      const [order] = generateOrders({
+        count: 1,
+        seed: Math.floor(this.#random() * 1e9),
+        firstId: this.state.nextId(),
+        firstNumber: this.#nextNumber++,
+        watchedShare: 1,
+        now: Date.now(),
+      });
+      if (order) {
+        order.raw.status = 'DRAFT';
+        this.state.create(order);
+      }
+      return;
+    }
+    const order = pick(this.#random, active);
+    const id = order.raw.id;
+    const status = toFilterWord(order.raw.status);
+    if (status === 'draft') {
+      this.state.setStatus(id, 'confirmed');
+      return;
+    }
+    if (r < 0.7 && order.lineItems.some(hasWorkLeft)) {
+      this.state.advanceStage(id);
+      return;
+    }
+    if (r < 0.78) {
+      const due = new Date(Date.now() + Math.floor(this.#random() * 60) * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      this.state.setDueDate(id, due);
+      return;
+    }
+    const delivery = toFilterWord(order.raw.delivery_status);
+    if (delivery === 'not_received') this.state.setDeliveryStatus(id, 'receiving');
+    else if (delivery === 'receiving') this.state.setDeliveryStatus(id, 'all_received');
+    else if (status === 'confirmed') this.state.setStatus(id, 'complete');
+  }
+}
