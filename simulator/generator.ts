@@ -71,6 +71,7 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
         : 'complete';
     const delivery = watched ? (random() < 0.7 ? 'not_received' : 'receiving') : 'all_received';
     const offset = pick(random, OFFSETS);
+    const secondWarehouse = random() < 0.2;
     const plan = pick(random, STAGE_PLANS).slice(0, options.stages ?? 4);
     const lineItems: SimLineItem[] = [];
     const itemCount = options.lineItems ?? 1 + Math.floor(random() * 4);
@@ -169,12 +170,12 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
         status: STATUS_WORDS[status] as string,
         delivery_status: DELIVERY_WORDS[delivery] as string,
         financial_status: 'Not Paid',
-        warehouses: ['Primary warehouse'],
+        warehouses: [secondWarehouse ? 'Second warehouse' : 'Primary warehouse'],
         payment_terms: null,
         delivery_terms: null,
       },
       lineItems,
-      warehouseIds: [1],
+      warehouseIds: [secondWarehouse ? 2 : 1],
     });
   }
   return orders;

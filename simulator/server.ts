@@ -42,6 +42,8 @@ export interface RunningSimulator {
   /** Every request's endpoint and query, in order (for tests that pin the client's encoding). */
   requests: Array<{ endpoint: string; query: string; authorization: string | undefined }>;
   setLatency(ms: number): void;
+  /** Invalidates every issued access token and the static ones (plays a revoked credential). */
+  revokeTokens(): void;
   resetCounts(): void;
   totalRequests(): number;
   close(): Promise<void>;
@@ -281,6 +283,10 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     requests,
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    revokeTokens: () => {
+      issued.clear();
+      staticTokens.clear();
     },
     resetCounts: () => {
       for (const key of Object.keys(counts)) delete counts[key];

@@ -75,9 +75,10 @@ export const send = async (options: TransportOptions, request: SendRequest): Pro
   for (let attempt = 1; attempt <= options.retry.maxAttempts; attempt++) {
     const started = options.clock.now();
     let retryAfterMs: number | undefined;
+    // Outside the try: a rejected credential is not a network error to retry.
+    const authorization = await request.authorization?.();
     try {
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent };
-      const authorization = await request.authorization?.();
       if (authorization) headers.authorization = authorization;
       let body: string | undefined;
       if (request.body && 'json' in request.body) {
