@@ -1,0 +1,200 @@
+import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
+import type { NotifierEvent } from '../functions/core/events/catalogue.js';
+import type { Snapshot } from '../functions/core/snapshot.js';
+import { snapshotOf } from '../functions/core/snapshot.js';
+import type { LedgerEntry } from '../simulator/model.js';
+import { renderOrder } from '../simulator/render.js';
+import type { SimulatorState } from '../simulator/state.js';
+
+/**
+ * The contract's guarantees as checks over what a run published, the simulator's ledger and the final
+ * snapshots. Used by the cycle tests and by the soak.
+ */
+export interface Violation {
+  rule: 'duplicate-differs' | 'sequence-gap' | 'sequence-reused' | 'lost' | 'snapshot-differs';
+  orderId: number;
+  message: string;
+}
+
+export interface LedgerCheck {
+  violations: Violation[];
+  events: number;
+  distinct: number;
+  duplicates: number;
+}
+
+/** Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. */
+export const checkEvents = (published: NotifierEvent[]): LedgerCheck => {
+  const violations: Violation[] = [];
+  const byId = new Map<string, string>();
+  const bySequence = new Map<number, Map<number, string>>();
+  let duplicates = 0;
+  for (const event of published) {
+    const text = JSON.stringify(event);
+    const seen = byId.get(event.detail.eventId);
+    if (seen !== undefined) {
+      duplicates++;
+      if (seen !== text) {
+        violations.push({
+          rule: 'duplicate-differs',
+          orderId: event.detail.order.id,
+          message: `eventId ${event.detail.eventId} re-emitted with another content`,
+        });
+      }
+      continue;
+    }
+    byId.set(event.detail.eventId, text);
+    const sequences = bySequence.get(event.detail.order.id) ?? new Map<number, string>();
+    bySequence.set(event.detail.order.id, sequences);
+    const other = sequences.get(event.detail.sequence);
+    if (other !== undefined) {
+      violations.push({
+        rule: 'sequence-reused',
+        orderId: event.detail.order.id,
+        message: `sequence ${event.detail.sequence} carried by two different events`,
+      });
+    }
+    sequences.set(event.detail.sequence, event.detail.eventId);
+  }
+  for (const [orderId, sequences] of bySequence) {
+    const max = Math.max(...sequences.keys());
+    for (let s = 1; s <= max; s++) {
+      if (!sequences.has(s))
+        violations.push({ rule: 'sequence-gap', orderId, message: `sequence ${s} missing (max ${max})` });
+    }
+  }
+  return { violations, events: published.length, distinct: byId.size, duplicates };
+};
+
+/**
+ * Nothing lost: every change in the ledger after `fromIndex` is covered by an event. Value changes must
+ * leave the last event's `to` equal to the final value; every stage that started or completed must have
+ * a StageStarted or StageCompleted (a completion covers a start made between two polls); creations and
+ * deletions their OrderCreated and OrderRemoved.
+ */
+export const checkLedgerCovered = (
+  ledger: LedgerEntry[],
+  fromIndex: number,
+  published: NotifierEvent[],
+): Violation[] => {
+  const violations: Violation[] = [];
+  const distinct = new Map<string, NotifierEvent>();
+  for (const e of published) distinct.set(e.detail.eventId, e);
+  const events = [...distinct.values()];
+  const lastValue = new Map<string, unknown>();
+  const stages = new Set<string>();
+  const created = new Set<number>();
+  const deleted = new Set<number>();
+  for (const e of events) {
+    const id = e.detail.order.id;
+    if (e.detailType === 'OrderCreated') created.add(id);
+    if (e.detailType === 'OrderRemoved') deleted.add(id);
+    if (e.detailType === 'StageStarted' || e.detailType === 'StageCompleted') {
+      stages.add(`${id}/${e.detail.lineItem.id}/${e.detail.stage.name}/${e.detail.stage.status}`);
+    }
+  }
+  const sorted = [...events].sort(
+    (a, b) => a.detail.order.id - b.detail.order.id || a.detail.sequence - b.detail.sequence,
+  );
+  for (const e of sorted) {
+    const id = e.detail.order.id;
+    if (e.detailType === 'OrderCreated') {
+      // First sight carries the order as it was then.
+      lastValue.set(`${id}/status`, e.detail.order.status);
+      lastValue.set(`${id}/delivery_status`, e.detail.order.deliveryStatus);
+      lastValue.set(`${id}/due_date`, e.detail.order.dueDate);
+    }
+    if (e.detailType === 'OrderStatusChanged') lastValue.set(`${id}/status`, e.detail.change.to);
+    if (e.detailType === 'OrderDeliveryStatusChanged')
+      lastValue.set(`${id}/delivery_status`, e.detail.change.to);
+    if (e.detailType === 'OrderDueDateChanged') lastValue.set(`${id}/due_date`, e.detail.change.to);
+  }
+  const initialValue = new Map<string, unknown>();
+  const finalValue = new Map<string, unknown>();
+  const deletedInLedger = new Set<number>();
+  for (const entry of ledger.slice(fromIndex)) {
+    if (entry.kind === 'deleted') deletedInLedger.add(entry.orderId);
+    if (entry.kind === 'created') deletedInLedger.delete(entry.orderId);
+  }
+  for (const entry of ledger.slice(fromIndex)) {
+    const id = entry.orderId;
+    if (deletedInLedger.has(id) && entry.kind !== 'deleted') continue;
+    switch (entry.kind) {
+      case 'status':
+      case 'delivery_status':
+      case 'due_date': {
+        const key = `${id}/${entry.kind}`;
+        if (!initialValue.has(key)) initialValue.set(key, entry.from);
+        finalValue.set(key, entry.to);
+        break;
+      }
+      case 'stage': {
+        const key = `${id}/${entry.lineItemId}/${entry.stage}`;
+        const done = stages.has(`${key}/completed`);
+        if (entry.to === 'Completed' && !done)
+          violations.push({ rule: 'lost', orderId: id, message: `${key} completed without StageCompleted` });
+        if (entry.to === 'In Progress' && !done && !stages.has(`${key}/in_progress`)) {
+          violations.push({ rule: 'lost', orderId: id, message: `${key} started without StageStarted` });
+        }
+        break;
+      }
+      case 'created':
+        if (!created.has(id))
+          violations.push({ rule: 'lost', orderId: id, message: 'created without OrderCreated' });
+        break;
+      case 'deleted':
+        if (!deleted.has(id))
+          violations.push({ rule: 'lost', orderId: id, message: 'deleted without OrderRemoved' });
+        break;
+    }
+  }
+  for (const [key, value] of finalValue) {
+    const reported = lastValue.has(key) ? lastValue.get(key) : initialValue.get(key);
+    if (reported !== value) {
+      violations.push({
+        rule: 'lost',
+        orderId: Number(key.split('/')[0]),
+        message: `${key} ended ${String(value)}, events say ${String(reported)}`,
+      });
+    }
+  }
+  return violations;
+};
+
+/** The simulator's truth as the notifier's snapshot would hold it (no sequence). */
+export const truthSnapshots = (state: SimulatorState): Map<number, Snapshot> => {
+  const truth = new Map<number, Snapshot>();
+  for (const order of state.orders.values()) {
+    if (order.malformed) continue;
+    const parsed = apiProductionOrderSchema.safeParse(renderOrder(order, true));
+    if (parsed.success) truth.set(order.raw.id, snapshotOf(toOrder(parsed.data), 0));
+  }
+  return truth;
+};
+
+/** In the end the snapshots equal the simulator's truth (status, delivery, due date, every stage). */
+export const checkSnapshots = (truth: Map<number, Snapshot>, stored: Map<number, Snapshot>): Violation[] => {
+  const violations: Violation[] = [];
+  const project = (s: Snapshot) =>
+    JSON.stringify([s.order.status, s.order.deliveryStatus, s.order.dueDate, s.stages, Boolean(s.removed)]);
+  for (const [id, expected] of truth) {
+    const actual = stored.get(id);
+    if (!actual) violations.push({ rule: 'snapshot-differs', orderId: id, message: 'no snapshot' });
+    else if (project(actual) !== project(expected)) {
+      violations.push({
+        rule: 'snapshot-differs',
+        orderId: id,
+        message: `snapshot ${project(actual)} != truth ${project(expected)}`,
+      });
+    }
+  }
+  for (const [id, actual] of stored) {
+    if (!truth.has(id) && !actual.removed)
+      violations.push({
+        rule: 'snapshot-differs',
+        orderId: id,
+        message: 'gone from the API but not removed',
+      });
+  }
+  return violations;
+};
