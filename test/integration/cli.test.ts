@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { vendorExampleOrders } from '../../simulator/fixtures.js';
+import { generateOrders } from '../../simulator/generator.js';
+import type { RunningSimulator } from '../../simulator/server.js';
+import { startSimulator } from '../../simulator/server.js';
+import { freshTable } from '../helpers/aws.js';
+import { tempStatePath } from '../helpers/harness.js';
+
+let sim: RunningSimulator;
+let bus: LocalEventBridge;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the installed command line, as a user would, with a clean environment. */
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+const simEnv = () => ({ UPHANCE_API_URL: sim.url, UPHANCE_TOKEN: 'sim-token' });
+
+beforeAll(async () => {
+  bus = await startLocalEventBridge();
+});
+afterAll(async () => {
+  await bus.close();
+  await sim.close();
+});
+beforeEach(async () => {
+  await sim?.close();
+  sim = await startSimulator({
+    orders: [...vendorExampleOrders(), ...generateOrders({ count: 30, seed: 2 })],
+  });
+});
+
+describe('uphance-notifier poll', () => {
+  it('--once --state FILE: a silent baseline, then one JSON line per event shaped as EventBridge delivers it', async () => {
+    const state = tempStatePath();
+    const first = await cli(['poll', '--once', '--state', state], simEnv());
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('');
+    expect(first.stderr).toMatch(/baseline recorded/);
+    sim.state.advanceStage(23621);
+    sim.state.setDeliveryStatus(23620, 'all_received');
+    const second = await cli(['poll', '--once', '--state', state], simEnv());
+    expect(second.code).toBe(0);
+    const lines = second.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l['detail-type'])).toEqual(
+      expect.arrayContaining(['StageCompleted', 'OrderDeliveryStatusChanged', 'OrderAllReceived']),
+    );
+    for (const line of lines) {
+      expect(Object.keys(line).sort()).toEqual([
+        'account',
+        'detail',
+        'detail-type',
+        'id',
+        'region',
+        'resources',
+        'source',
+        'time',
+        'version',
+      ]);
+      expect(line.source).toBe('uphance.production-orders');
+      expect(typeof line.detail).toBe('object');
+      expect(line.detail.schemaVersion).toBe('1');
+    }
+    const third = await cli(['poll', '--once', '--state', state], simEnv());
+    expect(third.stdout).toBe('');
+  });
+
+  it('without credentials: exit 2 and a one-line reason naming the setting; no state written', async () => {
+    const state = tempStatePath();
+    const run = await cli(['poll', '--once', '--state', state], { UPHANCE_API_URL: sim.url });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/set UPHANCE_TOKEN, or UPHANCE_EMAIL and UPHANCE_PASSWORD/);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('bad settings are named: an email without a password, a bad URL, a bad interval', async () => {
+    const noPassword = await cli(['poll', '--once'], { UPHANCE_EMAIL: 'a@b.c' });
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr).toMatch(/UPHANCE_PASSWORD must be set together with UPHANCE_EMAIL/);
+    const badUrl = await cli(['poll', '--once'], { UPHANCE_TOKEN: 't', UPHANCE_API_URL: 'api.uphance.com' });
+    expect(badUrl.stderr).toMatch(/UPHANCE_API_URL must be an absolute http\(s\) URL/);
+    const badInterval = await cli(['poll', '--interval', 'soon'], simEnv());
+    expect(badInterval.code).toBe(2);
+    expect(badInterval.stderr).toMatch(/--interval must be a positive number of seconds, got "soon"/);
+  });
+
+  it('rejected credentials: exit 3, the token never printed, the state exactly as it was', async () => {
+    const state = tempStatePath();
+    await cli(['poll', '--once', '--state', state], simEnv());
+    const before = readFileSync(state, 'utf8');
+    sim.state.setStatus(23620, 'complete');
+    const run = await cli(['poll', '--once', '--state', state], {
+      UPHANCE_API_URL: sim.url,
+      UPHANCE_TOKEN: 'revoked-SECRET-token',
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/Uphance rejected the credentials/);
+    expect(run.stdout + run.stderr).not.toContain('revoked-SECRET-token');
+    expect(readFileSync(state, 'utf8')).toBe(before);
+  });
+
+  it('API unreachable after retries: exit 4 with the reason, state untouched', async () => {
+    const state = tempStatePath();
+    const url = sim.url;
+    await sim.close();
+    const run = await cli(['poll', '--once', '--state', state], {
+      UPHANCE_API_URL: url,
+      UPHANCE_TOKEN: 'sim-token',
+    });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/failed after \d+ attempts: network error/);
+    expect(existsSync(state)).toBe(false);
+    sim = await startSimulator();
+  }, 90_000);
+
+  it('--table and --event-bus: state in DynamoDB, events on the bus, stdout empty', async () => {
+    const { tableName, endpoint } = await freshTable();
+    const env = { ...simEnv(), AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url };
+    const args = ['poll', '--once', '--table', tableName, '--event-bus', 'orders-bus'];
+    expect((await cli(args, env)).code).toBe(0);
+    sim.state.advanceStage(23621);
+    const run = await cli(args, env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(bus.events.map((e) => [e.busName, e.detailType])).toEqual([['orders-bus', 'StageCompleted']]);
+  });
+});

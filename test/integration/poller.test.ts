@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
+import type { CycleStep } from '../../functions/cycle/commit.js';
+import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { vendorExampleOrders } from '../../simulator/fixtures.js';
+import { generateOrders } from '../../simulator/generator.js';
+import { seededRandom } from '../../simulator/random.js';
+import type { RunningSimulator } from '../../simulator/server.js';
+import { startSimulator } from '../../simulator/server.js';
+import { hasWorkLeft } from '../../simulator/state.js';
+import { eventBridgeClient, freshTable, receivedEvents } from '../helpers/aws.js';
+import { notifierFor } from '../helpers/harness.js';
+
+let sim: RunningSimulator;
+let bus: LocalEventBridge;
+
+beforeAll(async () => {
+  bus = await startLocalEventBridge();
+});
+afterAll(async () => {
+  await bus.close();
+});
+beforeEach(async () => {
+  bus.reset();
+  bus.setRandomFaults(undefined);
+  sim = await startSimulator({
+    orders: [...vendorExampleOrders(), ...generateOrders({ count: 260, seed: 8, watchedShare: 0.3 })],
+  });
+});
+afterEach(async () => {
+  await sim.close();
+});
+
+/** The product as deployed: simulator → cycle → DynamoDB Local → local PutEvents endpoint. */
+const deployed = async () => {
+  const { client, tableName } = await freshTable();
+  const store = new DynamoStateStore({ client, tableName, organisation: 'default', sleep: async () => {} });
+  const sink = new EventBridgeSink({
+    client: eventBridgeClient(bus.url),
+    eventBusName: 'uphance-notifier',
+    source: 'uphance.production-orders',
+    sleep: async () => {},
+  });
+  return { ...notifierFor(sim, { store, sink }), dynamo: store, sink };
+};
+
+const busy = () => {
+  const random = seededRandom(99);
+  const active = [...sim.state.orders.values()].filter((o) => o.lineItems.some(hasWorkLeft));
+  for (let i = 0; i < 30; i++) {
+    const order = active[Math.floor(random() * active.length)]!;
+    const roll = random();
+    if (roll < 0.6) sim.state.advanceStage(order.raw.id);
+    else if (roll < 0.75)
+      sim.state.setDeliveryStatus(order.raw.id, random() < 0.5 ? 'receiving' : 'all_received');
+    else if (roll < 0.9) sim.state.setDueDate(order.raw.id, `2027-0${1 + Math.floor(random() * 9)}-15`);
+    else sim.state.setStatus(order.raw.id, 'complete');
+  }
+  sim.state.create(
+    generateOrders({ count: 1, firstId: 70_000, firstNumber: 7_000, seed: 4, watchedShare: 1 })[0]!,
+  );
+  sim.state.delete(23620);
+};
+
+describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
+  it('baseline is silent and costs one write per order; an unchanged cycle writes nothing and puts nothing', async () => {
+    const n = await deployed();
+    const baseline = await n.run();
+    expect(baseline).toMatchObject({ baseline: true, events: 0, snapshotsWritten: 263 });
+    expect(bus.calls).toBe(0);
+    await n.run();
+    const writesBefore = n.dynamo.stats.writes;
+    const batchGetsBefore = n.dynamo.stats.batchGets;
+    const quiet = await n.run();
+    expect(quiet.events).toBe(0);
+    // Only the lease's acquire and release write.
+    expect(n.dynamo.stats.writes - writesBefore).toBe(2);
+    expect(n.dynamo.stats.batchGets - batchGetsBefore).toBeLessThanOrEqual(
+      Math.ceil(quiet.ordersScanned / 100),
+    );
+    expect(bus.calls).toBe(0);
+  });
+
+  it('every change arrives on the bus once, in ≤10-entry calls, with the guarantees', async () => {
+    const n = await deployed();
+    await n.run();
+    const from = sim.state.ledger.length;
+    busy();
+    const report = await n.run();
+    expect(report.events).toBeGreaterThan(20);
+    expect(bus.events).toHaveLength(report.events);
+    // The endpoint refuses calls of more than 10 entries; the scan and the look-ups publish separately.
+    expect(bus.calls).toBeLessThanOrEqual(Math.ceil(report.events / 10) + 1);
+    const check = await n.verify(from, receivedEvents(bus));
+    expect(check.violations).toEqual([]);
+    expect(check.duplicates).toBe(0);
+  });
+
+  it('PutEvents partial failures and throttling: only failed entries are resent; nothing lost or duplicated', async () => {
+    const n = await deployed();
+    await n.run();
+    const from = sim.state.ledger.length;
+    busy();
+    bus.setRandomFaults({ entryFailureRate: 0.2, throttleRate: 0.2, random: seededRandom(3) });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++)
+      outcomes.push(
+        await n.run().then(
+          (r) => r.outcome,
+          (e: Error) => e.name,
+        ),
+      );
+    bus.setRandomFaults(undefined);
+    await n.run();
+    expect(bus.injected.failedEntries + bus.injected.throttled).toBeGreaterThan(0);
+    const check = await n.verify(from, receivedEvents(bus));
+    expect(check.violations).toEqual([]);
+    expect(check.duplicates).toBe(0);
+  });
+
+  const steps: CycleStep[] = [
+    'scanned',
+    'journal-written',
+    'snapshots-written',
+    'published',
+    'checkpoint-written',
+  ];
+  it.each(steps)(
+    'killed at %s and run again: nothing lost, duplicates only with the same eventId',
+    async (step) => {
+      const n = await deployed();
+      await n.run();
+      const from = sim.state.ledger.length;
+      busy();
+      await n.runAndKill(step);
+      sim.state.advanceStage(23621);
+      await n.run();
+      const check = await n.verify(from, receivedEvents(bus));
+      expect(check.violations).toEqual([]);
+      expect(check.duplicates > 0).toBe(step === 'published');
+    },
+  );
+
+  it('429 and 5xx storms from Uphance: nothing lost', async () => {
+    const n = await deployed();
+    await n.run();
+    const from = sim.state.ledger.length;
+    busy();
+    sim.faults.randomly({
+      seed: 12,
+      rates: { rate_limit: 0.25, server_error: 0.25, drop: 0.05 },
+      retryAfter: '1',
+    });
+    for (let i = 0; i < 5; i++) await n.run().catch(() => {});
+    sim.faults.randomly(undefined);
+    await n.run();
+    expect((await n.verify(from, receivedEvents(bus))).violations).toEqual([]);
+  });
+});
