@@ -1,0 +1,51 @@
+/**
+ * An example downstream consumer to copy: a Lambda subscribed to StageCompleted events by a rule.
+ * - typed and validated with the notifier's own zod schema, through the Powertools parser;
+ * - idempotent on detail.eventId through Powertools idempotency (delivery is at least once: a duplicate
+ *   is always a re-emission with the same eventId).
+ */
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { StageCompleted } from '../core/events/catalogue.js';
+
+const logger = new Logger({ serviceName: 'uphance-notifier-example-consumer' });
+
+export const StageCompletedEvent = EventBridgeSchema.extend({
+  'detail-type': z.literal('StageCompleted'),
+  detail: StageCompleted,
+});
+export type StageCompletedEvent = z.infer<typeof StageCompletedEvent>;
+
+const persistenceStore = new DynamoDBPersistenceLayer({
+  tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'uphance-notifier-idempotency',
+});
+
+/** What the consumer does with one event: here, a log line; yours may call an API or write a row. */
+export const onStageCompleted = async (event: StageCompletedEvent) => {
+  const { order, lineItem, stage } = event.detail;
+  const message =
+    `PO ${order.number} · ${order.companyName ?? ''} · ${stage.name} completed · ${lineItem.productName ?? ''} ${lineItem.color ?? ''}`.trim();
+  logger.info(message, { eventId: event.detail.eventId, sequence: event.detail.sequence });
+  return { eventId: event.detail.eventId, message };
+};
+
+export const handler = middy()
+  .use(injectLambdaContext(logger))
+  .use(parser({ schema: StageCompletedEvent }))
+  .use(
+    makeHandlerIdempotent({
+      persistenceStore,
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'detail.eventId',
+        expiresAfterSeconds: 7 * 24 * 3600,
+      }),
+    }),
+  )
+  .handler(onStageCompleted);

@@ -1,0 +1,43 @@
+import { ConfigError, positiveInteger, uphanceSettings } from '../config.js';
+import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
+
+/** The poll function's configuration, set by the stack; checked at cold start. */
+export interface LambdaConfig {
+  tableName: string;
+  eventBusName: string;
+  secretId: string;
+  apiUrl: string;
+  organisationId: number | undefined;
+  source: string;
+  budgetMs: number;
+  sweepIntervalMs: number;
+  emitBaseline: boolean;
+  requestTimeoutMs: number;
+}
+
+const required = (env: Record<string, string | undefined>, name: string): string => {
+  const value = env[name]?.trim();
+  if (!value)
+    throw new ConfigError(`${name} must be set (the stack sets it; check the function's environment)`);
+  return value;
+};
+
+/** Reads the environment; a bad or missing value fails the cold start with a message naming it. */
+export const lambdaConfig = (env: Record<string, string | undefined>): LambdaConfig => {
+  const uphance = uphanceSettings(env);
+  const emit = env.EMIT_BASELINE?.trim().toLowerCase() ?? 'false';
+  if (!['true', 'false'].includes(emit))
+    throw new ConfigError(`EMIT_BASELINE must be true or false, got "${emit}"`);
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    eventBusName: required(env, 'EVENT_BUS_NAME'),
+    secretId: required(env, 'UPHANCE_SECRET_ARN'),
+    apiUrl: uphance.apiUrl,
+    organisationId: uphance.organisationId,
+    source: env.EVENT_SOURCE?.trim() || DEFAULT_SOURCE,
+    budgetMs: positiveInteger(env, 'CYCLE_BUDGET_SECONDS', 240) * 1000,
+    sweepIntervalMs: positiveInteger(env, 'SWEEP_INTERVAL_HOURS', 24) * 3_600_000,
+    emitBaseline: emit === 'true',
+    requestTimeoutMs: positiveInteger(env, 'UPHANCE_TIMEOUT_MS', 20_000),
+  };
+};

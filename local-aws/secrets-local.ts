@@ -1,0 +1,47 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local endpoint that speaks Secrets Manager's GetSecretValue (JSON 1.1), for the handler's tests:
+ * Powertools parameters reaches it through AWS_ENDPOINT_URL_SECRETS_MANAGER.
+ */
+export interface LocalSecrets {
+  url: string;
+  secrets: Map<string, string>;
+  reads: number;
+  close(): Promise<void>;
+}
+
+export const startLocalSecrets = async (): Promise<LocalSecrets> => {
+  const state: LocalSecrets = { url: '', secrets: new Map(), reads: 0, close: async () => {} };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
+    const target = String(req.headers['x-amz-target'] ?? '');
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    const value = body.SecretId === undefined ? undefined : state.secrets.get(body.SecretId);
+    if (target !== 'secretsmanager.GetSecretValue' || value === undefined) {
+      res.writeHead(400);
+      res.end(
+        JSON.stringify({
+          __type: 'ResourceNotFoundException',
+          message: 'Secrets Manager can’t find the specified secret.',
+        }),
+      );
+      return;
+    }
+    state.reads++;
+    res.end(
+      JSON.stringify({ ARN: body.SecretId, Name: body.SecretId, SecretString: value, VersionId: 'v1' }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+};

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import type { LocalSecrets } from '../../local-aws/secrets-local.js';
+import { startLocalSecrets } from '../../local-aws/secrets-local.js';
+import { vendorExampleOrders } from '../../simulator/fixtures.js';
+import { generateOrders } from '../../simulator/generator.js';
+import type { RunningSimulator } from '../../simulator/server.js';
+import { startSimulator } from '../../simulator/server.js';
+import { freshTable } from '../helpers/aws.js';
+
+let sim: RunningSimulator;
+let bus: LocalEventBridge;
+let secrets: LocalSecrets;
+const saved = { ...process.env };
+
+const context = (remainingMs = 300_000): Context =>
+  ({
+    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
+    functionName: 'poll',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:poll',
+    memoryLimitInMB: '512',
+    logGroupName: '/aws/lambda/poll',
+    logStreamName: 's',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => remainingMs,
+  }) as unknown as Context;
+
+beforeAll(async () => {
+  [sim, bus, secrets] = await Promise.all([
+    startSimulator({ orders: [...vendorExampleOrders(), ...generateOrders({ count: 40, seed: 6 })] }),
+    startLocalEventBridge(),
+    startLocalSecrets(),
+  ]);
+});
+afterAll(async () => {
+  process.env = saved;
+  await Promise.all([sim.close(), bus.close(), secrets.close()]);
+});
+
+const baseEnv = (endpoint: string) => ({
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  POWERTOOLS_METRICS_NAMESPACE: 'UphanceNotifier',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  POWERTOOLS_DEV: 'false',
+});
+
+describe('poll Lambda handler', () => {
+  beforeEach(() => {
+    vi.resetModules();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+
+  it('runs the cycle with credentials from the secret: silent baseline, then events on the bus', async () => {
+    const { tableName, endpoint } = await freshTable();
+    secrets.secrets.set('uphance/credentials', JSON.stringify({ token: 'sim-token' }));
+    process.env = {
+      ...saved,
+      ...baseEnv(endpoint),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: 'uphance-notifier',
+      UPHANCE_SECRET_ARN: 'uphance/credentials',
+      UPHANCE_API_URL: sim.url,
+    };
+    const { handler } = await import('../../functions/handlers/poll.js');
+    const baseline = await handler({}, context());
+    expect(baseline).toMatchObject({ baseline: true, events: 0, outcome: 'completed' });
+    sim.state.advanceStage(23621);
+    const report = await handler({}, context());
+    expect(report).toMatchObject({ events: 1, eventsByType: { StageCompleted: 1 } });
+    expect(bus.events.map((e) => [e.busName, e.source, e.detailType])).toEqual([
+      ['uphance-notifier', 'uphance.production-orders', 'StageCompleted'],
+    ]);
+    // The secret is cached between warm invocations.
+    expect(secrets.reads).toBe(1);
+    const emitted = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls.map(
+      (c) => String(c[0]),
+    );
+    expect(emitted.some((line) => line.includes('"EventsEmitted"'))).toBe(true);
+    expect(emitted.join('\n')).not.toContain('sim-token');
+  });
+
+  it('fails the cold start with a message naming a missing or bad setting', async () => {
+    process.env = {
+      ...saved,
+      ...baseEnv('http://127.0.0.1:1'),
+      EVENT_BUS_NAME: 'b',
+      UPHANCE_SECRET_ARN: 's',
+    };
+    await expect(import('../../functions/handlers/poll.js')).rejects.toThrow(/TABLE_NAME must be set/);
+    vi.resetModules();
+    process.env = { ...process.env, TABLE_NAME: 't', CYCLE_BUDGET_SECONDS: 'ten' };
+    await expect(import('../../functions/handlers/poll.js')).rejects.toThrow(
+      /CYCLE_BUDGET_SECONDS must be a positive whole number, got "ten"/,
+    );
+  });
+
+  it('a secret without usable credentials is a clear error that does not echo the secret', async () => {
+    const { tableName, endpoint } = await freshTable();
+    secrets.secrets.set('bad/secret', JSON.stringify({ user: 'x', pass: 'hunter2' }));
+    process.env = {
+      ...saved,
+      ...baseEnv(endpoint),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: 'b',
+      UPHANCE_SECRET_ARN: 'bad/secret',
+      UPHANCE_API_URL: sim.url,
+    };
+    const { handler } = await import('../../functions/handlers/poll.js');
+    const error = await handler({}, context()).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /must hold JSON \{"token": "..."\} or \{"email": "...", "password": "..."\}/,
+    );
+    expect(String(error)).not.toContain('hunter2');
+  });
+});
+
+describe('example consumer Lambda', () => {
+  it('parses a StageCompleted event with the exported schema and handles each eventId once', async () => {
+    vi.resetModules();
+    const { client, endpoint } = await freshTable();
+    const idempotencyTable = `idem-${Date.now()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: idempotencyTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    process.env = {
+      ...saved,
+      ...baseEnv(endpoint),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      IDEMPOTENCY_TABLE_NAME: idempotencyTable,
+    };
+    const logged = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const consumer = await import('../../functions/handlers/example-consumer.js');
+    const event = JSON.parse(readFileSync('schemas/examples/StageCompleted.json', 'utf8'));
+    const first = await consumer.handler(event, context());
+    expect(first.message).toBe(
+      'PO 1308 · Tribal Sportswear Inc. · Packing completed · 3465O-3206 - Tie Frt V Neck Blouse Lt. Peach',
+    );
+    expect(logged.mock.calls.some((c) => String(c[0]).includes('Packing completed'))).toBe(true);
+    logged.mockClear();
+    const again = await consumer.handler(event, context());
+    expect(again).toEqual(first);
+    // The duplicate is answered from the idempotency record: the body did not run again.
+    expect(logged.mock.calls.some((c) => String(c[0]).includes('Packing completed'))).toBe(false);
+    const invalid = { ...event, detail: { ...event.detail, sequence: 0 } };
+    const error = await consumer.handler(invalid, context()).catch((e: Error) => e);
+    expect(error).toMatchObject({ name: 'ParseError' });
+    expect(String((error as Error).cause)).toMatch(/sequence/);
+  });
+});
