@@ -160,6 +160,6 @@ describe('example consumer Lambda', () => {
     const invalid = { ...event, detail: { ...event.detail, sequence: 0 } };
     const error = await consumer.handler(invalid, context()).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ParseError' });
-    expect(String((error as Error).cause)).toMatch(/sequence/);
+    expect(JSON.stringify((error as Error).cause)).toMatch(/sequence/);
   });
 });
