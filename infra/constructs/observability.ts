@@ -1,0 +1,149 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  SingleValueWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export const METRICS_NAMESPACE = 'UphanceNotifier';
+
+export interface ObservabilityProps {
+  pollFunction: IFunction;
+  scheduleMinutes: number;
+  /** Alarm when no cycle completed for this many schedule intervals. */
+  heartbeatIntervals: number;
+  deadLetterQueues: Array<{ name: string; queue: IQueue }>;
+  alarmEmail?: string;
+  key: IKey;
+}
+
+/** Alarms to an SNS topic, and a dashboard of what the poller does. */
+export class Observability extends Construct {
+  readonly alarmTopic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const period = Duration.minutes(props.scheduleMinutes);
+    const metric = (metricName: string, statistic = 'Sum'): Metric =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: 'uphance-notifier' },
+        statistic,
+        period,
+      });
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Uphance notifier alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (name: string, spec: ConstructorParameters<typeof Alarm>[2]) => {
+      const created = new Alarm(this, name, spec);
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    alarm('PollErrors', {
+      alarmDescription:
+        'The poll function failed two cycles in a row (see its logs: API unreachable, credentials rejected, EventBridge refusing).',
+      metric: props.pollFunction.metricErrors({ period }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm('NoSuccessfulCycle', {
+      alarmDescription: `No poll cycle completed for ${props.heartbeatIntervals} schedule intervals: changes are not being reported.`,
+      metric: metric('CycleCompleted'),
+      threshold: 1,
+      evaluationPeriods: props.heartbeatIntervals,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    alarm('PutEventsFailures', {
+      alarmDescription:
+        'EventBridge refused entries: the cycle retries them (same eventIds) but check the bus and quotas.',
+      metric: metric('PutEventsFailures'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    for (const { name, queue } of props.deadLetterQueues) {
+      alarm(`${name}DeadLetters`, {
+        alarmDescription: `Events for ${name} could not be delivered and wait in its dead-letter queue.`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: 8, height: 6 });
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
+    this.dashboard.addWidgets(
+      new SingleValueWidget({
+        title: 'Events emitted (24 h)',
+        metrics: [metric('EventsEmitted').with({ period: Duration.days(1) })],
+        width: 6,
+      }),
+      new SingleValueWidget({
+        title: 'Cycles completed (24 h)',
+        metrics: [metric('CycleCompleted').with({ period: Duration.days(1) })],
+        width: 6,
+      }),
+      new SingleValueWidget({
+        title: 'Poll errors (24 h)',
+        metrics: [props.pollFunction.metricErrors({ period: Duration.days(1) })],
+        width: 6,
+      }),
+      new SingleValueWidget({
+        title: 'Malformed orders (24 h)',
+        metrics: [metric('MalformedOrders').with({ period: Duration.days(1) })],
+        width: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Events and changed orders', [metric('EventsEmitted'), metric('OrdersChanged')]),
+      graph('Uphance calls', [metric('ApiCalls'), metric('ApiRetries'), metric('OrdersScanned')]),
+      graph('Cycle duration (ms)', [metric('CycleDuration', 'Maximum'), metric('CycleDuration', 'Average')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Failures', [
+        props.pollFunction.metricErrors({ period }),
+        metric('PutEventsFailures'),
+        metric('LeaseLost'),
+      ]),
+      graph(
+        'Dead letters',
+        props.deadLetterQueues.map(({ queue }) =>
+          queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+        ),
+      ),
+    );
+  }
+}

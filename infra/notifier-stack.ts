@@ -1,0 +1,249 @@
+import { fileURLToPath } from 'node:url';
+import type { StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
+import { EventCatalogue } from './constructs/event-catalogue.js';
+import { ExampleConsumer } from './constructs/example-consumer.js';
+import { NotifierFunction } from './constructs/notifier-function.js';
+import { Observability } from './constructs/observability.js';
+import type { SubscriptionFilter } from './constructs/subscriptions.js';
+import { EmailSubscription, SlackSubscription } from './constructs/subscriptions.js';
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+export interface NotifierStackProps extends StackProps {
+  /** Minutes between poll cycles (default 5). */
+  scheduleMinutes?: number;
+  /** Days the bus archive keeps events for replay (default 30; 0 keeps them forever). */
+  archiveRetentionDays?: number;
+  /** An existing Secrets Manager secret with the Uphance credentials; otherwise the stack creates one. */
+  uphanceSecretArn?: string;
+  uphanceApiUrl?: string;
+  organisationId?: string;
+  eventSource?: string;
+  sweepIntervalHours?: number;
+  emitBaseline?: boolean;
+  slack?: SubscriptionFilter & { webhookUrl: string };
+  email?: SubscriptionFilter & { addresses: string[] };
+  alarmEmail?: string;
+  /** Alarm when no cycle completed for this many intervals (default 3). */
+  heartbeatIntervals?: number;
+  /** Deploy the example consumer Lambda (default false). */
+  exampleConsumer?: boolean;
+  /** Keep the state table and the secret when the stack is deleted (default true). */
+  retainData?: boolean;
+}
+
+export const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = ['StageCompleted', 'OrderAllReceived'];
+
+/**
+ * The notifier: a schedule invokes the poll function, which keeps its state in one DynamoDB table and puts
+ * typed events on a custom bus (archived for replay, described in a schema registry), with optional Slack
+ * and email subscriptions, alarms and a dashboard.
+ */
+export class NotifierStack extends Stack {
+  readonly table: Table;
+  readonly bus: EventBus;
+  readonly secret: ISecret;
+  readonly pollFunction: NotifierFunction;
+
+  constructor(scope: Construct, id: string, props: NotifierStackProps = {}) {
+    super(scope, id, props);
+    const scheduleMinutes = props.scheduleMinutes ?? 5;
+    const source = props.eventSource ?? DEFAULT_SOURCE;
+    const dataPolicy = props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.table = new Table(this, 'State', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Lease items carry a TTL so that abandoned ones disappear.
+      timeToLiveAttribute: 'ttl',
+      removalPolicy: dataPolicy,
+    });
+
+    this.bus = new EventBus(this, 'Bus', { description: 'Changes of Uphance production orders' });
+    new Archive(this, 'Archive', {
+      sourceEventBus: this.bus,
+      eventPattern: { source: [source] },
+      retention:
+        props.archiveRetentionDays === 0 ? undefined : Duration.days(props.archiveRetentionDays ?? 30),
+      description: 'Every notifier event, for replay',
+    });
+
+    this.secret = props.uphanceSecretArn
+      ? Secret.fromSecretCompleteArn(this, 'UphanceCredentials', props.uphanceSecretArn)
+      : new Secret(this, 'UphanceCredentials', {
+          description: 'Uphance API credentials: {"token": "..."} or {"email": "...", "password": "..."}',
+          removalPolicy: dataPolicy,
+        });
+    if (this.secret instanceof Secret) {
+      NagSuppressions.addResourceSuppressions(this.secret, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'Uphance credentials are issued by Uphance; they cannot be rotated from AWS. Rotate them in Uphance and put the new value.',
+        },
+      ]);
+    }
+
+    // Timeout: a first baseline of a large account reads one page per 50 orders; 5 minutes covers about
+    // 50,000 orders at the vendor's latency, and the cycle stops cleanly 45 s before it (its budget).
+    this.pollFunction = new NotifierFunction(this, 'PollFunction', {
+      entry: path('../functions/handlers/poll.ts'),
+      description: 'Polls Uphance production orders and puts change events on the bus',
+      // 512 MB: the cycle holds the watched orders (not the account) in memory; more memory also buys CPU
+      // for parsing pages, which keeps the cycle's local overhead small next to Uphance's latency.
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      logGroupRemovalPolicy: dataPolicy,
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        EVENT_BUS_NAME: this.bus.eventBusName,
+        UPHANCE_SECRET_ARN: this.secret.secretArn,
+        EVENT_SOURCE: source,
+        CYCLE_BUDGET_SECONDS: '240',
+        SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
+        EMIT_BASELINE: String(props.emitBaseline ?? false),
+        ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
+        ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
+      },
+    });
+    // Least privilege: exactly the calls the DynamoDB store makes.
+    this.table.grant(
+      this.pollFunction,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    this.bus.grantPutEventsTo(this.pollFunction);
+    this.secret.grantRead(this.pollFunction);
+
+    new Schedule(this, 'PollSchedule', {
+      description: `Runs a poll cycle every ${scheduleMinutes} minutes`,
+      schedule: ScheduleExpression.rate(Duration.minutes(scheduleMinutes)),
+      // No retries: a late run would only pile up behind the next one; the lease handles overlaps.
+      target: new LambdaInvoke(this.pollFunction, {
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(scheduleMinutes),
+      }),
+    });
+
+    const catalogue = new EventCatalogue(this, 'EventCatalogue', {
+      registryName: `${this.stackName}-events`,
+      schemaDirectory: path('../schemas'),
+      source,
+    });
+
+    // One customer-managed key for the topics: EventBridge and CloudWatch may publish to them.
+    const topicKey = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the notifier SNS topics',
+    });
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [
+          new ServicePrincipal('events.amazonaws.com'),
+          new ServicePrincipal('cloudwatch.amazonaws.com'),
+        ],
+        resources: ['*'],
+      }),
+    );
+
+    const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
+    if (props.slack) {
+      const slack = new SlackSubscription(this, 'Slack', {
+        bus: this.bus,
+        source,
+        webhookUrl: props.slack.webhookUrl,
+        detailTypes: props.slack.detailTypes.length ? props.slack.detailTypes : DEFAULT_SUBSCRIPTION_TYPES,
+        stageNames: props.slack.stageNames,
+      });
+      deadLetterQueues.push({ name: 'Slack', queue: slack.deadLetterQueue });
+    }
+    if (props.email) {
+      const email = new EmailSubscription(this, 'Email', {
+        bus: this.bus,
+        source,
+        key: topicKey,
+        addresses: props.email.addresses,
+        detailTypes: props.email.detailTypes.length ? props.email.detailTypes : DEFAULT_SUBSCRIPTION_TYPES,
+        stageNames: props.email.stageNames,
+      });
+      deadLetterQueues.push({ name: 'Email', queue: email.deadLetterQueue });
+    }
+    if (props.exampleConsumer) {
+      const consumer = new ExampleConsumer(this, 'ExampleConsumer', {
+        bus: this.bus,
+        source,
+        entry: path('../functions/handlers/example-consumer.ts'),
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      deadLetterQueues.push({ name: 'ExampleConsumer', queue: consumer.deadLetterQueue });
+    }
+
+    const observability = new Observability(this, 'Observability', {
+      pollFunction: this.pollFunction,
+      scheduleMinutes,
+      heartbeatIntervals: props.heartbeatIntervals ?? 3,
+      deadLetterQueues,
+      alarmEmail: props.alarmEmail,
+      key: topicKey,
+    });
+
+    NagSuppressions.addStackSuppressions(this, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason:
+          'AWSLambdaBasicExecutionRole only lets the functions write their own logs; CDK attaches it to every function role.',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'X-Ray trace segments have no resource-level permissions (xray:PutTraceSegments on *).',
+        appliesTo: ['Resource::*'],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'The scheduler may invoke the poll function and its versions (function ARN and ARN:*); nothing else.',
+        appliesTo: [{ regex: '/^Resource::<PollFunction[A-Za-z0-9]+\\.Arn>:\\*$/g' }],
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Node.js 22 is the runtime this project is built and tested for (DEVELOPERS.md); bump it with the tests.',
+      },
+    ]);
+
+    new CfnOutput(this, 'EventBusName', {
+      value: this.bus.eventBusName,
+      description: 'Subscribe your rules to this bus',
+    });
+    new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
+    new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'UphanceSecretArn', {
+      value: this.secret.secretArn,
+      description: 'Put the Uphance credentials here',
+    });
+    new CfnOutput(this, 'PollFunctionName', { value: this.pollFunction.functionName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: observability.alarmTopic.topicArn });
+    new CfnOutput(this, 'SchemaRegistryName', { value: catalogue.registry.attrRegistryName });
+  }
+}
