@@ -4,7 +4,7 @@ import { SCHEMA_VERSION } from './events/catalogue.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
-import { compareStageTime, decodeStatus, keyedStages, snapshotOf } from './snapshot.js';
+import { compareStageTime, decodeStatus, keyedLineItems, snapshotOf } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
 export interface DetectOptions {
@@ -81,13 +81,13 @@ const valueChange = (
 ): Change => ({ detailType, extra: { change: { from, to } } });
 
 /** Stage changes of every line item, oldest first across the order. */
-const stageChanges = (previous: Snapshot['stages'], order: Order): Change[] => {
+const stageChanges = (previous: Snapshot['stages'], order: Order, keyedItems: KeyedStage[][]): Change[] => {
   const found: Array<{ keyed: KeyedStage; item: LineItem; detailType: 'StageStarted' | 'StageCompleted' }> =
     [];
   order.lineItems.forEach((item, itemIndex) => {
     // A line item absent from the snapshot was added since: its stages are compared with nothing.
     const before = previous[String(item.id)] ?? {};
-    for (const keyed of keyedStages(item, itemIndex * 10_000)) {
+    for (const keyed of keyedItems[itemIndex] ?? []) {
       const was = before[keyed.key] === undefined ? undefined : decodeStatus(before[keyed.key] as string);
       const now = keyed.stage.status;
       if (now === STAGE_COMPLETED && was !== STAGE_COMPLETED) {
@@ -110,11 +110,12 @@ const stageChanges = (previous: Snapshot['stages'], order: Order): Change[] => {
  */
 export const detectChanges = (previous: Snapshot, order: Order, options: DetectOptions): Detection => {
   const changes: Change[] = [];
+  const keyed = keyedLineItems(order);
   if (previous.removed) {
     // Gone and back again: treat as a new sighting, keeping the sequence running.
     changes.push(simple('OrderCreated'));
   } else {
-    changes.push(...stageChanges(previous.stages, order));
+    changes.push(...stageChanges(previous.stages, order, keyed));
     const before = previous.order;
     if (before.dueDate !== order.dueDate) {
       changes.push(valueChange('OrderDueDateChanged', before.dueDate, order.dueDate));
@@ -128,7 +129,7 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
     }
   }
   const { events, seq } = toEvents(order, previous.seq, changes, options);
-  return { events, snapshot: snapshotOf(order, seq) };
+  return { events, snapshot: snapshotOf(order, seq, keyed) };
 };
 
 /**

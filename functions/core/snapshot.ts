@@ -32,6 +32,9 @@ export interface KeyedStage {
   key: string;
   stage: Stage;
   apiIndex: number;
+  /** Start and end as epoch ms (null when absent), parsed once: sorting compares them often. */
+  start: number | null;
+  end: number | null;
 }
 
 /**
@@ -39,12 +42,8 @@ export interface KeyedStage {
  * the API's order decides.
  */
 export const compareStageTime = (a: KeyedStage, b: KeyedStage): number => {
-  const aStart = instant(a.stage.startTime);
-  const bStart = instant(b.stage.startTime);
-  if (aStart !== null && bStart !== null && aStart !== bStart) return aStart - bStart;
-  const aEnd = instant(a.stage.endTime);
-  const bEnd = instant(b.stage.endTime);
-  if (aEnd !== null && bEnd !== null && aEnd !== bEnd) return aEnd - bEnd;
+  if (a.start !== null && b.start !== null && a.start !== b.start) return a.start - b.start;
+  if (a.end !== null && b.end !== null && a.end !== b.end) return a.end - b.end;
   return a.apiIndex - b.apiIndex;
 };
 
@@ -54,7 +53,13 @@ export const compareStageTime = (a: KeyedStage, b: KeyedStage): number => {
  */
 export const keyedStages = (item: LineItem, baseIndex = 0): KeyedStage[] => {
   const ordered = item.stages
-    .map((stage, index) => ({ key: '', stage, apiIndex: baseIndex + index }))
+    .map((stage, index) => ({
+      key: '',
+      stage,
+      apiIndex: baseIndex + index,
+      start: instant(stage.startTime),
+      end: instant(stage.endTime),
+    }))
     .sort(compareStageTime);
   const seen = new Map<string, number>();
   for (const entry of ordered) {
@@ -65,21 +70,25 @@ export const keyedStages = (item: LineItem, baseIndex = 0): KeyedStage[] => {
   return ordered;
 };
 
-export const stageMap = (order: Order): Snapshot['stages'] => {
+/** Each line item's stages with their keys, in time order (computed once per diff). */
+export const keyedLineItems = (order: Order): KeyedStage[][] =>
+  order.lineItems.map((item, index) => keyedStages(item, index * 10_000));
+
+export const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(order)): Snapshot['stages'] => {
   const stages: Snapshot['stages'] = {};
-  for (const item of order.lineItems) {
+  order.lineItems.forEach((item, index) => {
     const codes: Record<string, string> = {};
-    for (const { key, stage } of keyedStages(item)) codes[key] = encodeStatus(stage.status);
+    for (const { key, stage } of keyed[index] ?? []) codes[key] = encodeStatus(stage.status);
     stages[String(item.id)] = codes;
-  }
+  });
   return stages;
 };
 
-export const snapshotOf = (order: Order, seq: number): Snapshot => ({
+export const snapshotOf = (order: Order, seq: number, keyed?: KeyedStage[][]): Snapshot => ({
   v: SNAPSHOT_FORMAT,
   seq,
   order: orderRef(order),
-  stages: stageMap(order),
+  stages: stageMap(order, keyed),
 });
 
 /**
@@ -93,5 +102,36 @@ export const isWatched = (snapshot: Snapshot): boolean => {
   return Object.values(snapshot.stages).some((codes) => Object.values(codes).some((code) => code !== done));
 };
 
-/** Structural equality, used to write only the snapshots that changed. */
-export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => JSON.stringify(a) === JSON.stringify(b);
+const sameRecord = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+};
+
+/** Structural equality, used to write only the snapshots that changed (hot: runs for every order). */
+export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
+  if (a.v !== b.v || a.seq !== b.seq || Boolean(a.removed) !== Boolean(b.removed)) return false;
+  const x = a.order;
+  const y = b.order;
+  if (
+    x.id !== y.id ||
+    x.number !== y.number ||
+    x.status !== y.status ||
+    x.deliveryStatus !== y.deliveryStatus ||
+    x.companyId !== y.companyId ||
+    x.companyName !== y.companyName ||
+    x.seasonId !== y.seasonId ||
+    x.dueDate !== y.dueDate ||
+    x.updatedAt !== y.updatedAt
+  ) {
+    return false;
+  }
+  const items = Object.keys(a.stages);
+  if (items.length !== Object.keys(b.stages).length) return false;
+  for (const item of items) {
+    const other = b.stages[item];
+    if (!other || !sameRecord(a.stages[item] as Record<string, string>, other)) return false;
+  }
+  return true;
+};
