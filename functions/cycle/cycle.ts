@@ -219,42 +219,41 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     /** After an unbroken sweep: snapshots that no page showed are looked up; confirmed absences removed. */
     const concludeRemovals = async (seen: Set<number>) => {
       const missing: number[] = [];
-      for await (const ids of deps.store.listSnapshotIds())
-        for (const id of ids) if (!seen.has(id)) missing.push(id);
-      await lookUpMissing(missing);
+      for await (const ids of deps.store.listSnapshotIds()) for (const id of ids) if (!seen.has(id)) missing.push(id);
+      for (let i = 0; i < missing.length && !overBudget(); i += 100) {
+        const chunk = missing.slice(i, i + 100);
+        await commitBatch(await lookUpMissing(chunk, await deps.store.getSnapshots(chunk)), null);
+      }
     };
 
-    const lookUpMissing = async (ids: number[]) => {
-      for (let i = 0; i < ids.length; i += 100) {
-        const chunk = ids.slice(i, i + 100);
-        const snapshots = await deps.store.getSnapshots(chunk);
-        const batch: Batch = { events: [], writes: [] };
-        const found: Order[] = [];
-        for (const id of chunk) {
-          const previous = snapshots.get(id);
-          if (!previous || previous.snapshot.removed) {
-            watched.delete(id);
-            continue;
-          }
-          if (overBudget()) return commitBatch(batch, null);
-          report.lookups++;
-          const result = await deps.source.lookup({ id, number: previous.snapshot.order.number });
-          if (result.kind === 'found') found.push(result.order);
-          else if (result.kind === 'unreadable') noteInvalid([result.error]);
-          else {
-            const removal = detectRemoval(previous.snapshot, { detectedAt: detectedAt() });
-            batch.events.push(...removal.events);
-            batch.writes.push({ orderId: id, snapshot: removal.snapshot, expectedRev: previous.rev });
-            watched.delete(id);
-            report.removed++;
-          }
+    /**
+     * Orders that were watched but did not show up: each is looked up by number. Found: diffed like any
+     * other. Confirmed absent: OrderRemoved. Unreadable, or no time left: nothing is concluded.
+     */
+    const lookUpMissing = async (ids: number[], snapshots: Map<number, StoredSnapshot>): Promise<Batch> => {
+      const batch: Batch = { events: [], writes: [] };
+      const found: Order[] = [];
+      for (const id of ids) {
+        const previous = snapshots.get(id);
+        if (!previous || previous.snapshot.removed) {
+          watched.delete(id);
+          continue;
         }
-        const diffed = diffOrders(found, snapshots, false);
-        await commitBatch(
-          { events: [...batch.events, ...diffed.events], writes: [...batch.writes, ...diffed.writes] },
-          null,
-        );
+        if (overBudget()) break;
+        report.lookups++;
+        const result = await deps.source.lookup({ id, number: previous.snapshot.order.number });
+        if (result.kind === 'found') found.push(result.order);
+        else if (result.kind === 'unreadable') noteInvalid([result.error]);
+        else {
+          const removal = detectRemoval(previous.snapshot, { detectedAt: detectedAt() });
+          batch.events.push(...removal.events);
+          batch.writes.push({ orderId: id, snapshot: removal.snapshot, expectedRev: previous.rev });
+          watched.delete(id);
+          report.removed++;
+        }
       }
+      const diffed = diffOrders(found, snapshots, false);
+      return { events: [...batch.events, ...diffed.events], writes: [...batch.writes, ...diffed.writes] };
     };
 
     const finish = async () => {
@@ -300,26 +299,23 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       if (query.kind === 'new') newComplete = true;
     }
     await context.step('scanned');
+    // Watched orders absent from the scan: page shifts can hide an order, so each is looked up before
+    // concluding that it completed, was cancelled or is gone. Not after a partial scan: nothing is known.
+    const missing = complete ? checkpoint.watched.filter((id) => !fetched.has(id) && !unreadable.has(id)) : [];
     const orders = [...fetched.values()];
+    const ids = [...orders.map((o) => o.id), ...missing];
     const snapshots = new Map<number, StoredSnapshot>();
-    const ids = orders.map((o) => o.id);
     for (let i = 0; i < ids.length; i += 100) {
       for (const [id, snap] of await deps.store.getSnapshots(ids.slice(i, i + 100))) snapshots.set(id, snap);
     }
     const highestBefore = checkpoint.highestId;
-    const batch = diffOrders(orders, snapshots, false);
+    const scanned = diffOrders(orders, snapshots, false);
     // Pages that were not all fetched leave new orders unseen: keep since_id where it was.
     if (!newComplete) checkpoint.highestId = highestBefore;
-    await commitBatch(batch, null);
-
-    if (complete) {
-      // Watched orders absent from the scan: page shifts can hide an order, so look each one up before
-      // concluding that it completed, was cancelled or is gone.
-      const missing = checkpoint.watched.filter((id) => !fetched.has(id) && !unreadable.has(id));
-      await lookUpMissing(missing);
-    } else {
-      report.outcome = 'budget-exhausted';
-    }
+    const looked = await lookUpMissing(missing, snapshots);
+    // One commit for the whole incremental pass: one journal record, events in full PutEvents calls.
+    await commitBatch({ events: [...scanned.events, ...looked.events], writes: [...scanned.writes, ...looked.writes] }, null);
+    if (!complete) report.outcome = 'budget-exhausted';
 
     const sweepDue =
       options.sweepIntervalMs > 0 &&
