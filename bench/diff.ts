@@ -1,5 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
 import { detectChanges } from '../functions/core/diff.js';
 import type { Order } from '../functions/core/order.js';
@@ -13,9 +13,13 @@ import { renderOrder } from '../simulator/render.js';
  */
 const COUNT = Number(process.env.BENCH_ORDERS ?? 10_000);
 const ROUNDS = 5;
-const orders: Order[] = generateOrders({ count: COUNT, seed: 1, lineItems: 5, stages: 4, watchedShare: 0.5 }).map((o) =>
-  toOrder(apiProductionOrderSchema.parse(renderOrder(o, true))),
-);
+const orders: Order[] = generateOrders({
+  count: COUNT,
+  seed: 1,
+  lineItems: 5,
+  stages: 4,
+  watchedShare: 0.5,
+}).map((o) => toOrder(apiProductionOrderSchema.parse(renderOrder(o, true))));
 const snapshots = orders.map((o) => snapshotOf(o, 3));
 const at = { detectedAt: '2026-11-27T10:00:00.000Z' };
 

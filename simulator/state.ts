@@ -16,11 +16,21 @@ export class SimulatorState {
 
   load(orders: Iterable<SimOrder>): void {
     for (const order of orders) this.orders.set(order.raw.id, order);
+    this.#sorted = undefined;
   }
 
-  /** Ids newest first: the list's order in the vendor's examples. */
+  clear(): void {
+    this.orders.clear();
+    this.ledger.length = 0;
+    this.#sorted = undefined;
+  }
+
+  #sorted: number[] | undefined;
+
+  /** Ids newest first: the list's order in the vendor's examples (cached until an order is added or removed). */
   sortedIds(): number[] {
-    return [...this.orders.keys()].sort((a, b) => b - a);
+    this.#sorted ??= [...this.orders.keys()].sort((a, b) => b - a);
+    return this.#sorted;
   }
 
   get(id: number): SimOrder {
@@ -113,6 +123,7 @@ export class SimulatorState {
   create(order: SimOrder): void {
     if (this.orders.has(order.raw.id)) throw new Error(`simulator: order ${order.raw.id} exists`);
     this.orders.set(order.raw.id, order);
+    this.#sorted = undefined;
     this.#record(
       { orderId: order.raw.id, kind: 'created', from: null, to: order.raw.production_order_number },
       this.#stamp(order),
@@ -122,6 +133,7 @@ export class SimulatorState {
   delete(id: number): void {
     this.get(id);
     this.orders.delete(id);
+    this.#sorted = undefined;
     this.#record({ orderId: id, kind: 'deleted', from: null, to: null }, formatWithOffset(this.now(), 0));
   }
 

@@ -115,27 +115,35 @@ export class DynamoStateStore implements StateStore {
     this.#consumed(out.ConsumedCapacity, 'write');
   }
 
+  /**
+   * One conditional write: the lease is taken if it is free, expired or already ours. The generation
+   * (fencing token) is the acquisition time, so it increases across holders even after the TTL removed
+   * the item; two runners at the same millisecond are told apart by the owner.
+   */
   async acquireLease(owner: string, nowMs: number, ttlMs: number): Promise<Lease | undefined> {
-    const current = await this.#get('lease');
-    const held = current?.owner?.S;
-    const expiresAt = Number(current?.expiresAt?.N ?? 0);
-    if (held && expiresAt > nowMs && held !== owner) return undefined;
-    const previous = Number(current?.generation?.N ?? 0);
-    const lease: Lease = { owner, generation: Math.max(previous + 1, nowMs), expiresAt: nowMs + ttlMs };
+    const lease: Lease = { owner, generation: nowMs, expiresAt: nowMs + ttlMs };
+    this.stats.writes++;
     try {
-      // Compare-and-set on the generation read: of two runners racing here, one wins.
-      await this.#put(
-        {
-          ...this.#key('lease'),
-          owner: { S: owner },
-          generation: { N: String(lease.generation) },
-          expiresAt: { N: String(lease.expiresAt) },
-          ttl: { N: String(Math.ceil(lease.expiresAt / 1000) + LEASE_TTL_GRACE_S) },
-        },
-        current
-          ? { expression: 'generation = :previous', values: { ':previous': { N: String(previous) } } }
-          : { expression: 'attribute_not_exists(pk)' },
+      const out = await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: this.#key('lease'),
+          UpdateExpression:
+            'SET #owner = :owner, generation = :generation, expiresAt = :expiresAt, #ttl = :ttl',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':generation': { N: String(lease.generation) },
+            ':expiresAt': { N: String(lease.expiresAt) },
+            ':ttl': { N: String(Math.ceil(lease.expiresAt / 1000) + LEASE_TTL_GRACE_S) },
+            ':now': { N: String(nowMs) },
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
       );
+      this.#consumed(out.ConsumedCapacity, 'write');
       return lease;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;

@@ -96,8 +96,8 @@ export const commit = async (
 };
 
 /** Finishes the commits that a crashed cycle journaled, oldest first. Returns the events re-published. */
-export const replayJournal = async (context: CommitContext): Promise<number> => {
-  const entries = await context.store.readJournal();
+export const replayJournal = async (context: CommitContext, journal?: JournalEntry[]): Promise<number> => {
+  const entries = journal ?? (await context.store.readJournal());
   if (entries.length === 0) return 0;
   entries.sort((a, b) => a.generation - b.generation || a.part - b.part);
   let events = 0;

@@ -131,12 +131,17 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
 
   try {
     await context.step('lease-acquired');
-    report.republished = await replayJournal(context);
+    // Both reads at once: the journal is almost always empty.
+    const [journal, checkpointRead] = await Promise.all([
+      deps.store.readJournal(),
+      deps.store.getCheckpoint(),
+    ]);
+    report.republished = await replayJournal(context, journal);
     if (report.republished > 0)
       deps.logger.info('re-published events of an unfinished cycle', { events: report.republished });
     await context.step('recovered');
 
-    const stored = await deps.store.getCheckpoint();
+    const stored = journal.length > 0 ? await deps.store.getCheckpoint() : checkpointRead;
     const checkpoint: Checkpoint = stored ? structuredClone(stored) : emptyCheckpoint();
     const watched = new Set(checkpoint.watched);
 
@@ -189,22 +194,39 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       const seen = new Set<number>();
       let finished = false;
       let highest = checkpoint.highestId;
-      for await (const page of fetchAll({ kind: 'all', page: progress.page })) {
-        const snapshots = await deps.store.getSnapshots(page.orders.map((o) => o.id));
-        for (const order of page.orders) {
-          seen.add(order.id);
-          if (order.id > highest) highest = order.id;
+      // Each page's commit runs while the next page is fetched (at most one in flight).
+      let inflight: Promise<void> | undefined;
+      const settle = async () => {
+        const pending = inflight;
+        inflight = undefined;
+        await pending;
+      };
+      try {
+        for await (const page of fetchAll({ kind: 'all', page: progress.page })) {
+          // A page shift can show an order twice in one sweep: the first sight is the one diffed.
+          const fresh = page.orders.filter((o) => !seen.has(o.id));
+          const snapshots = await deps.store.getSnapshots(fresh.map((o) => o.id));
+          for (const order of fresh) {
+            seen.add(order.id);
+            if (order.id > highest) highest = order.id;
+          }
+          for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
+          const batch = diffOrders(fresh, snapshots, baseline);
+          await settle();
+          inflight = commitBatch(batch, null);
+          inflight.catch(() => {}); // observed by settle()
+          if (page.nextPage === null) {
+            finished = true;
+            break;
+          }
+          progress.page = page.nextPage;
+          if (overBudget()) break;
         }
-        for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
-        const batch = diffOrders(page.orders, snapshots, baseline);
-        await commitBatch(batch, null);
-        if (page.nextPage === null) {
-          finished = true;
-          break;
-        }
-        progress.page = page.nextPage;
-        if (overBudget()) break;
+      } finally {
+        // Never leave a commit running behind an error (the lease is released after this returns).
+        await inflight?.catch(() => {});
       }
+      await settle();
       if (baseline) checkpoint.highestId = Math.max(checkpoint.highestId, highest);
       if (!finished) {
         progress.unbroken = false;
@@ -219,7 +241,8 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     /** After an unbroken sweep: snapshots that no page showed are looked up; confirmed absences removed. */
     const concludeRemovals = async (seen: Set<number>) => {
       const missing: number[] = [];
-      for await (const ids of deps.store.listSnapshotIds()) for (const id of ids) if (!seen.has(id)) missing.push(id);
+      for await (const ids of deps.store.listSnapshotIds())
+        for (const id of ids) if (!seen.has(id)) missing.push(id);
       for (let i = 0; i < missing.length && !overBudget(); i += 100) {
         const chunk = missing.slice(i, i + 100);
         await commitBatch(await lookUpMissing(chunk, await deps.store.getSnapshots(chunk)), null);
@@ -287,9 +310,34 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       { kind: 'pending-closed' },
       { kind: 'new', sinceId: checkpoint.highestId },
     ];
+    // Snapshots are read in batches of 100 while the scan goes on, hiding DynamoDB behind Uphance.
+    const snapshots = new Map<number, StoredSnapshot>();
+    const reads: Array<Promise<void>> = [];
+    const requested = new Set<number>();
+    let queued: number[] = [];
+    const readQueued = (all: boolean) => {
+      while (queued.length >= 100 || (all && queued.length > 0)) {
+        const chunk = queued.slice(0, 100);
+        queued = queued.slice(100);
+        const read = deps.store.getSnapshots(chunk).then((found) => {
+          for (const [id, snap] of found) snapshots.set(id, snap);
+        });
+        read.catch(() => {}); // awaited below
+        reads.push(read);
+      }
+    };
+    const want = (id: number) => {
+      if (requested.has(id)) return;
+      requested.add(id);
+      queued.push(id);
+    };
     scan: for (const query of queries) {
       for await (const page of fetchAll(query)) {
-        for (const order of page.orders) fetched.set(order.id, order);
+        for (const order of page.orders) {
+          fetched.set(order.id, order);
+          want(order.id);
+        }
+        readQueued(false);
         for (const record of page.invalid) if (typeof record.id === 'number') unreadable.add(record.id);
         if (page.nextPage !== null && overBudget()) {
           complete = false;
@@ -301,20 +349,23 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     await context.step('scanned');
     // Watched orders absent from the scan: page shifts can hide an order, so each is looked up before
     // concluding that it completed, was cancelled or is gone. Not after a partial scan: nothing is known.
-    const missing = complete ? checkpoint.watched.filter((id) => !fetched.has(id) && !unreadable.has(id)) : [];
+    const missing = complete
+      ? checkpoint.watched.filter((id) => !fetched.has(id) && !unreadable.has(id))
+      : [];
     const orders = [...fetched.values()];
-    const ids = [...orders.map((o) => o.id), ...missing];
-    const snapshots = new Map<number, StoredSnapshot>();
-    for (let i = 0; i < ids.length; i += 100) {
-      for (const [id, snap] of await deps.store.getSnapshots(ids.slice(i, i + 100))) snapshots.set(id, snap);
-    }
+    for (const id of missing) want(id);
+    readQueued(true);
+    await Promise.all(reads);
     const highestBefore = checkpoint.highestId;
     const scanned = diffOrders(orders, snapshots, false);
     // Pages that were not all fetched leave new orders unseen: keep since_id where it was.
     if (!newComplete) checkpoint.highestId = highestBefore;
     const looked = await lookUpMissing(missing, snapshots);
     // One commit for the whole incremental pass: one journal record, events in full PutEvents calls.
-    await commitBatch({ events: [...scanned.events, ...looked.events], writes: [...scanned.writes, ...looked.writes] }, null);
+    await commitBatch(
+      { events: [...scanned.events, ...looked.events], writes: [...scanned.writes, ...looked.writes] },
+      null,
+    );
     if (!complete) report.outcome = 'budget-exhausted';
 
     const sweepDue =

@@ -1,0 +1,64 @@
+import { performance } from 'node:perf_hooks';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
+import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
+import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
+import { runCycle } from '../functions/cycle/cycle.js';
+import { silentLogger } from '../functions/cycle/ports.js';
+import { UphanceClient } from '../functions/uphance/client.js';
+import { localClient } from '../local-aws/dynamodb-local.js';
+
+/**
+ * One poll cycle in a process of its own, so that its peak RSS is the notifier's alone (the simulator and
+ * DynamoDB Local run elsewhere). Prints one JSON line of figures.
+ */
+const env = process.env;
+let waitingMs = 0;
+let requests = 0;
+const client = new UphanceClient({
+  baseUrl: env.BENCH_API_URL as string,
+  credentials: { kind: 'token', token: 'sim-token' },
+  timeoutMs: 60_000,
+  onEvent: (event) => {
+    if (event.type !== 'retry') {
+      requests++;
+      waitingMs += event.durationMs;
+    }
+  },
+});
+const store = new DynamoStateStore({
+  client: localClient(env.BENCH_DYNAMODB as string),
+  tableName: env.BENCH_TABLE as string,
+  organisation: 'bench',
+});
+const sink = new EventBridgeSink({
+  client: new EventBridgeClient({
+    endpoint: env.BENCH_EVENTBRIDGE,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  }),
+  eventBusName: 'bench',
+  source: 'uphance.production-orders',
+});
+const started = performance.now();
+const report = await runCycle(
+  { source: new UphanceOrderSource(client), store, sink, now: Date.now, logger: silentLogger },
+  {
+    owner: `bench-${process.pid}`,
+    leaseTtlMs: 3_600_000,
+    budgetMs: 1_800_000,
+    sweepIntervalMs: 86_400_000,
+    emitBaseline: false,
+  },
+);
+const wallMs = performance.now() - started;
+process.stdout.write(
+  `${JSON.stringify({
+    report,
+    wallMs,
+    uphance: { requests, waitingMs },
+    dynamodb: store.stats,
+    putEvents: sink.stats,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  })}\n`,
+);

@@ -1,0 +1,197 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { build } from 'esbuild';
+import { createTable, localClient, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
+import { startLocalEventBridge } from '../local-aws/eventbridge-local.js';
+import { generateOrders } from '../simulator/generator.js';
+import { toFilterWord } from '../simulator/model.js';
+import { seededRandom } from '../simulator/random.js';
+import { startSimulator } from '../simulator/server.js';
+import { hasWorkLeft } from '../simulator/state.js';
+
+/**
+ * `npm run bench`: what a poll cycle costs at scale. The simulator (with a latency per request), DynamoDB
+ * Local and a local PutEvents endpoint run here; each cycle runs in a worker process of its own.
+ * Environment: BENCH_SIZES (default 1000,10000,50000), BENCH_LATENCY_MS (default 100).
+ */
+const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
+const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 100);
+
+interface WorkerResult {
+  report: {
+    ordersScanned: number;
+    snapshotsWritten: number;
+    events: number;
+    lookups: number;
+    outcome: string;
+  };
+  wallMs: number;
+  uphance: { requests: number; waitingMs: number };
+  dynamodb: { reads: number; writes: number; batchGets: number; readCapacity: number; writeCapacity: number };
+  putEvents: { calls: number; entries: number };
+  peakRssMb: number;
+}
+
+const dynamo = await startDynamoDbLocal();
+const bus = await startLocalEventBridge();
+const sim = await startSimulator({ latencyMs });
+
+const worker = (table: string): Promise<WorkerResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cycle-worker.ts'], {
+      env: {
+        ...process.env,
+        BENCH_API_URL: sim.url,
+        BENCH_DYNAMODB: dynamo.endpoint,
+        BENCH_EVENTBRIDGE: bus.url,
+        BENCH_TABLE: table,
+        NODE_NO_WARNINGS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`)),
+    );
+  });
+
+const rows: string[][] = [];
+const notes: string[] = [];
+const row = (
+  label: string,
+  n: number,
+  watched: number,
+  r: WorkerResult,
+  bounds: { uphance?: number; reads?: number; writes?: number },
+) => {
+  const overhead = r.wallMs - r.uphance.waitingMs;
+  const leaseWrites = 2;
+  const stateWrites = r.dynamodb.writes - leaseWrites;
+  const check = (ok: boolean) => (ok ? '' : ' ✗');
+  rows.push([
+    label,
+    n.toLocaleString('en'),
+    watched.toLocaleString('en'),
+    String(r.report.events),
+    `${r.uphance.requests}${bounds.uphance === undefined ? '' : ` (≤${bounds.uphance})${check(r.uphance.requests <= bounds.uphance)}`}`,
+    `${r.dynamodb.batchGets}${bounds.reads === undefined ? '' : ` (≤${bounds.reads})${check(r.dynamodb.batchGets <= bounds.reads)}`}`,
+    `${stateWrites}+${leaseWrites}${bounds.writes === undefined ? '' : ` (${bounds.writes} changed)`}`,
+    `${r.dynamodb.readCapacity.toFixed(1)} / ${r.dynamodb.writeCapacity.toFixed(1)}`,
+    `${r.putEvents.calls} (${Math.ceil(r.report.events / 10)})${check(r.putEvents.calls === Math.ceil(r.report.events / 10))}`,
+    `${(r.wallMs / 1000).toFixed(2)} s`,
+    `${(overhead / 1000).toFixed(2)} s (${((overhead / Math.max(1, r.uphance.waitingMs)) * 100).toFixed(1)}%)${check(overhead <= 0.1 * r.uphance.waitingMs)}`,
+    `${r.peakRssMb.toFixed(0)} MB${check(r.peakRssMb <= 256)}`,
+  ]);
+};
+
+for (const n of sizes) {
+  const table = `bench-${n}-${Date.now()}`;
+  await createTable(localClient(dynamo.endpoint), table);
+  sim.state.clear();
+  sim.state.load(generateOrders({ count: n, seed: n, watchedShare: 0.1 }));
+  const orders = [...sim.state.orders.values()];
+  const open = orders.filter((o) => ['draft', 'confirmed'].includes(toFilterWord(o.raw.status)));
+  const pendingClosed = orders.filter((o) => !open.includes(o) && o.lineItems.some(hasWorkLeft));
+  const watched = open.length + pendingClosed.length;
+  process.stderr.write(`${n} orders, ${watched} watched: baseline…\n`);
+  const baseline = await worker(table);
+  row('baseline', n, watched, baseline, { uphance: Math.ceil(n / 50) });
+  process.stderr.write('  unchanged cycle…\n');
+  const quiet = await worker(table);
+  const pages = Math.ceil(open.length / 50) + Math.ceil(pendingClosed.length / 50) + 2;
+  row('no change', n, watched, quiet, { uphance: pages, reads: Math.ceil(watched / 100), writes: 0 });
+  if (quiet.dynamodb.writes !== 2 || quiet.putEvents.calls !== 0)
+    notes.push(`✗ ${n}: the unchanged cycle wrote or published`);
+  // 1% of the watched orders change: stages move, deliveries arrive, some complete and leave the set.
+  const random = seededRandom(n + 1);
+  const changed = new Set<number>();
+  const target = Math.max(1, Math.round(watched / 100));
+  let leaving = 0;
+  const candidates = [...open, ...pendingClosed];
+  while (changed.size < target) {
+    const order = candidates[Math.floor(random() * candidates.length)]!;
+    if (changed.has(order.raw.id)) continue;
+    changed.add(order.raw.id);
+    const roll = random();
+    if (roll < 0.5) sim.state.advanceStage(order.raw.id);
+    else if (roll < 0.7) sim.state.setDeliveryStatus(order.raw.id, 'receiving');
+    else if (roll < 0.85) sim.state.setDueDate(order.raw.id, '2027-03-31');
+    else {
+      for (const item of order.lineItems) while (sim.state.advanceStage(order.raw.id, item.raw.id as number));
+      sim.state.setStatus(order.raw.id, 'complete');
+      leaving++;
+    }
+  }
+  process.stderr.write(`  cycle with ${changed.size} changed (${leaving} leaving the watched set)…\n`);
+  const busy = await worker(table);
+  row('1% changed', n, watched, busy, {
+    uphance: pages + leaving,
+    reads: Math.ceil(watched / 100),
+    writes: changed.size,
+  });
+}
+
+// The poll handler's bundle, built as the stack builds it, and its module initialisation time.
+mkdirSync('.bench', { recursive: true });
+await build({
+  entryPoints: ['functions/handlers/poll.ts'],
+  outfile: '.bench/poll.mjs',
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  external: ['@aws-sdk/*'],
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: 'silent',
+});
+const bundleKb = statSync('.bench/poll.mjs').size / 1024;
+writeFileSync(
+  '.bench/init.mjs',
+  "const t = performance.now(); await import('./poll.mjs'); process.stdout.write(String(performance.now() - t));",
+);
+const inits: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const ms = execFileSync(process.execPath, ['.bench/init.mjs'], {
+    env: {
+      ...process.env,
+      TABLE_NAME: 't',
+      EVENT_BUS_NAME: 'b',
+      UPHANCE_SECRET_ARN: 's',
+      AWS_REGION: 'us-east-1',
+      NODE_NO_WARNINGS: '1',
+    },
+  });
+  inits.push(Number(String(ms)));
+}
+inits.sort((a, b) => a - b);
+
+await Promise.all([sim.close(), bus.close(), dynamo.stop()]);
+
+const header = [
+  'cycle',
+  'orders',
+  'watched',
+  'events',
+  'Uphance req (bound)',
+  'BatchGetItem (bound)',
+  'DDB writes state+lease',
+  'RCU / WCU',
+  'PutEvents (ceil(ev/10))',
+  'wall',
+  'local overhead (≤10%)',
+  'peak RSS (≤256)',
+];
+const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; Uphance latency ${latencyMs} ms a request`;
+process.stdout.write(
+  `\n${table}\n\npoll bundle: ${bundleKb.toFixed(1)} KiB (≤1024${bundleKb <= 1024 ? '' : ' ✗'}); module init: median ${inits[2]?.toFixed(0)} ms (min ${inits[0]?.toFixed(0)}, max ${inits[4]?.toFixed(0)})\nmachine: ${machine}\n${notes.join('\n')}\n`,
+);
