@@ -84,10 +84,18 @@ export const checkLedgerCovered = (
   const lastValue = new Map<string, unknown>();
   const stages = new Set<string>();
   const created = new Set<number>();
+  /** When each order created in the window was first seen: earlier stage moves are part of that sight. */
+  const firstSeen = new Map<number, number>();
   const deleted = new Set<number>();
   for (const e of events) {
     const id = e.detail.order.id;
-    if (e.detailType === 'OrderCreated') created.add(id);
+    if (e.detailType === 'OrderCreated') {
+      created.add(id);
+      firstSeen.set(
+        id,
+        Math.min(firstSeen.get(id) ?? Number.POSITIVE_INFINITY, Date.parse(e.detail.detectedAt)),
+      );
+    }
     if (e.detailType === 'OrderRemoved') deleted.add(id);
     if (e.detailType === 'StageStarted' || e.detailType === 'StageCompleted') {
       stages.add(`${id}/${e.detail.lineItem.id}/${e.detail.stage.name}/${e.detail.stage.status}`);
@@ -129,6 +137,7 @@ export const checkLedgerCovered = (
         break;
       }
       case 'stage': {
+        if (Date.parse(entry.at) <= (firstSeen.get(id) ?? Number.NEGATIVE_INFINITY)) break;
         const key = `${id}/${entry.lineItemId}/${entry.stage}`;
         const done = stages.has(`${key}/completed`);
         if (entry.to === 'Completed' && !done)
