@@ -61,9 +61,14 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
   const started = Date.now();
   const random = seededRandom(options.seed);
   let now = Date.UTC(2026, 10, 1);
-  const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
-  let dynamo: DynamoDbLocal | undefined;
-  const endpoint = options.dynamodbEndpoint ?? (dynamo = await startDynamoDbLocal()).endpoint;
+  const clock = {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
+  const dynamo: DynamoDbLocal | undefined = options.dynamodbEndpoint ? undefined : await startDynamoDbLocal();
+  const endpoint = options.dynamodbEndpoint ?? (dynamo as DynamoDbLocal).endpoint;
   const [bus, sim, proxy] = await Promise.all([
     startLocalEventBridge(),
     startSimulator({

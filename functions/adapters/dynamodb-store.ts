@@ -228,7 +228,8 @@ export class DynamoStateStore implements StateStore {
     return found;
   }
 
-  async *listSnapshotIds(): AsyncIterable<number[]> {
+  /** Every item of this organisation whose sort key starts with `prefix`, page by page. */
+  async *#query(prefix: string, options: { projection?: string; consistent?: boolean } = {}) {
     let start: Record<string, AttributeValue> | undefined;
     do {
       this.stats.reads++;
@@ -236,16 +237,23 @@ export class DynamoStateStore implements StateStore {
         new QueryCommand({
           TableName: this.options.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: this.#pk }, ':prefix': { S: 'order#' } },
-          ProjectionExpression: 'sk',
+          ExpressionAttributeValues: { ':pk': { S: this.#pk }, ':prefix': { S: prefix } },
+          ProjectionExpression: options.projection,
+          ConsistentRead: options.consistent,
           ExclusiveStartKey: start,
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       this.#consumed(out.ConsumedCapacity, 'read');
-      yield (out.Items ?? []).map((item) => Number(item.sk?.S?.slice('order#'.length)));
+      yield out.Items ?? [];
       start = out.LastEvaluatedKey;
     } while (start);
+  }
+
+  async *listSnapshotIds(): AsyncIterable<number[]> {
+    for await (const items of this.#query('order#', { projection: 'sk' })) {
+      yield items.map((item) => Number(item.sk?.S?.slice('order#'.length)));
+    }
   }
 
   async writeSnapshots(writes: SnapshotWrite[], options: { replay: boolean }): Promise<void> {
@@ -286,23 +294,9 @@ export class DynamoStateStore implements StateStore {
 
   async readJournal(): Promise<JournalEntry[]> {
     const entries: JournalEntry[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      this.stats.reads++;
-      const out: QueryCommandOutput = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: this.#pk }, ':prefix': { S: 'journal#' } },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.#consumed(out.ConsumedCapacity, 'read');
-      for (const item of out.Items ?? []) entries.push(unpack<JournalEntry>(item.data?.B as Uint8Array));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for await (const items of this.#query('journal#', { consistent: true })) {
+      for (const item of items) entries.push(unpack<JournalEntry>(item.data?.B as Uint8Array));
+    }
     return entries;
   }
 

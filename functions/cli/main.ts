@@ -1,3 +1,4 @@
+import './quiet-warnings.js';
 import { Command, Option } from 'commander';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';

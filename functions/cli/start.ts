@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import './quiet-warnings.js';
+import { mkdirSync, rmSync } from 'node:fs';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import { LiveActivity } from '../../simulator/live.js';
@@ -36,7 +37,10 @@ if (hasCredentials) {
   const live = new LiveActivity(sim.state);
   const ticker = setInterval(() => live.tick(4), 2_000);
   mkdirSync('.state', { recursive: true });
-  const statePath = `.state/simulator-${Date.now()}.json`;
+  // A fresh simulator needs a fresh state: the previous run's is removed.
+  const statePath = '.state/simulator.json';
+  rmSync(statePath, { force: true });
+  rmSync(`${statePath}.lease`, { force: true });
   logger.info(
     `no UPHANCE_TOKEN: polling the built-in Uphance simulator at ${sim.url} every 3 s (Ctrl-C to stop)`,
   );
