@@ -11,6 +11,8 @@ export interface OrderQuery {
   by_state?: string[];
   by_delivery_status?: string[];
   by_q?: string;
+  /** Whether by_q matches order numbers (the vendor only says it also matches names). */
+  qMatchesNumbers?: boolean;
   by_stage_status?: string;
   by_stage_name?: string[];
 }
@@ -55,7 +57,7 @@ export const matches = (order: SimOrder, query: OrderQuery): boolean => {
   if (query.by_q) {
     const q = query.by_q.toLowerCase();
     const haystack = [
-      String(raw.production_order_number),
+      ...(query.qMatchesNumbers === false ? [] : [String(raw.production_order_number)]),
       String(raw.company_name ?? ''),
       ...order.lineItems.map((li) => String(li.raw.product_name ?? '')),
     ];

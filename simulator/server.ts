@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   perPage?: number;
   now?: () => number;
+  /** Plays a by_q that matches names only, not order numbers (default: numbers match). */
+  qMatchesNumbers?: boolean;
 }
 
 export interface RunningSimulator {
@@ -159,6 +161,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
       if (!['draft', 'confirmed', 'complete', 'cancelled'].includes(s))
         throw new BadRequest(`invalid state ${s}`);
     query.by_q = search.get('by_q') ?? undefined;
+    query.qMatchesNumbers = options.qMatchesNumbers;
     const includeStages = search.get('include_stages') === 'true';
     // As documented, the stage filters need include_stages=true; without it they are ignored.
     if (includeStages) {

@@ -1,6 +1,7 @@
+import type { ApiProductionOrder } from '../core/api-schema.js';
 import { toOrder } from '../core/api-schema.js';
 import type { LookupResult, OrderSource, ScanQuery, SourcePage } from '../cycle/ports.js';
-import type { UphanceClient } from '../uphance/client.js';
+import type { Page, UphanceClient } from '../uphance/client.js';
 import type { ListProductionOrdersParams } from '../uphance/params.js';
 
 /** The watched set and the sweep as Uphance filters; every query includes the stages. */
@@ -34,16 +35,49 @@ export class UphanceOrderSource implements OrderSource {
   }
 
   /**
-   * There is no single-order endpoint: search by the order's number (by_q also matches names, so the id
-   * decides) and read every page of the answer before concluding the order is gone.
+   * There is no single-order endpoint. First a search by the order's number (by_q also matches names, so
+   * the id decides). When that finds nothing, absence is confirmed independently of by_q's semantics: the
+   * order would be the oldest of `since_id = id - 1`, so the first and the last page of that query are read
+   * (the list's sort order is not documented). Only then is the order reported absent.
    */
   async lookup(order: { id: number; number: string }): Promise<LookupResult> {
-    for await (const page of this.client.listProductionOrders({ include_stages: true, by_q: order.number })) {
-      const match = page.items.find((o) => o.id === order.id);
-      if (match) return { kind: 'found', order: toOrder(match) };
-      const bad = page.invalid.find((record) => record.id === order.id);
-      if (bad) return { kind: 'unreadable', error: bad };
+    const byNumber = await this.#find({ include_stages: true, by_q: order.number }, order.id);
+    if (byNumber) return byNumber;
+    let lastPage = 1;
+    for await (const page of this.client.listProductionOrders({
+      include_stages: true,
+      since_id: order.id - 1,
+    })) {
+      const hit = this.#match(page, order.id);
+      if (hit) return hit;
+      lastPage = page.meta?.total_pages ?? 1;
+      break;
+    }
+    if (lastPage > 1) {
+      const last = await this.#find(
+        { include_stages: true, since_id: order.id - 1, page: lastPage },
+        order.id,
+        1,
+      );
+      if (last) return last;
     }
     return { kind: 'absent' };
+  }
+
+  async #find(params: ListProductionOrdersParams, id: number, maxPages = Number.POSITIVE_INFINITY) {
+    let pages = 0;
+    for await (const page of this.client.listProductionOrders(params)) {
+      const hit = this.#match(page, id);
+      if (hit || ++pages >= maxPages) return hit;
+    }
+    return undefined;
+  }
+
+  #match(page: Page<ApiProductionOrder>, id: number): LookupResult | undefined {
+    const match = page.items.find((o) => o.id === id);
+    if (match) return { kind: 'found', order: toOrder(match) };
+    const bad = page.invalid.find((record) => record.id === id);
+    if (bad) return { kind: 'unreadable', error: bad };
+    return undefined;
   }
 }

@@ -138,6 +138,29 @@ describe('incremental cycles', () => {
     expect((await n.run()).lookups).toBe(0);
   });
 
+  it('if by_q does not match numbers, an order that left is still found (since_id probe), never wrongly removed', async () => {
+    await sim.close();
+    sim = await startSimulator({
+      orders: [...vendorExampleOrders(), ...generateOrders({ count: 140, seed: 21, watchedShare: 0.4 })],
+      qMatchesNumbers: false,
+    });
+    const n = notifierFor(sim);
+    await n.run();
+    const from = sim.state.ledger.length;
+    const leaving = watchedOrders()[0]!;
+    for (const item of leaving.lineItems)
+      while (sim.state.advanceStage(leaving.raw.id, item.raw.id as number));
+    sim.state.setStatus(leaving.raw.id, 'cancelled');
+    const gone = watchedOrders()[1]!;
+    sim.state.delete(gone.raw.id);
+    const report = await n.run();
+    expect(report.removed).toBe(1);
+    expect(
+      n.memory.published.filter((e) => e.detailType === 'OrderRemoved').map((e) => e.detail.order.id),
+    ).toEqual([gone.raw.id]);
+    expect((await n.verify(from)).violations).toEqual([]);
+  });
+
   it('an order hidden by a page shift is looked up, not removed; its change is still reported', async () => {
     const n = notifierFor(sim);
     await n.run();
