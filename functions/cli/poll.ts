@@ -115,10 +115,11 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
       }));
   for (;;) {
     try {
+      const requestsBefore = runtime.apiStats.requests;
       const report = await runCycle({ ...runtime.deps, now: Date.now, logger }, { ...settings.cycle, owner });
       logger.info(report.baseline ? 'baseline recorded' : 'cycle done', {
         ...describe(report),
-        apiRequests: runtime.apiStats.requests,
+        apiRequests: runtime.apiStats.requests - requestsBefore,
       });
     } catch (error) {
       const code = exitCodeOf(error);
