@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { expect, it } from 'vitest';
+
+it('npm start without credentials: the simulator, a silent baseline, then events as the orders move; Ctrl-C stops it', async () => {
+  const cwd = process.cwd();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/start.ts'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  // Waits for output, not for time: the first events arrive after a few polls of the moving factory.
+  const firstEvents = new Promise<void>((resolve) => {
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+      if (stdout.split('\n').filter(Boolean).length >= 3) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await Promise.race([firstEvents, exited]);
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  expect(stderr).toMatch(/polling the built-in Uphance simulator/);
+  expect(stderr).toMatch(/baseline recorded .*events=0/);
+  const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  expect(events.length).toBeGreaterThanOrEqual(3);
+  for (const event of events) {
+    expect(event.source).toBe('uphance.production-orders');
+    expect(event.detail.schemaVersion).toBe('1');
+  }
+}, 90_000);
