@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
@@ -43,8 +43,8 @@ const writeAtomically = async (path: string, text: string): Promise<void> => {
 
 /**
  * The command line's state: one JSON file, every change written atomically (temp file, then rename).
- * The lease lives beside it in FILE.lease, so that a cycle that fails leaves FILE exactly as it was.
- * One runner per file: for several runners use the DynamoDB store.
+ * The lease lives beside it in FILE.lease (taken under an O_EXCL lock file, so that two processes on one
+ * file never both run), and a cycle that fails leaves FILE exactly as it was.
  */
 export class FileStateStore implements StateStore {
   #state: FileState | undefined;
@@ -92,12 +92,46 @@ export class FileStateStore implements StateStore {
     await writeAtomically(this.path, JSON.stringify(await this.#load()));
   }
 
+  /**
+   * Runs a read-modify-write of the lease file under an exclusive lock file (O_EXCL), so that two
+   * processes on one state file cannot both take the lease. A lock left by a dead process goes stale.
+   */
+  async #locked<T>(work: () => Promise<T>): Promise<T> {
+    const lockPath = `${this.leasePath}.lock`;
+    await mkdir(dirname(lockPath), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lockPath).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        if (age > 10_000) await rm(lockPath, { force: true });
+        else if (attempt > 200)
+          throw new Error(`the lease file ${this.leasePath} stays locked by another process`);
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  }
+
   async acquireLease(owner: string, nowMs: number, ttlMs: number): Promise<Lease | undefined> {
-    const file = await this.#leaseFile();
-    if (file.lease && file.lease.expiresAt > nowMs && file.lease.owner !== owner) return undefined;
-    const generation = Math.max(file.lastGeneration + 1, nowMs);
-    const lease = { owner, generation, expiresAt: nowMs + ttlMs };
-    await writeAtomically(this.leasePath, JSON.stringify({ lease, lastGeneration: generation }));
+    const lease = await this.#locked(async () => {
+      const file = await this.#leaseFile();
+      if (file.lease && file.lease.expiresAt > nowMs && file.lease.owner !== owner) return undefined;
+      const generation = Math.max(file.lastGeneration + 1, nowMs);
+      const taken = { owner, generation, expiresAt: nowMs + ttlMs };
+      await writeAtomically(this.leasePath, JSON.stringify({ lease: taken, lastGeneration: generation }));
+      return taken;
+    });
     // Start each cycle from what is on disk.
     this.#state = undefined;
     return lease;

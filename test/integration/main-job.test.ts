@@ -27,7 +27,10 @@ it('npm start without credentials: the simulator, a silent baseline, then events
   expect(await exited).toBe(0);
   expect(stderr).toMatch(/polling the built-in Uphance simulator/);
   expect(stderr).toMatch(/baseline recorded .*events=0/);
-  const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const events = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   expect(events.length).toBeGreaterThanOrEqual(3);
   for (const event of events) {
     expect(event.source).toBe('uphance.production-orders');

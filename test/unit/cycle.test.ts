@@ -369,3 +369,12 @@ describe('failures', () => {
     expect(check.duplicates).toBe(0);
   });
 });
+
+describe('file store', () => {
+  it('of several processes racing for one state file’s lease, exactly one takes it', async () => {
+    const path = tempStatePath();
+    const stores = Array.from({ length: 6 }, () => new FileStateStore(path));
+    const leases = await Promise.all(stores.map((s, i) => s.acquireLease(`runner-${i}`, 1_000, 60_000)));
+    expect(leases.filter(Boolean)).toHaveLength(1);
+  });
+});
