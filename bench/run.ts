@@ -79,7 +79,7 @@ const row = (
     String(r.report.events),
     `${r.uphance.requests}${bounds.uphance === undefined ? '' : ` (≤${bounds.uphance})${check(r.uphance.requests <= bounds.uphance)}`}`,
     `${r.dynamodb.batchGets}${bounds.reads === undefined ? '' : ` (≤${bounds.reads})${check(r.dynamodb.batchGets <= bounds.reads)}`}`,
-    `${stateWrites}+${leaseWrites}${bounds.writes === undefined ? '' : ` (${bounds.writes} changed)`}`,
+    `${stateWrites}+${leaseWrites}${bounds.writes === undefined ? '' : ` (${bounds.writes} touched)`}`,
     `${r.dynamodb.readCapacity.toFixed(1)} / ${r.dynamodb.writeCapacity.toFixed(1)}`,
     `${r.putEvents.calls} (${Math.ceil(r.report.events / 10)})${check(r.putEvents.calls === Math.ceil(r.report.events / 10))}`,
     `${(r.wallMs / 1000).toFixed(2)} s`,
@@ -109,7 +109,7 @@ for (const n of sizes) {
   // 1% of the watched orders change: stages move, deliveries arrive, some complete and leave the set.
   const random = seededRandom(n + 1);
   const changed = new Set<number>();
-  const target = Math.max(1, Math.round(watched / 100));
+  const target = Math.max(1, Math.round(watched / 100)); // orders touched; a touch can be a no-op
   let leaving = 0;
   const candidates = [...open, ...pendingClosed];
   while (changed.size < target) {
@@ -183,7 +183,7 @@ const header = [
   'events',
   'Uphance req (bound)',
   'BatchGetItem (bound)',
-  'DDB writes state+lease',
+  'DDB writes state+lease (orders touched)',
   'RCU / WCU',
   'PutEvents (ceil(ev/10))',
   'wall',
