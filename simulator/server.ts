@@ -303,5 +303,3 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
       }),
   };
 };
-
-export { toFilterWord };

@@ -316,10 +316,3 @@ export class DynamoStateStore implements StateStore {
     this.#consumed(out.ConsumedCapacity, 'write');
   }
 }
-
-/** The table's definition, shared by the CDK stack and the tests that create it in DynamoDB Local. */
-export const TABLE_KEY_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'ttl',
-} as const;

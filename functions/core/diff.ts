@@ -1,5 +1,5 @@
 import { eventIdOf } from './event-id.js';
-import type { DetailType, NotifierEvent } from './events/catalogue.js';
+import type { NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
@@ -147,5 +147,3 @@ export const detectRemoval = (previous: Snapshot, options: DetectOptions): Detec
   const { events, seq } = toEvents(previous.order, previous.seq, [simple('OrderRemoved')], options);
   return { events, snapshot: { ...previous, seq, stages: {}, removed: true } };
 };
-
-export type { DetailType };
