@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import type { Fault } from './faults.js';
 import { FaultInjector } from './faults.js';
 import type { SimOrder } from './model.js';
-import { toFilterWord } from './model.js';
 import type { OrderQuery } from './query.js';
 import { lineItemMatchesStage, matches } from './query.js';
 import { corrupt, renderOrder, renderTimeline } from './render.js';
