@@ -5,7 +5,7 @@ import { EventBridgeSink } from './adapters/eventbridge-sink.js';
 import { FileStateStore } from './adapters/file-store.js';
 import { StdoutSink } from './adapters/stdout-sink.js';
 import { UphanceOrderSource } from './adapters/uphance-source.js';
-import type { CycleDependencies, CycleOptions } from './cycle/cycle.js';
+import type { CycleDependencies } from './cycle/cycle.js';
 import type { EventSink, Logger, StateStore } from './cycle/ports.js';
 import type { Credentials } from './uphance/auth.js';
 import { UphanceClient } from './uphance/client.js';
@@ -21,7 +21,6 @@ export interface RuntimeSettings {
     | { kind: 'stdout'; pretty: boolean; write?: (line: string) => void }
     | { kind: 'eventbridge'; busName: string };
   source: string;
-  cycle: Omit<CycleOptions, 'owner'>;
   requestTimeoutMs: number;
 }
 

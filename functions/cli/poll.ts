@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { ConfigError, positiveInteger, requireCredentials, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
-import type { CycleReport } from '../cycle/cycle.js';
+import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Logger } from '../cycle/ports.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
@@ -50,23 +50,30 @@ const seconds = (value: string | undefined, flag: string, fallback: number): num
   return Number(value);
 };
 
-export const settingsFromFlags = (flags: PollFlags, io: PollIo): RuntimeSettings => {
+export interface PollSettings {
+  runtime: RuntimeSettings;
+  cycle: Omit<CycleOptions, 'owner'>;
+}
+
+export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings => {
   if (flags.state && flags.table) throw new ConfigError('give either --state FILE or --table NAME, not both');
   const uphance = uphanceSettings(io.env);
   const credentials = requireCredentials(uphance);
   const budgetS = seconds(flags.budget, '--budget', 240);
   return {
-    apiUrl: uphance.apiUrl,
-    credentials,
-    organisationId: uphance.organisationId,
-    state: flags.table
-      ? { kind: 'dynamodb', tableName: flags.table }
-      : { kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE },
-    sink: flags.eventBus
-      ? { kind: 'eventbridge', busName: flags.eventBus }
-      : { kind: 'stdout', pretty: flags.pretty ?? (!flags.json && io.isTty), write: io.stdout },
-    source: flags.source ?? io.env.EVENT_SOURCE ?? DEFAULT_SOURCE,
-    requestTimeoutMs: positiveInteger(io.env, 'UPHANCE_TIMEOUT_MS', 30_000),
+    runtime: {
+      apiUrl: uphance.apiUrl,
+      credentials,
+      organisationId: uphance.organisationId,
+      state: flags.table
+        ? { kind: 'dynamodb', tableName: flags.table }
+        : { kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE },
+      sink: flags.eventBus
+        ? { kind: 'eventbridge', busName: flags.eventBus }
+        : { kind: 'stdout', pretty: flags.pretty ?? (!flags.json && io.isTty), write: io.stdout },
+      source: flags.source ?? io.env.EVENT_SOURCE ?? DEFAULT_SOURCE,
+      requestTimeoutMs: positiveInteger(io.env, 'UPHANCE_TIMEOUT_MS', 30_000),
+    },
     cycle: {
       budgetMs: budgetS * 1000,
       leaseTtlMs: (budgetS + 120) * 1000,
@@ -92,7 +99,7 @@ const describe = (report: CycleReport): Record<string, unknown> => ({
 /** `uphance-notifier poll`: one cycle with --once, else a cycle every --interval seconds. Returns the exit code. */
 export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => {
   const { logger } = io;
-  let settings: RuntimeSettings;
+  let settings: PollSettings;
   let intervalMs: number;
   try {
     settings = settingsFromFlags(flags, io);
@@ -101,7 +108,7 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
     logger.error((error as Error).message);
     return exitCodeOf(error);
   }
-  const runtime = buildRuntime(settings, logger);
+  const runtime = buildRuntime(settings.runtime, logger);
   const owner = `${hostname()}:${process.pid}`;
   const sleep =
     io.sleep ??

@@ -54,12 +54,6 @@ const runtimeFor = async (): Promise<Runtime> => {
       sink: { kind: 'eventbridge', busName: config.eventBusName },
       source: config.source,
       requestTimeoutMs: config.requestTimeoutMs,
-      cycle: {
-        budgetMs: config.budgetMs,
-        leaseTtlMs: 0,
-        sweepIntervalMs: config.sweepIntervalMs,
-        emitBaseline: config.emitBaseline,
-      },
     },
     cycleLogger,
     { dynamodb, eventbridge },

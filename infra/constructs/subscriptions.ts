@@ -1,13 +1,13 @@
 import { Duration, SecretValue } from 'aws-cdk-lib';
-import type { IEventBus, RuleProps, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import type { IEventBus, RuleProps } from 'aws-cdk-lib/aws-events';
 import {
   ApiDestination,
   Authorization,
   Connection,
   EventField,
   HttpMethod,
-  RuleTargetInput as Input,
   Rule,
+  RuleTargetInput,
 } from 'aws-cdk-lib/aws-events';
 import { ApiDestination as ApiDestinationTarget, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -118,7 +118,7 @@ export class SlackSubscription extends Construct {
     this.deadLetterQueue = deadLetterQueue(this);
     this.rules = rulesFor(this, props.bus, props.source, props, (message) => [
       new ApiDestinationTarget(destination, {
-        event: Input.fromObject({ text: message }) as RuleTargetInput,
+        event: RuleTargetInput.fromObject({ text: message }),
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 20,
         maxEventAge: Duration.hours(6),
@@ -151,7 +151,7 @@ export class EmailSubscription extends Construct {
     this.deadLetterQueue = deadLetterQueue(this);
     this.rules = rulesFor(this, props.bus, props.source, props, (message) => [
       new SnsTopic(this.topic, {
-        message: Input.fromText(message),
+        message: RuleTargetInput.fromText(message),
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 20,
         maxEventAge: Duration.hours(6),
