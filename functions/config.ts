@@ -87,6 +87,6 @@ export const credentialsFromSecret = (secret: unknown, secretName: string): Cred
     }
   }
   throw new ConfigError(
-    `the secret ${secretName} must hold JSON {"token": "..."} or {"email": "...", "password": "..."}`,
+    `the secret ${secretName} holds no usable Uphance credentials: put JSON {"token": "..."} or {"email": "...", "password": "..."} into it (aws secretsmanager put-secret-value)`,
   );
 };

@@ -87,6 +87,11 @@ export class NotifierStack extends Stack {
       ? Secret.fromSecretCompleteArn(this, 'UphanceCredentials', props.uphanceSecretArn)
       : new Secret(this, 'UphanceCredentials', {
           description: 'Uphance API credentials: {"token": "..."} or {"email": "...", "password": "..."}',
+          // An empty token until the user puts the real value: the poller then says what is missing.
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify({ token: '' }),
+            generateStringKey: 'unset',
+          },
           removalPolicy: dataPolicy,
         });
     if (this.secret instanceof Secret) {

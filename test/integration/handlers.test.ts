@@ -119,7 +119,7 @@ describe('poll Lambda handler', () => {
     const { handler } = await import('../../functions/handlers/poll.js');
     const error = await handler({}, context()).catch((e: Error) => e);
     expect(String(error)).toMatch(
-      /must hold JSON \{"token": "..."\} or \{"email": "...", "password": "..."\}/,
+      /holds no usable Uphance credentials: put JSON \{"token": "..."\} or \{"email": "...", "password": "..."\}/,
     );
     expect(String(error)).not.toContain('hunter2');
   });
