@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import { runCycle } from '../functions/cycle/cycle.js';
 import { silentLogger } from '../functions/cycle/ports.js';
 import { UphanceClient } from '../functions/uphance/client.js';
-import { localClient } from '../local-aws/dynamodb-local.js';
+import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
 
 /**
  * One poll cycle in a process of its own, so that its peak RSS is the notifier's alone (the simulator and
@@ -27,16 +26,12 @@ const client = new UphanceClient({
   },
 });
 const store = new DynamoStateStore({
-  client: localClient(env.BENCH_DYNAMODB as string),
+  client: localDynamoDb(env.BENCH_DYNAMODB as string),
   tableName: env.BENCH_TABLE as string,
   organisation: 'bench',
 });
 const sink = new EventBridgeSink({
-  client: new EventBridgeClient({
-    endpoint: env.BENCH_EVENTBRIDGE,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
+  client: localEventBridge(env.BENCH_EVENTBRIDGE as string, 3),
   eventBusName: 'bench',
   source: 'uphance.production-orders',
 });

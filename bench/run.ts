@@ -2,7 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { build } from 'esbuild';
-import { createTable, localClient, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
+import { localDynamoDb } from '../local-aws/clients.js';
+import { createTable, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
 import { startLocalEventBridge } from '../local-aws/eventbridge-local.js';
 import { generateOrders } from '../simulator/generator.js';
 import { toFilterWord } from '../simulator/model.js';
@@ -90,7 +91,7 @@ const row = (
 
 for (const n of sizes) {
   const table = `bench-${n}-${Date.now()}`;
-  await createTable(localClient(dynamo.endpoint), table);
+  await createTable(localDynamoDb(dynamo.endpoint), table);
   sim.state.clear();
   sim.state.load(generateOrders({ count: n, seed: n, watchedShare: 0.1 }));
   const orders = [...sim.state.orders.values()];

@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import {
   CreateTableCommand,
   DeleteTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
+import { localDynamoDb } from './clients.js';
 
 /**
  * DynamoDB Local, AWS's own emulator (a Java 17 jar shipped in the npm package
@@ -38,14 +39,6 @@ const freePort = (): Promise<number> =>
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
-  });
-
-export const localClient = (endpoint: string): DynamoDBClient =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 8,
   });
 
 export const startDynamoDbLocal = async (
@@ -81,7 +74,7 @@ export const startDynamoDbLocal = async (
     );
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = localClient(endpoint);
+  const client = localDynamoDb(endpoint);
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const ready = (async () => {
     for (;;) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /** One entry as a PutEvents caller sent it. */
 export interface ReceivedEvent {
@@ -120,12 +120,6 @@ export const startLocalEventBridge = async (port = 0): Promise<LocalEventBridge>
       reply(res, 500, { __type: 'InternalException', message: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  ({ url: state.url, close: state.close } = await listenOnLoopback(server, port));
   return state;
 };

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A local endpoint that speaks Secrets Manager's GetSecretValue (JSON 1.1), for the handler's tests:
@@ -36,12 +36,6 @@ export const startLocalSecrets = async (): Promise<LocalSecrets> => {
       JSON.stringify({ ARN: body.SecretId, Name: body.SecretId, SecretString: value, VersionId: 'v1' }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  ({ url: state.url, close: state.close } = await listenOnLoopback(server));
   return state;
 };

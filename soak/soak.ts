@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
@@ -9,8 +7,9 @@ import type { CycleOptions } from '../functions/cycle/cycle.js';
 import { runCycle } from '../functions/cycle/cycle.js';
 import { silentLogger } from '../functions/cycle/ports.js';
 import { UphanceClient } from '../functions/uphance/client.js';
+import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
 import type { DynamoDbLocal } from '../local-aws/dynamodb-local.js';
-import { createTable, localClient, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
+import { createTable, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
 import { startThrottleProxy } from '../local-aws/dynamodb-throttle-proxy.js';
 import { startLocalEventBridge } from '../local-aws/eventbridge-local.js';
 import { vendorExampleOrders } from '../simulator/fixtures.js';
@@ -82,7 +81,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
   ]);
   try {
     const table = `soak-${options.seed}-${Date.now()}`;
-    await createTable(localClient(endpoint), table);
+    await createTable(localDynamoDb(endpoint), table);
     const client = new UphanceClient({
       baseUrl: sim.url,
       credentials: { kind: 'token', token: 'sim-token' },
@@ -94,12 +93,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     const kill = new KillSwitch(seededRandom(options.seed + 2), 0.01);
     const store = kill.store(
       new DynamoStateStore({
-        client: new DynamoDBClient({
-          endpoint: proxy.endpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          maxAttempts: 3,
-        }),
+        client: localDynamoDb(proxy.endpoint, 3),
         tableName: table,
         organisation: 'soak',
         sleep: clock.sleep,
@@ -107,12 +101,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     );
     const sink = kill.sink(
       new EventBridgeSink({
-        client: new EventBridgeClient({
-          endpoint: bus.url,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          maxAttempts: 1,
-        }),
+        client: localEventBridge(bus.url),
         eventBusName: 'soak',
         source: 'uphance.production-orders',
         sleep: clock.sleep,
@@ -196,7 +185,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     const events = checkEvents(published);
     const ids: number[] = [];
     const raw = new DynamoStateStore({
-      client: localClient(endpoint),
+      client: localDynamoDb(endpoint),
       tableName: table,
       organisation: 'soak',
     });

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { inject } from 'vitest';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
-import { createTable, localClient } from '../../local-aws/dynamodb-local.js';
+import { localDynamoDb, localEventBridge } from '../../local-aws/clients.js';
+import { createTable } from '../../local-aws/dynamodb-local.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 
 let tables = 0;
@@ -14,19 +15,13 @@ export const freshTable = async (): Promise<{
   endpoint: string;
 }> => {
   const endpoint = inject('dynamodbEndpoint');
-  const client = localClient(endpoint);
+  const client = localDynamoDb(endpoint);
   const tableName = `notifier-${process.pid}-${Date.now()}-${++tables}`;
   await createTable(client, tableName);
   return { client, tableName, endpoint };
 };
 
-export const eventBridgeClient = (url: string): EventBridgeClient =>
-  new EventBridgeClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+export const eventBridgeClient = (url: string): EventBridgeClient => localEventBridge(url);
 
 /** What the local bus received, as the core's events (for the invariant checks). */
 export const receivedEvents = (bus: LocalEventBridge): NotifierEvent[] =>
