@@ -4,12 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  type DynamoDBClient,
-  ListTablesCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDb } from './clients.js';
 
 /**
@@ -121,8 +116,4 @@ export const createTable = async (client: DynamoDBClient, tableName: string): Pr
       ],
     }),
   );
-};
-
-export const deleteTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
-  await client.send(new DeleteTableCommand({ TableName: tableName }));
 };

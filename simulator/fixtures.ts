@@ -49,7 +49,6 @@ export const fromApiOrder = (raw: Record<string, unknown>): SimOrder => {
     return {
       raw: itemRest,
       stages: toSimStages(production_stages),
-      hasStageData: production_stages !== undefined,
     };
   });
   return {

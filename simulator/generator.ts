@@ -138,7 +138,6 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
         },
         // The whole plan is kept; the API shows only the current stage and the completed ones.
         stages,
-        hasStageData: true,
       });
     }
     orders.push({

@@ -18,8 +18,6 @@ export interface SimLineItem {
   /** Every key the API sends for a line item, except production_stages (rendered from `stages`). */
   raw: Record<string, unknown>;
   stages: SimStage[];
-  /** Index of stages shown as past_stages in the vendor's listing order (fixtures keep theirs). */
-  hasStageData: boolean;
 }
 
 export interface SimOrder {

@@ -26,16 +26,13 @@ export const lineItemMatchesStage = (item: SimLineItem, status?: string, names?:
   if (names && names.length > 0) {
     const lower = names.map((n) => n.toLowerCase());
     return item.stages.some(
-      (s) => lower.includes(s.name.toLowerCase()) && (status === undefined || wanted(stageWord(item, s))),
+      (s) => lower.includes(s.name.toLowerCase()) && (status === undefined || wanted(toFilterWord(s.status))),
     );
   }
   if (status === undefined) return true;
   const current = currentStage(item);
   return current !== undefined && wanted(toFilterWord(current.status));
 };
-
-/** Hidden future stages count as not started. */
-const stageWord = (_item: SimLineItem, stage: { status: string }): string => toFilterWord(stage.status);
 
 export const matches = (order: SimOrder, query: OrderQuery): boolean => {
   const raw = order.raw;

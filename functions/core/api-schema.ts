@@ -94,7 +94,6 @@ export const apiTimelineLineItemSchema = z.looseObject({
 
 export type ApiProductionOrder = z.infer<typeof apiProductionOrderSchema>;
 export type ApiLineItem = z.infer<typeof apiLineItemSchema>;
-export type ApiStage = z.infer<typeof apiStageSchema>;
 export type ApiMeta = z.infer<typeof apiMetaSchema>;
 export type ApiTimelineLineItem = z.infer<typeof apiTimelineLineItemSchema>;
 
@@ -163,7 +162,3 @@ export const toOrder = (raw: ApiProductionOrder): Order => ({
   createdAt: raw.created_at,
   lineItems: (raw.line_items ?? []).map(toLineItem),
 });
-
-/** Cover image under either of the vendor's spellings. */
-export const coverImage = (item: ApiLineItem): string | null =>
-  item.product_cover_image ?? item.Product_cover_image ?? null;

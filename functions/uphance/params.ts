@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../core/vocabulary.js';
 import { UphanceParameterError } from './errors.js';
 
 /** Filter words the vendor documents; anything else is rejected before a request is made. */
-export const STATE_FILTERS = ['draft', 'confirmed', 'complete', 'cancelled'] as const;
-export const DELIVERY_FILTERS = ['not_received', 'receiving', 'all_received'] as const;
-export const STAGE_STATUS_FILTERS = ['not_started', 'in_progress', 'pending', 'completed'] as const;
+export const STATE_FILTERS = ORDER_STATUSES;
+export const DELIVERY_FILTERS = DELIVERY_STATUSES;
+/** `pending` is a filter word only: not_started or in_progress. */
+export const STAGE_STATUS_FILTERS = [...STAGE_STATUSES, 'pending'] as const;
 
 const positiveId = z.number().int().positive();
 const nonEmpty = z.string().trim().min(1);

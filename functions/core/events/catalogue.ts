@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../vocabulary.js';
 
 /**
  * The event catalogue: one zod schema per detail-type. It is the single source of the TypeScript types
@@ -17,9 +18,9 @@ const vocabulary = (known: readonly string[], what: string) =>
       description: `${what}: one of ${known.join(', ')}; an unknown value from the API is passed on normalised (lower case, spaces to _).`,
     });
 
-export const orderStatus = vocabulary(['draft', 'confirmed', 'complete', 'cancelled'], 'Order status');
-export const deliveryStatus = vocabulary(['not_received', 'receiving', 'all_received'], 'Delivery status');
-export const stageStatus = vocabulary(['not_started', 'in_progress', 'completed'], 'Stage status');
+export const orderStatus = vocabulary(ORDER_STATUSES, 'Order status');
+export const deliveryStatus = vocabulary(DELIVERY_STATUSES, 'Delivery status');
+export const stageStatus = vocabulary(STAGE_STATUSES, 'Stage status');
 
 export const OrderBlock = z
   .object({
