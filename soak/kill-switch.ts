@@ -1,5 +1,6 @@
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
-import type { EventSink, Lease, SnapshotWrite, StateStore } from '../functions/cycle/ports.js';
+import type { EventSink, Lease, PublishOptions, StateStore } from '../functions/cycle/ports.js';
+import { interceptStore } from './intercept.js';
 
 /** Thrown where the soak "kills" the process; nothing after it runs, and the lease is not released. */
 export class Killed extends Error {
@@ -35,57 +36,44 @@ export class KillSwitch {
   }
 
   store(inner: StateStore): StateStore {
-    const around =
-      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
+    return interceptStore(inner, {
+      around: async (call, phase, args) => {
         this.point();
-        const result = await fn(...args);
-        this.point();
-        return result;
-      };
-    return {
-      acquireLease: around(inner.acquireLease.bind(inner)),
-      assertLease: around(inner.assertLease.bind(inner)),
-      // A dead process releases nothing: its lease must expire.
-      releaseLease: async (lease: Lease) => {
-        if (!this.dead) await inner.releaseLease(lease);
-      },
-      getCheckpoint: around(inner.getCheckpoint.bind(inner)),
-      putCheckpoint: around(inner.putCheckpoint.bind(inner)),
-      getSnapshots: around(inner.getSnapshots.bind(inner)),
-      listSnapshotIds: inner.listSnapshotIds.bind(inner),
-      writeSnapshots: async (writes: SnapshotWrite[], options: { replay: boolean }) => {
-        this.point();
-        // Die part-way through a batch: some items written, the rest not.
-        const cut =
-          this.armed && this.random() < this.rate ? Math.floor(this.random() * writes.length) : writes.length;
-        await inner.writeSnapshots(writes.slice(0, cut), options);
-        if (cut < writes.length) {
+        // Die part-way through a batch of state writes: some transactions applied, the rest not.
+        if (call === 'applyWrites' && phase === 'before' && this.armed && this.random() < this.rate) {
+          const [fence, writes] = args as Parameters<StateStore['applyWrites']>;
+          const cut = Math.floor(this.random() * writes.writes.length);
+          await inner.applyWrites(fence, {
+            ...writes,
+            writes: writes.writes.slice(0, cut),
+            checkpoint: null,
+          });
           this.kills++;
           this.dead = true;
           throw new Killed('killed mid-batch');
         }
-        this.point();
       },
-      readJournal: around(inner.readJournal.bind(inner)),
-      writeJournal: around(inner.writeJournal.bind(inner)),
-      deleteJournal: around(inner.deleteJournal.bind(inner)),
-    };
+      // A dead process releases nothing: its lease must expire, or be taken over.
+      release: async (lease: Lease) => {
+        if (!this.dead) await inner.releaseLease(lease);
+      },
+    });
   }
 
   sink(inner: EventSink): EventSink {
     return {
-      publish: async (events: NotifierEvent[]) => {
+      publish: async (events: NotifierEvent[], options?: PublishOptions) => {
         this.point();
         const cut =
           this.armed && this.random() < this.rate ? Math.floor(this.random() * events.length) : events.length;
-        await inner.publish(events.slice(0, cut));
+        const result = await inner.publish(events.slice(0, cut), options);
         if (cut < events.length) {
           this.kills++;
           this.dead = true;
           throw new Killed('killed mid-publish');
         }
         this.point();
+        return result;
       },
     };
   }

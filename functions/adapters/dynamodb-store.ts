@@ -5,26 +5,35 @@ import type {
   ConsumedCapacity,
   DynamoDBClient,
   QueryCommandOutput,
+  TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
   Checkpoint,
-  JournalEntry,
+  CommitRef,
+  Fence,
+  Journal,
+  JournalPart,
+  JournalSeal,
   Lease,
-  SnapshotWrite,
+  LeaseClaim,
+  LeaseOutcome,
+  SetAsideEvent,
   StateStore,
+  StateWrites,
   StoredSnapshot,
 } from '../cycle/ports.js';
-import { ConflictError, LeaseLostError } from '../cycle/ports.js';
+import { ConflictError, commitIdOf, ItemTooLargeError, LeaseLostError } from '../cycle/ports.js';
+import { backoffDelay, sleep } from '../shared/timing.js';
 
 /** Requests and capacity this store used: for metrics and the benchmark. */
 export interface DynamoStats {
@@ -40,35 +49,54 @@ export interface DynamoStoreOptions {
   tableName: string;
   /** Scopes every key, so that one table can serve several Uphance organisations. */
   organisation: string;
-  /** Writes in flight at once. */
-  writeConcurrency?: number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number) => Promise<unknown>;
+  random?: () => number;
 }
+
+/** DynamoDB's item limit is 400 KB; keys and attribute names take the rest of this margin. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+const ITEM_OVERHEAD_BYTES = 1024;
+/** TransactWriteItems: at most 100 actions (one is the lease check) and 4 MB. */
+const MAX_TRANSACTION_ITEMS = 99;
+const MAX_TRANSACTION_BYTES = 3_500_000;
 
 const pack = (value: unknown): Uint8Array => deflateRawSync(Buffer.from(JSON.stringify(value)));
 const unpack = <T>(bytes: Uint8Array): T => JSON.parse(inflateRawSync(bytes).toString('utf8')) as T;
 
 const orderKey = (id: number) => `order#${id}`;
-const journalKey = (generation: number, part: number) =>
-  `journal#${String(generation).padStart(16, '0')}#${String(part).padStart(6, '0')}`;
+const commitKey = (ref: CommitRef) =>
+  `journal#${String(ref.generation).padStart(16, '0')}#${String(ref.commit).padStart(8, '0')}`;
+const partKey = (ref: CommitRef, part: number) => `${commitKey(ref)}#part#${String(part).padStart(6, '0')}`;
+const sealKey = (ref: CommitRef) => `${commitKey(ref)}#seal`;
+const asideKey = (eventId: string) => `aside#${eventId}`;
 
-/** Lease items outlive their expiry by a day, then DynamoDB's TTL removes them. */
-const LEASE_TTL_GRACE_S = 86_400;
+const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
+const MAX_ATTEMPTS = 10;
+
+interface PendingWrite {
+  item: TransactWriteItem;
+  bytes: number;
+  /** What a failed condition on this item means. */
+  describe: string;
+}
 
 /**
- * State in one DynamoDB table (pk, sk). Per organisation: one item per order snapshot (deflated JSON and
- * a version number), one checkpoint item, journal items, and one lease item with an expiry and a TTL.
- * Reads are strongly consistent (a cycle reads what it just wrote); snapshot writes are conditional on
- * the version read.
+ * State in one DynamoDB table (pk, sk). Per organisation: one item per order snapshot (deflated JSON, a
+ * version number and the journaled commit that wrote it), one checkpoint item, journal parts and seals,
+ * set-aside events, and one lease item whose generation counts acquisitions (never deleted, so the counter
+ * survives releases). Every state write is a transaction that checks the lease generation first: once
+ * another runner holds the lease, nothing the old holder sends is applied. Reads are strongly consistent.
  */
 export class DynamoStateStore implements StateStore {
   readonly stats: DynamoStats = { reads: 0, writes: 0, batchGets: 0, readCapacity: 0, writeCapacity: 0 };
   readonly #pk: string;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: (ms: number) => Promise<unknown>;
+  readonly #random: () => number;
 
   constructor(private readonly options: DynamoStoreOptions) {
     this.#pk = `org#${options.organisation}`;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#sleep = options.sleep ?? sleep;
+    this.#random = options.random ?? Math.random;
   }
 
   #key(sk: string): Record<string, AttributeValue> {
@@ -98,68 +126,73 @@ export class DynamoStateStore implements StateStore {
     return out.Item;
   }
 
-  async #put(
-    item: Record<string, AttributeValue>,
-    condition?: { expression: string; values?: Record<string, AttributeValue> },
-  ) {
-    this.stats.writes++;
-    const out = await this.options.client.send(
-      new PutItemCommand({
-        TableName: this.options.tableName,
-        Item: item,
-        ConditionExpression: condition?.expression,
-        ExpressionAttributeValues: condition?.values,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    this.#consumed(out.ConsumedCapacity, 'write');
+  #leaseOf(item: Record<string, AttributeValue>): Lease {
+    return {
+      owner: item.owner?.S ?? '',
+      ...(item.host?.S ? { host: item.host.S } : {}),
+      ...(item.pid?.N ? { pid: Number(item.pid.N) } : {}),
+      generation: Number(item.generation?.N ?? 0),
+      expiresAt: Number(item.expiresAt?.N ?? 0),
+    };
   }
 
-  /**
-   * One conditional write: the lease is taken if it is free, expired or already ours. The generation
-   * (fencing token) is the acquisition time, so it increases across holders even after the TTL removed
-   * the item; two runners at the same millisecond are told apart by the owner.
-   */
-  async acquireLease(owner: string, nowMs: number, ttlMs: number): Promise<Lease | undefined> {
-    const lease: Lease = { owner, generation: nowMs, expiresAt: nowMs + ttlMs };
+  /** One conditional update that bumps the generation counter; on refusal, reads who holds the lease. */
+  async #take(claim: LeaseClaim, condition: string, values: Record<string, AttributeValue>) {
     this.stats.writes++;
+    const names: Record<string, string> = { '#owner': 'owner', '#ttl': 'ttl' };
+    const set = ['#owner = :owner', 'expiresAt = :expiresAt'];
+    const attributes: Record<string, AttributeValue> = {
+      ':owner': { S: claim.owner },
+      ':expiresAt': { N: String(claim.nowMs + claim.ttlMs) },
+      ':one': { N: '1' },
+      ':now': { N: String(claim.nowMs) },
+      ...values,
+    };
+    const remove = ['#ttl'];
+    if (claim.host !== undefined) {
+      set.push('host = :host');
+      attributes[':host'] = { S: claim.host };
+    } else remove.push('host');
+    if (claim.pid !== undefined) {
+      set.push('pid = :pid');
+      attributes[':pid'] = { N: String(claim.pid) };
+    } else remove.push('pid');
     try {
       const out = await this.options.client.send(
         new UpdateItemCommand({
           TableName: this.options.tableName,
           Key: this.#key('lease'),
-          UpdateExpression:
-            'SET #owner = :owner, generation = :generation, expiresAt = :expiresAt, #ttl = :ttl',
-          ConditionExpression:
-            'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':generation': { N: String(lease.generation) },
-            ':expiresAt': { N: String(lease.expiresAt) },
-            ':ttl': { N: String(Math.ceil(lease.expiresAt / 1000) + LEASE_TTL_GRACE_S) },
-            ':now': { N: String(nowMs) },
-          },
+          UpdateExpression: `SET ${set.join(', ')} ADD generation :one REMOVE ${remove.join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: attributes,
+          ReturnValues: 'ALL_NEW',
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       this.#consumed(out.ConsumedCapacity, 'write');
-      return lease;
+      return { kind: 'acquired', lease: this.#leaseOf(out.Attributes ?? {}) } satisfies LeaseOutcome;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = await this.#get('lease');
+      return { kind: 'held', holder: this.#leaseOf(item ?? {}) } satisfies LeaseOutcome;
     }
   }
 
-  async assertLease(lease: Lease, nowMs: number): Promise<void> {
-    const item = await this.#get('lease');
-    if (
-      item?.owner?.S !== lease.owner ||
-      Number(item?.generation?.N) !== lease.generation ||
-      Number(item?.expiresAt?.N) <= nowMs
-    ) {
-      throw new LeaseLostError(`lease ${lease.generation} is no longer held by ${lease.owner}`);
-    }
+  acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR #owner = :owner',
+      {},
+    );
+  }
+
+  takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR (#owner = :heldOwner AND generation = :heldGeneration)',
+      { ':heldOwner': { S: holder.owner }, ':heldGeneration': { N: String(holder.generation) } },
+    );
   }
 
   async releaseLease(lease: Lease): Promise<void> {
@@ -169,7 +202,7 @@ export class DynamoStateStore implements StateStore {
         new UpdateItemCommand({
           TableName: this.options.tableName,
           Key: this.#key('lease'),
-          UpdateExpression: 'REMOVE #owner SET expiresAt = :zero',
+          UpdateExpression: 'REMOVE #owner, host, pid SET expiresAt = :zero',
           ConditionExpression: '#owner = :owner AND generation = :generation',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: {
@@ -191,20 +224,16 @@ export class DynamoStateStore implements StateStore {
     return item?.data?.B ? unpack<Checkpoint>(item.data.B) : undefined;
   }
 
-  async putCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    await this.#put({ ...this.#key('checkpoint'), data: { B: pack(checkpoint) } });
-  }
-
   async getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>> {
     const found = new Map<number, StoredSnapshot>();
     for (let i = 0; i < orderIds.length; i += 100) {
       let keys: Array<Record<string, AttributeValue>> | undefined = orderIds
         .slice(i, i + 100)
         .map((id) => this.#key(orderKey(id)));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 0) await this.#sleep(Math.min(2_000, 50 * 2 ** attempt) * Math.random());
-        if (attempt > 10)
-          throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${attempt} attempts`);
+      for (let attempt = 1; keys && keys.length > 0; attempt++) {
+        if (attempt > MAX_ATTEMPTS)
+          throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${MAX_ATTEMPTS} attempts`);
+        if (attempt > 1) await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random));
         this.stats.batchGets++;
         this.stats.reads++;
         const out: BatchGetItemCommandOutput = await this.options.client.send(
@@ -256,63 +285,187 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  async writeSnapshots(writes: SnapshotWrite[], options: { replay: boolean }): Promise<void> {
-    const concurrency = this.options.writeConcurrency ?? 16;
-    let next = 0;
-    const worker = async () => {
-      while (next < writes.length) {
-        const write = writes[next++] as SnapshotWrite;
-        await this.#writeSnapshot(write, options.replay);
+  snapshotFits(snapshot: Snapshot): boolean {
+    const raw = JSON.stringify(snapshot);
+    // Deflate never grows JSON by much: small ones fit without packing them twice.
+    if (raw.length < MAX_ITEM_BYTES / 2) return true;
+    return deflateRawSync(Buffer.from(raw)).length + ITEM_OVERHEAD_BYTES <= MAX_ITEM_BYTES;
+  }
+
+  /** A put of packed data, checked against the item limit before it is sent. */
+  #put(sk: string, value: unknown, extra: Record<string, AttributeValue> = {}): PendingWrite {
+    const data = pack(value);
+    const bytes = data.length + ITEM_OVERHEAD_BYTES;
+    if (bytes > MAX_ITEM_BYTES) {
+      throw new ItemTooLargeError(
+        `state item ${sk} would be ${Math.ceil(bytes / 1024)} KB, above DynamoDB's 400 KB item limit`,
+      );
+    }
+    return {
+      item: {
+        Put: {
+          TableName: this.options.tableName,
+          Item: { ...this.#key(sk), data: { B: data }, ...extra },
+        },
+      },
+      bytes,
+      describe: sk,
+    };
+  }
+
+  #delete(sk: string): PendingWrite {
+    return {
+      item: { Delete: { TableName: this.options.tableName, Key: this.#key(sk) } },
+      bytes: 100,
+      describe: sk,
+    };
+  }
+
+  /**
+   * Writes in transactions of at most 99 items, each led by a check that the lease is still `fence`'s:
+   * a runner that lost its lease writes nothing. Transaction conflicts and throttling are retried.
+   */
+  async #fenced(fence: Fence, writes: PendingWrite[]): Promise<void> {
+    const chunks: PendingWrite[][] = [];
+    let current: PendingWrite[] = [];
+    let bytes = 0;
+    for (const write of writes) {
+      if (current.length === MAX_TRANSACTION_ITEMS || bytes + write.bytes > MAX_TRANSACTION_BYTES) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, writes.length) }, worker));
-  }
-
-  async #writeSnapshot(write: SnapshotWrite, replay: boolean): Promise<void> {
-    const item = {
-      ...this.#key(orderKey(write.orderId)),
-      rev: { N: String(write.expectedRev + 1) },
-      data: { B: pack(write.snapshot) },
-    };
-    try {
-      await this.#put(
-        item,
-        write.expectedRev === 0
-          ? { expression: 'attribute_not_exists(pk)' }
-          : { expression: 'rev = :expected', values: { ':expected': { N: String(write.expectedRev) } } },
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = Number((await this.#get(orderKey(write.orderId)))?.rev?.N ?? 0);
-      // Replaying a journal: the write was applied before the crash.
-      if (replay && current > write.expectedRev) return;
-      throw new ConflictError(
-        `snapshot of order ${write.orderId} is at version ${current}, expected ${write.expectedRev}: another writer changed it`,
-      );
+      current.push(write);
+      bytes += write.bytes;
     }
+    if (current.length > 0) chunks.push(current);
+    for (const chunk of chunks) await this.#transact(fence, chunk);
   }
 
-  async readJournal(): Promise<JournalEntry[]> {
-    const entries: JournalEntry[] = [];
-    for await (const items of this.#query('journal#', { consistent: true })) {
-      for (const item of items) entries.push(unpack<JournalEntry>(item.data?.B as Uint8Array));
-    }
-    return entries;
-  }
-
-  async writeJournal(entry: JournalEntry): Promise<void> {
-    await this.#put({ ...this.#key(journalKey(entry.generation, entry.part)), data: { B: pack(entry) } });
-  }
-
-  async deleteJournal(entry: Pick<JournalEntry, 'generation' | 'part'>): Promise<void> {
-    this.stats.writes++;
-    const out = await this.options.client.send(
-      new DeleteItemCommand({
+  async #transact(fence: Fence, chunk: PendingWrite[]): Promise<void> {
+    const check: TransactWriteItem = {
+      ConditionCheck: {
         TableName: this.options.tableName,
-        Key: this.#key(journalKey(entry.generation, entry.part)),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+        Key: this.#key('lease'),
+        ConditionExpression: '#owner = :owner AND generation = :generation',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':owner': { S: fence.lease.owner },
+          ':generation': { N: String(fence.lease.generation) },
+        },
+      },
+    };
+    for (let attempt = 1; ; attempt++) {
+      this.stats.writes++;
+      try {
+        const out = await this.options.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [check, ...chunk.map((w) => w.item)],
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+          { abortSignal: fence.signal },
+        );
+        this.#consumed(out.ConsumedCapacity, 'write');
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          throw new LeaseLostError(
+            `lease ${fence.lease.generation} of ${fence.lease.owner} was taken over by another runner; nothing written`,
+          );
+        }
+        const failed = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
+        if (failed > 0) {
+          throw new ConflictError(
+            `${chunk[failed - 1]?.describe} was changed by another writer (its version is not the one read)`,
+          );
+        }
+        const retryable = reasons.some(
+          (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
+        );
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+        await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random));
+      }
+    }
+  }
+
+  async readJournal(): Promise<Journal> {
+    const journal: Journal = { parts: [], seals: [] };
+    for await (const items of this.#query('journal#', { consistent: true })) {
+      for (const item of items) {
+        if (item.sk?.S?.endsWith('#seal'))
+          journal.seals.push(unpack<JournalSeal>(item.data?.B as Uint8Array));
+        else journal.parts.push(unpack<JournalPart>(item.data?.B as Uint8Array));
+      }
+    }
+    return journal;
+  }
+
+  async writeJournalPart(fence: Fence, part: JournalPart): Promise<void> {
+    return this.#fenced(fence, [this.#put(partKey(part, part.part), part)]);
+  }
+
+  async sealJournal(fence: Fence, seal: JournalSeal): Promise<void> {
+    return this.#fenced(fence, [this.#put(sealKey(seal), seal)]);
+  }
+
+  async applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
+    const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
+    const pending = writes.writes.map((write) => {
+      const put = this.#put(orderKey(write.orderId), write.snapshot, {
+        rev: { N: String(write.expectedRev + 1) },
+        ...(tag === undefined ? {} : { commit: { S: tag } }),
+      });
+      const expected = write.expectedRev === 0 ? 'attribute_not_exists(pk)' : 'rev = :expected';
+      // Replaying: the item may already carry this commit's write (applied before a crash).
+      const replayed = writes.replay && tag !== undefined ? ' OR #commit = :commit' : '';
+      Object.assign(put.item.Put ?? {}, {
+        ConditionExpression: `${expected}${replayed}`,
+        ...(replayed ? { ExpressionAttributeNames: { '#commit': 'commit' } } : {}),
+        ...(write.expectedRev === 0 && !replayed
+          ? {}
+          : {
+              ExpressionAttributeValues: {
+                ...(write.expectedRev === 0 ? {} : { ':expected': { N: String(write.expectedRev) } }),
+                ...(replayed ? { ':commit': { S: tag } } : {}),
+              },
+            }),
+      });
+      put.describe = `the snapshot of order ${write.orderId}`;
+      return put;
+    });
+    if (writes.checkpoint) pending.push(this.#put('checkpoint', writes.checkpoint));
+    return this.#fenced(fence, pending);
+  }
+
+  async clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void> {
+    // The seal goes first: a crash part-way leaves unsealed parts, which are discarded.
+    return this.#fenced(fence, [
+      this.#delete(sealKey(commit)),
+      ...parts.map((p) => this.#delete(partKey(commit, p))),
+    ]);
+  }
+
+  async setAside(fence: Fence, events: SetAsideEvent[]): Promise<void> {
+    return this.#fenced(
+      fence,
+      events.map((e) => this.#put(asideKey(e.event.detail.eventId), e)),
     );
-    this.#consumed(out.ConsumedCapacity, 'write');
+  }
+
+  async listSetAside(): Promise<SetAsideEvent[]> {
+    const events: SetAsideEvent[] = [];
+    for await (const items of this.#query('aside#', { consistent: true })) {
+      for (const item of items) events.push(unpack<SetAsideEvent>(item.data?.B as Uint8Array));
+    }
+    return events;
+  }
+
+  async removeSetAside(fence: Fence, eventIds: string[]): Promise<void> {
+    return this.#fenced(
+      fence,
+      eventIds.map((id) => this.#delete(asideKey(id))),
+    );
   }
 }

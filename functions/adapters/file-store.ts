@@ -4,28 +4,58 @@ import { dirname } from 'node:path';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
   Checkpoint,
-  JournalEntry,
+  CommitRef,
+  Fence,
+  Journal,
+  JournalPart,
+  JournalSeal,
   Lease,
-  SnapshotWrite,
+  LeaseClaim,
+  LeaseOutcome,
+  SetAsideEvent,
   StateStore,
+  StateWrites,
   StoredSnapshot,
 } from '../cycle/ports.js';
-import { ConflictError, LeaseLostError } from '../cycle/ports.js';
+import { ConflictError, commitIdOf, LeaseLostError } from '../cycle/ports.js';
+import { sleep } from '../shared/timing.js';
 
 interface FileState {
   format: 'uphance-notifier-state';
+  version: 2;
+  checkpoint: Checkpoint | null;
+  /** `commit`: the journaled commit that last wrote the snapshot (replays recognise their own writes). */
+  snapshots: Record<string, { rev: number; snapshot: Snapshot; commit?: string }>;
+  journal: JournalPart[];
+  seals: JournalSeal[];
+  setAside: SetAsideEvent[];
+}
+
+/** Version 1 kept one journal record per commit part, without seals: each is replayed as a sealed commit. */
+interface FileStateV1 {
+  format: 'uphance-notifier-state';
   version: 1;
   checkpoint: Checkpoint | null;
-  snapshots: Record<string, { rev: number; snapshot: Snapshot }>;
-  journal: JournalEntry[];
+  snapshots: FileState['snapshots'];
+  journal: Array<Omit<JournalPart, 'commit'>>;
 }
 
 const emptyState = (): FileState => ({
   format: 'uphance-notifier-state',
-  version: 1,
+  version: 2,
   checkpoint: null,
   snapshots: {},
   journal: [],
+  seals: [],
+  setAside: [],
+});
+
+const upgrade = (v1: FileStateV1): FileState => ({
+  ...emptyState(),
+  checkpoint: v1.checkpoint,
+  snapshots: v1.snapshots,
+  journal: v1.journal.map((e) => ({ ...e, commit: e.part + 1, part: 0 })),
+  seals: v1.journal.map((e) => ({ generation: e.generation, commit: e.part + 1, parts: 1 })),
 });
 
 interface LeaseFile {
@@ -41,10 +71,15 @@ const writeAtomically = async (path: string, text: string): Promise<void> => {
   await rename(temp, path);
 };
 
+/** A lock file older than this belongs to a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+
 /**
  * The command line's state: one JSON file, every change written atomically (temp file, then rename).
- * The lease lives beside it in FILE.lease (taken under an O_EXCL lock file, so that two processes on one
- * file never both run), and a cycle that fails leaves FILE exactly as it was.
+ * The lease lives beside it in FILE.lease. Every change of either file happens under an exclusive lock
+ * file (O_EXCL) and, for the state, only while the lease file still names the writer's generation: a
+ * runner that lost its lease cannot write anything (fencing). A cycle that fails leaves FILE as it was or
+ * advanced by whole writes.
  */
 export class FileStateStore implements StateStore {
   #state: FileState | undefined;
@@ -63,38 +98,34 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  async #load(): Promise<FileState> {
-    if (this.#state) return this.#state;
+  async #read(): Promise<FileState> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.#state = emptyState();
-        return this.#state;
-      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
       throw new Error(`cannot read the state file ${this.path}: ${(error as Error).message}`);
     }
-    let parsed: FileState;
+    let parsed: FileState | FileStateV1;
     try {
-      parsed = JSON.parse(text) as FileState;
+      parsed = JSON.parse(text) as FileState | FileStateV1;
     } catch {
       throw new Error(`the state file ${this.path} is not valid JSON; move it away to start a new baseline`);
     }
-    if (parsed.format !== 'uphance-notifier-state' || parsed.version !== 1) {
-      throw new Error(`${this.path} is not an uphance-notifier state file (format version 1)`);
+    if (parsed.format !== 'uphance-notifier-state' || (parsed.version !== 1 && parsed.version !== 2)) {
+      throw new Error(`${this.path} is not an uphance-notifier state file (format version 1 or 2)`);
     }
-    this.#state = parsed;
-    return parsed;
+    return parsed.version === 1 ? upgrade(parsed) : parsed;
   }
 
-  async #save(): Promise<void> {
-    await writeAtomically(this.path, JSON.stringify(await this.#load()));
+  async #load(): Promise<FileState> {
+    this.#state ??= await this.#read();
+    return this.#state;
   }
 
   /**
-   * Runs a read-modify-write of the lease file under an exclusive lock file (O_EXCL), so that two
-   * processes on one state file cannot both take the lease. A lock left by a dead process goes stale.
+   * Runs `work` under an exclusive lock file (O_EXCL), so that two processes on one state file never
+   * interleave their read-modify-writes. A lock left by a dead process goes stale.
    */
   async #locked<T>(work: () => Promise<T>): Promise<T> {
     const lockPath = `${this.leasePath}.lock`;
@@ -110,10 +141,10 @@ export class FileStateStore implements StateStore {
           (s) => Date.now() - s.mtimeMs,
           () => 0,
         );
-        if (age > 10_000) await rm(lockPath, { force: true });
-        else if (attempt > 200)
+        if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
+        else if (attempt > 500)
           throw new Error(`the lease file ${this.leasePath} stays locked by another process`);
-        else await new Promise((resolve) => setTimeout(resolve, 10));
+        else await sleep(10);
       }
     }
     try {
@@ -123,49 +154,74 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  async acquireLease(owner: string, nowMs: number, ttlMs: number): Promise<Lease | undefined> {
-    const lease = await this.#locked(async () => {
+  /** A fenced change of the state: under the lock, only while `fence.lease` is the current lease. */
+  async #fenced(fence: Fence, change: (state: FileState) => void): Promise<void> {
+    await this.#locked(async () => {
+      const held = (await this.#leaseFile()).lease;
+      if (!held || held.owner !== fence.lease.owner || held.generation !== fence.lease.generation) {
+        throw new LeaseLostError(
+          `lease ${fence.lease.generation} of ${fence.lease.owner} was taken over (now ${held ? `${held.generation} of ${held.owner}` : 'free'}); nothing written`,
+        );
+      }
+      // Work on a copy: a failed write leaves the cached state as it is on disk.
+      const next = structuredClone(await this.#load());
+      change(next);
+      await writeAtomically(this.path, JSON.stringify(next));
+      this.#state = next;
+    });
+  }
+
+  async #take(claim: LeaseClaim, mayTake: (file: LeaseFile) => boolean): Promise<LeaseOutcome> {
+    const outcome = await this.#locked(async (): Promise<LeaseOutcome> => {
       const file = await this.#leaseFile();
-      if (file.lease && file.lease.expiresAt > nowMs && file.lease.owner !== owner) return undefined;
-      const generation = Math.max(file.lastGeneration + 1, nowMs);
-      const taken = { owner, generation, expiresAt: nowMs + ttlMs };
-      await writeAtomically(this.leasePath, JSON.stringify({ lease: taken, lastGeneration: generation }));
-      return taken;
+      if (file.lease && !mayTake(file)) return { kind: 'held', holder: file.lease };
+      const generation = Math.max(file.lastGeneration, file.lease?.generation ?? 0) + 1;
+      const lease: Lease = {
+        owner: claim.owner,
+        ...(claim.host === undefined ? {} : { host: claim.host }),
+        ...(claim.pid === undefined ? {} : { pid: claim.pid }),
+        generation,
+        expiresAt: claim.nowMs + claim.ttlMs,
+      };
+      await writeAtomically(this.leasePath, JSON.stringify({ lease, lastGeneration: generation }));
+      return { kind: 'acquired', lease };
     });
     // Start each cycle from what is on disk.
     this.#state = undefined;
-    return lease;
+    return outcome;
   }
 
-  async assertLease(lease: Lease, nowMs: number): Promise<void> {
-    const held = (await this.#leaseFile()).lease;
-    if (
-      !held ||
-      held.owner !== lease.owner ||
-      held.generation !== lease.generation ||
-      held.expiresAt <= nowMs
-    ) {
-      throw new LeaseLostError(`lease ${lease.generation} is no longer held by ${lease.owner}`);
-    }
+  acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      (file) => !file.lease || file.lease.expiresAt <= claim.nowMs || file.lease.owner === claim.owner,
+    );
+  }
+
+  takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      (file) =>
+        !file.lease ||
+        file.lease.expiresAt <= claim.nowMs ||
+        (file.lease.owner === holder.owner && file.lease.generation === holder.generation),
+    );
   }
 
   async releaseLease(lease: Lease): Promise<void> {
-    const file = await this.#leaseFile();
-    if (file.lease?.owner === lease.owner && file.lease.generation === lease.generation) {
-      await writeAtomically(
-        this.leasePath,
-        JSON.stringify({ lease: null, lastGeneration: file.lastGeneration }),
-      );
-    }
+    await this.#locked(async () => {
+      const file = await this.#leaseFile();
+      if (file.lease?.owner === lease.owner && file.lease.generation === lease.generation) {
+        await writeAtomically(
+          this.leasePath,
+          JSON.stringify({ lease: null, lastGeneration: Math.max(file.lastGeneration, lease.generation) }),
+        );
+      }
+    });
   }
 
   async getCheckpoint(): Promise<Checkpoint | undefined> {
     return structuredClone((await this.#load()).checkpoint ?? undefined);
-  }
-
-  async putCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    (await this.#load()).checkpoint = structuredClone(checkpoint);
-    await this.#save();
   }
 
   async getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>> {
@@ -173,7 +229,7 @@ export class FileStateStore implements StateStore {
     const found = new Map<number, StoredSnapshot>();
     for (const id of orderIds) {
       const item = state.snapshots[String(id)];
-      if (item) found.set(id, structuredClone(item));
+      if (item) found.set(id, structuredClone({ rev: item.rev, snapshot: item.snapshot }));
     }
     return found;
   }
@@ -182,34 +238,76 @@ export class FileStateStore implements StateStore {
     yield Object.keys((await this.#load()).snapshots).map(Number);
   }
 
-  async writeSnapshots(writes: SnapshotWrite[], options: { replay: boolean }): Promise<void> {
+  /** One JSON file has no item limit. */
+  snapshotFits(): boolean {
+    return true;
+  }
+
+  async readJournal(): Promise<Journal> {
     const state = await this.#load();
-    for (const write of writes) {
-      const key = String(write.orderId);
-      const rev = state.snapshots[key]?.rev ?? 0;
-      if (rev !== write.expectedRev) {
-        if (options.replay && rev > write.expectedRev) continue;
-        throw new ConflictError(
-          `snapshot of order ${write.orderId} is at version ${rev}, expected ${write.expectedRev}`,
-        );
+    return structuredClone({ parts: state.journal, seals: state.seals });
+  }
+
+  writeJournalPart(fence: Fence, part: JournalPart): Promise<void> {
+    return this.#fenced(fence, (state) => {
+      state.journal.push(structuredClone(part));
+    });
+  }
+
+  sealJournal(fence: Fence, seal: JournalSeal): Promise<void> {
+    return this.#fenced(fence, (state) => {
+      state.seals.push({ ...seal });
+    });
+  }
+
+  applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
+    const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
+    return this.#fenced(fence, (state) => {
+      for (const write of writes.writes) {
+        const key = String(write.orderId);
+        const current = state.snapshots[key];
+        const rev = current?.rev ?? 0;
+        if (rev !== write.expectedRev) {
+          // Replaying: this commit's own write, applied before a crash.
+          if (writes.replay && tag !== undefined && current?.commit === tag) continue;
+          throw new ConflictError(
+            `snapshot of order ${write.orderId} is at version ${rev}, expected ${write.expectedRev}: another writer changed it`,
+          );
+        }
+        state.snapshots[key] = {
+          rev: rev + 1,
+          snapshot: structuredClone(write.snapshot),
+          ...(tag === undefined ? {} : { commit: tag }),
+        };
       }
-      state.snapshots[key] = { rev: rev + 1, snapshot: structuredClone(write.snapshot) };
-    }
-    await this.#save();
+      if (writes.checkpoint) state.checkpoint = structuredClone(writes.checkpoint);
+    });
   }
 
-  async readJournal(): Promise<JournalEntry[]> {
-    return structuredClone((await this.#load()).journal);
+  clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void> {
+    const id = commitIdOf(commit);
+    const gone = new Set(parts);
+    return this.#fenced(fence, (state) => {
+      state.seals = state.seals.filter((s) => commitIdOf(s) !== id);
+      state.journal = state.journal.filter((p) => commitIdOf(p) !== id || !gone.has(p.part));
+    });
   }
 
-  async writeJournal(entry: JournalEntry): Promise<void> {
-    (await this.#load()).journal.push(structuredClone(entry));
-    await this.#save();
+  setAside(fence: Fence, events: SetAsideEvent[]): Promise<void> {
+    return this.#fenced(fence, (state) => {
+      const known = new Set(state.setAside.map((e) => e.event.detail.eventId));
+      for (const event of events) if (!known.has(event.event.detail.eventId)) state.setAside.push(event);
+    });
   }
 
-  async deleteJournal(entry: Pick<JournalEntry, 'generation' | 'part'>): Promise<void> {
-    const state = await this.#load();
-    state.journal = state.journal.filter((e) => e.generation !== entry.generation || e.part !== entry.part);
-    await this.#save();
+  async listSetAside(): Promise<SetAsideEvent[]> {
+    return structuredClone((await this.#load()).setAside);
+  }
+
+  removeSetAside(fence: Fence, eventIds: string[]): Promise<void> {
+    const gone = new Set(eventIds);
+    return this.#fenced(fence, (state) => {
+      state.setAside = state.setAside.filter((e) => !gone.has(e.event.detail.eventId));
+    });
   }
 }

@@ -1,6 +1,6 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { toEnvelope } from '../core/events/envelope.js';
-import type { EventSink } from '../cycle/ports.js';
+import type { EventSink, PublishResult } from '../cycle/ports.js';
 
 export interface StdoutSinkOptions {
   source: string;
@@ -59,7 +59,7 @@ export class StdoutSink implements EventSink {
     this.#write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
   }
 
-  async publish(events: NotifierEvent[]): Promise<void> {
+  async publish(events: NotifierEvent[]): Promise<PublishResult> {
     for (const event of events) {
       if (this.options.pretty) {
         const colour = COLOURS[event.detailType] ?? '\x1b[35m';
@@ -70,5 +70,6 @@ export class StdoutSink implements EventSink {
         this.#write(JSON.stringify(toEnvelope(event, this.options)));
       }
     }
+    return { rejected: [] };
   }
 }

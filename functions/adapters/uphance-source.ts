@@ -1,6 +1,6 @@
 import type { ApiProductionOrder } from '../core/api-schema.js';
 import { toOrder } from '../core/api-schema.js';
-import type { LookupResult, OrderSource, ScanQuery, SourcePage } from '../cycle/ports.js';
+import type { CallBounds, LookupResult, OrderSource, ScanQuery, SourcePage } from '../cycle/ports.js';
 import type { Page, UphanceClient } from '../uphance/client.js';
 import type { ListProductionOrdersParams } from '../uphance/params.js';
 
@@ -8,23 +8,33 @@ import type { ListProductionOrdersParams } from '../uphance/params.js';
 export const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
   switch (query.kind) {
     case 'open':
-      return { include_stages: true, by_state: ['draft', 'confirmed'] };
+      return { include_stages: true, by_state: ['draft', 'confirmed'], ...pageOf(query.page) };
     case 'pending-closed':
       // A complete order can still be in Packing (the vendor's own example): watch its stages too.
-      return { include_stages: true, by_state: ['complete', 'cancelled'], by_stage_status: 'pending' };
+      return {
+        include_stages: true,
+        by_state: ['complete', 'cancelled'],
+        by_stage_status: 'pending',
+        ...pageOf(query.page),
+      };
     case 'new':
-      return { include_stages: true, since_id: query.sinceId };
+      return { include_stages: true, since_id: query.sinceId, ...pageOf(query.page) };
     case 'all':
-      return { include_stages: true, ...(query.page > 1 ? { page: query.page } : {}) };
+      return { include_stages: true, ...pageOf(query.page) };
   }
 };
+
+const pageOf = (page: number | undefined) => (page !== undefined && page > 1 ? { page } : {});
+
+/** A by_q search matches names too: an order number that many names contain is not paged through. */
+export const LOOKUP_MAX_PAGES = 3;
 
 /** The cycle's order source backed by the Uphance API client. */
 export class UphanceOrderSource implements OrderSource {
   constructor(private readonly client: UphanceClient) {}
 
-  async *scan(query: ScanQuery): AsyncIterable<SourcePage> {
-    for await (const page of this.client.listProductionOrders(paramsFor(query))) {
+  async *scan(query: ScanQuery, bounds?: CallBounds): AsyncIterable<SourcePage> {
+    for await (const page of this.client.listProductionOrders(paramsFor(query), bounds)) {
       yield {
         page: page.page,
         orders: page.items.map(toOrder),
@@ -40,14 +50,19 @@ export class UphanceOrderSource implements OrderSource {
    * order would be the oldest of `since_id = id - 1`, so the first and the last page of that query are read
    * (the list's sort order is not documented). Only then is the order reported absent.
    */
-  async lookup(order: { id: number; number: string }): Promise<LookupResult> {
-    const byNumber = await this.#find({ include_stages: true, by_q: order.number }, order.id);
+  async lookup(order: { id: number; number: string }, bounds?: CallBounds): Promise<LookupResult> {
+    const byNumber = await this.#find(
+      { include_stages: true, by_q: order.number },
+      order.id,
+      LOOKUP_MAX_PAGES,
+      bounds,
+    );
     if (byNumber) return byNumber;
     let lastPage = 1;
-    for await (const page of this.client.listProductionOrders({
-      include_stages: true,
-      since_id: order.id - 1,
-    })) {
+    for await (const page of this.client.listProductionOrders(
+      { include_stages: true, since_id: order.id - 1 },
+      bounds,
+    )) {
       const hit = this.#match(page, order.id);
       if (hit) return hit;
       lastPage = page.meta?.total_pages ?? 1;
@@ -58,15 +73,16 @@ export class UphanceOrderSource implements OrderSource {
         { include_stages: true, since_id: order.id - 1, page: lastPage },
         order.id,
         1,
+        bounds,
       );
       if (last) return last;
     }
     return { kind: 'absent' };
   }
 
-  async #find(params: ListProductionOrdersParams, id: number, maxPages = Number.POSITIVE_INFINITY) {
+  async #find(params: ListProductionOrdersParams, id: number, maxPages: number, bounds?: CallBounds) {
     let pages = 0;
-    for await (const page of this.client.listProductionOrders(params)) {
+    for await (const page of this.client.listProductionOrders(params, bounds)) {
       const hit = this.#match(page, id);
       if (hit || ++pages >= maxPages) return hit;
     }

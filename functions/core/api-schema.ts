@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bounded, MAX_WORD_LENGTH } from './bounds.js';
 import type { LineItem, Order, Stage } from './order.js';
 import { isoDate } from './time.js';
 import { normaliseWord } from './vocabulary.js';
@@ -133,32 +134,33 @@ export const toStages = (stages: z.infer<typeof apiProductionStagesSchema> | nul
   const list = [...(stages.past_stages ?? [])];
   if (stages.current_stage) list.push(stages.current_stage);
   return list.map((s) => ({
-    name: s.name,
-    status: normaliseWord(s.status),
-    startTime: s.start_time,
-    endTime: s.end_time,
+    name: bounded(s.name, MAX_WORD_LENGTH),
+    status: bounded(normaliseWord(s.status), MAX_WORD_LENGTH),
+    startTime: bounded(s.start_time, MAX_WORD_LENGTH),
+    endTime: bounded(s.end_time, MAX_WORD_LENGTH),
   }));
 };
 
 export const toLineItem = (item: ApiLineItem | ApiTimelineLineItem): LineItem => ({
   id: item.id,
   productId: item.product_id,
-  productName: item.product_name,
-  color: item.color,
+  productName: bounded(item.product_name),
+  color: bounded(item.color),
   stages: toStages(item.production_stages),
 });
 
 /** Maps an API production order to the core's model, normalising vocabularies. */
 export const toOrder = (raw: ApiProductionOrder): Order => ({
   id: raw.id,
-  number: raw.production_order_number,
-  status: normaliseWord(raw.status),
-  deliveryStatus: raw.delivery_status === null ? null : normaliseWord(raw.delivery_status),
+  number: bounded(raw.production_order_number, MAX_WORD_LENGTH),
+  status: bounded(normaliseWord(raw.status), MAX_WORD_LENGTH),
+  deliveryStatus:
+    raw.delivery_status === null ? null : bounded(normaliseWord(raw.delivery_status), MAX_WORD_LENGTH),
   companyId: raw.company_id,
-  companyName: raw.company_name,
+  companyName: bounded(raw.company_name),
   seasonId: raw.season_id,
-  dueDate: isoDate(raw.due_date),
-  updatedAt: raw.updated_at,
-  createdAt: raw.created_at,
+  dueDate: bounded(isoDate(raw.due_date), MAX_WORD_LENGTH),
+  updatedAt: bounded(raw.updated_at, MAX_WORD_LENGTH),
+  createdAt: bounded(raw.created_at, MAX_WORD_LENGTH),
   lineItems: (raw.line_items ?? []).map(toLineItem),
 });

@@ -1,113 +1,222 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
-import type { Checkpoint, EventSink, JournalEntry, Lease, SnapshotWrite, StateStore } from './ports.js';
+import type {
+  Checkpoint,
+  CommitRef,
+  EventSink,
+  Fence,
+  Journal,
+  JournalPart,
+  Lease,
+  Logger,
+  SetAsideEvent,
+  SnapshotWrite,
+  StateStore,
+} from './ports.js';
+import { commitIdOf } from './ports.js';
 
 export type CycleStep =
   | 'lease-acquired'
   | 'recovered'
   | 'scanned'
-  | 'journal-written'
-  | 'snapshots-written'
+  | 'journal-part-written'
+  | 'journal-sealed'
+  | 'state-written'
   | 'published'
-  | 'checkpoint-written'
-  | 'journal-deleted';
+  | 'journal-cleared';
 
 export interface CommitContext {
   store: StateStore;
   sink: EventSink;
   lease: Lease;
   now: () => number;
-  /** Test seam: called after each step; a throw there plays a crash at that point. */
+  logger: Logger;
+  /** Aborts commit I/O at the cycle's hard deadline. */
+  signal?: AbortSignal;
+  remainingMs?: () => number;
+  /** Test seam: called after each write; a throw there plays a crash at that point. */
   step: (step: CycleStep) => Promise<void> | void;
+  /** Numbers this runner's commits (with the lease generation, a commit's id). */
+  commits: number;
+  /** Events the bus refused for good, set aside during this cycle. */
+  setAside: number;
 }
 
-/** Keeps each journal record well below DynamoDB's 400 KB item limit. */
+/** Keeps each journal part well below DynamoDB's 400 KB item limit (parts are stored deflated). */
 export const JOURNAL_PART_BYTES = 300_000;
 
-const splitForJournal = (
-  events: NotifierEvent[],
-  writes: SnapshotWrite[],
-): Array<Pick<JournalEntry, 'events' | 'writes'>> => {
-  const parts: Array<Pick<JournalEntry, 'events' | 'writes'>> = [];
-  let current: Pick<JournalEntry, 'events' | 'writes'> = { events: [], writes: [] };
+export interface CommitBatch {
+  events: NotifierEvent[];
+  writes: SnapshotWrite[];
+  checkpoint: Checkpoint | null;
+}
+
+/** Splits a commit into parts of at most JOURNAL_PART_BYTES of JSON (a single larger item gets a part alone). */
+export const splitForJournal = (ref: CommitRef, batch: CommitBatch): JournalPart[] => {
+  const parts: JournalPart[] = [];
+  const fresh = (): JournalPart => ({ ...ref, part: parts.length, events: [], writes: [], checkpoint: null });
+  let current = fresh();
   let size = 0;
   const push = (kind: 'events' | 'writes', item: NotifierEvent | SnapshotWrite) => {
     const bytes = JSON.stringify(item).length;
     if (size + bytes > JOURNAL_PART_BYTES && (current.events.length > 0 || current.writes.length > 0)) {
       parts.push(current);
-      current = { events: [], writes: [] };
+      current = fresh();
       size = 0;
     }
     (current[kind] as unknown[]).push(item);
     size += bytes;
   };
-  for (const event of events) push('events', event);
-  for (const write of writes) push('writes', write);
+  for (const event of batch.events) push('events', event);
+  for (const write of batch.writes) push('writes', write);
+  if (batch.checkpoint) {
+    const bytes = JSON.stringify(batch.checkpoint).length;
+    if (size + bytes > JOURNAL_PART_BYTES && (current.events.length > 0 || current.writes.length > 0)) {
+      parts.push(current);
+      current = fresh();
+    }
+    current.checkpoint = batch.checkpoint;
+  }
   parts.push(current);
   return parts;
 };
 
+const fenceOf = (context: CommitContext): Fence => ({ lease: context.lease, signal: context.signal });
+
 /**
- * Makes one batch of detected changes durable and delivered, in an order that survives a crash at any
- * point:
- *   1. journal the events, the snapshot writes and the checkpoint (a redo record);
- *   2. write the snapshots (conditional on the version read);
- *   3. publish the events (resolves only when every entry was accepted);
- *   4. write the checkpoint;
- *   5. delete the journal record.
- * A crash before 1 loses nothing (the snapshots still hold the old state: the next cycle detects the same
- * changes again). A crash after 1 is finished by `replayJournal` at the start of the next cycle, which
- * publishes exactly the journaled events: same eventIds and sequences, even if the order moved on
- * meanwhile. Batches without events skip the journal: their writes are safe to lose.
+ * Applies a journaled (or event-free) commit: state writes, then the events, then the journal is cleared.
+ * Events the bus refuses for good are set aside in the store before the journal goes.
  */
-export const commit = async (
+const apply = async (
   context: CommitContext,
-  batch: { events: NotifierEvent[]; writes: SnapshotWrite[]; checkpoint: Checkpoint | null },
-  part: number,
-): Promise<number> => {
-  const { store, sink, lease } = context;
-  if (batch.events.length === 0 && batch.writes.length === 0 && batch.checkpoint === null) return part;
-  await store.assertLease(lease, context.now());
-  const parts = batch.events.length > 0 ? splitForJournal(batch.events, batch.writes) : [];
-  const entries: JournalEntry[] = parts.map((p, index) => ({
-    generation: lease.generation,
-    part: part + index,
-    events: p.events,
-    writes: p.writes,
-    checkpoint: index === parts.length - 1 ? batch.checkpoint : null,
-  }));
-  for (const entry of entries) await store.writeJournal(entry);
-  if (entries.length > 0) await context.step('journal-written');
-  if (batch.writes.length > 0) {
-    await store.writeSnapshots(batch.writes, { replay: false });
-    await context.step('snapshots-written');
+  ref: CommitRef | null,
+  batch: CommitBatch,
+  parts: number[],
+  replay: boolean,
+): Promise<void> => {
+  const fence = fenceOf(context);
+  if (batch.writes.length > 0 || batch.checkpoint) {
+    await context.store.applyWrites(fence, {
+      writes: batch.writes,
+      checkpoint: batch.checkpoint,
+      commit: ref,
+      replay,
+    });
+    await context.step('state-written');
   }
   if (batch.events.length > 0) {
-    await sink.publish(batch.events);
+    const { rejected } = await context.sink.publish(batch.events, {
+      signal: context.signal,
+      remainingMs: context.remainingMs,
+    });
     await context.step('published');
+    if (rejected.length > 0) {
+      const at = new Date(context.now()).toISOString();
+      const aside: SetAsideEvent[] = rejected.map((r) => ({
+        event: r.event,
+        reason: r.reason,
+        setAsideAt: at,
+      }));
+      await context.store.setAside(fence, aside);
+      context.setAside += aside.length;
+      for (const r of rejected) {
+        context.logger.error('the event bus refused an event for good; it is set aside for resending', {
+          eventId: r.event.detail.eventId,
+          detailType: r.event.detailType,
+          orderId: r.event.detail.order.id,
+          reason: r.reason,
+        });
+      }
+    }
   }
-  if (batch.checkpoint) {
-    await store.assertLease(lease, context.now());
-    await store.putCheckpoint(batch.checkpoint);
-    await context.step('checkpoint-written');
+  if (ref) {
+    await context.store.clearJournal(fence, ref, parts);
+    await context.step('journal-cleared');
   }
-  for (const entry of entries) await store.deleteJournal(entry);
-  if (entries.length > 0) await context.step('journal-deleted');
-  return part + Math.max(1, entries.length);
 };
 
-/** Finishes the commits that a crashed cycle journaled, oldest first. Returns the events re-published. */
-export const replayJournal = async (context: CommitContext, journal?: JournalEntry[]): Promise<number> => {
-  const entries = journal ?? (await context.store.readJournal());
-  if (entries.length === 0) return 0;
-  entries.sort((a, b) => a.generation - b.generation || a.part - b.part);
-  let events = 0;
-  for (const entry of entries) {
-    await context.store.assertLease(context.lease, context.now());
-    if (entry.writes.length > 0) await context.store.writeSnapshots(entry.writes, { replay: true });
-    if (entry.events.length > 0) await context.sink.publish(entry.events);
-    if (entry.checkpoint) await context.store.putCheckpoint(entry.checkpoint);
-    await context.store.deleteJournal(entry);
-    events += entry.events.length;
+/**
+ * Makes one batch of detected changes durable and delivered, surviving a crash at any point:
+ *   1. journal the batch in parts (each fenced by the lease), then seal it: from the seal on, the commit
+ *      is promised and will be finished by whoever holds the lease next;
+ *   2. write the snapshots and the checkpoint (conditional on the versions read, tagged with the commit);
+ *   3. publish the events (every entry checked; refused-for-good ones set aside);
+ *   4. clear the journal (the seal first).
+ * A crash before the seal loses nothing: the snapshots still hold the old state, so the next cycle
+ * detects the same changes again with the same sequences and ids (unsealed parts are discarded). A crash
+ * after the seal is finished by `recoverJournal`, which publishes exactly the journaled events, even if
+ * the order moved on meanwhile. Batches without events skip the journal: their writes are safe to lose.
+ */
+export const commit = async (context: CommitContext, batch: CommitBatch): Promise<void> => {
+  if (batch.events.length === 0 && batch.writes.length === 0 && batch.checkpoint === null) return;
+  if (batch.events.length === 0) {
+    await apply(context, null, batch, [], false);
+    return;
   }
-  return events;
+  const ref: CommitRef = { generation: context.lease.generation, commit: ++context.commits };
+  const parts = splitForJournal(ref, batch);
+  const fence = fenceOf(context);
+  for (const part of parts) {
+    await context.store.writeJournalPart(fence, part);
+    await context.step('journal-part-written');
+  }
+  await context.store.sealJournal(fence, { ...ref, parts: parts.length });
+  await context.step('journal-sealed');
+  await apply(
+    context,
+    ref,
+    batch,
+    parts.map((p) => p.part),
+    false,
+  );
+};
+
+/**
+ * Finishes the sealed commits a stopped runner left, oldest first, and discards unsealed parts (a commit
+ * that was never promised: its changes are detected again). Returns the events re-published.
+ */
+export const recoverJournal = async (context: CommitContext, journal: Journal): Promise<number> => {
+  if (journal.parts.length === 0 && journal.seals.length === 0) return 0;
+  const byCommit = new Map<string, JournalPart[]>();
+  for (const part of journal.parts) {
+    const id = commitIdOf(part);
+    byCommit.set(id, [...(byCommit.get(id) ?? []), part]);
+  }
+  const seals = [...journal.seals].sort((a, b) => a.generation - b.generation || a.commit - b.commit);
+  let republished = 0;
+  for (const seal of seals) {
+    const id = commitIdOf(seal);
+    const parts = (byCommit.get(id) ?? []).sort((a, b) => a.part - b.part);
+    byCommit.delete(id);
+    if (parts.length !== seal.parts || parts.some((p, i) => p.part !== i)) {
+      // Parts are only deleted after their seal, so this is damage from outside: say so, do not guess.
+      throw new Error(
+        `journal commit ${id} is sealed with ${seal.parts} part(s) but ${parts.length} are stored; the state needs attention`,
+      );
+    }
+    const batch: CommitBatch = {
+      events: parts.flatMap((p) => p.events),
+      writes: parts.flatMap((p) => p.writes),
+      checkpoint: parts.find((p) => p.checkpoint)?.checkpoint ?? null,
+    };
+    await apply(
+      context,
+      seal,
+      batch,
+      parts.map((p) => p.part),
+      true,
+    );
+    republished += batch.events.length;
+  }
+  for (const [, parts] of byCommit) {
+    const first = parts[0] as JournalPart;
+    context.logger.info('discarding an unsealed commit of a stopped runner; its changes are detected again', {
+      commit: commitIdOf(first),
+    });
+    await context.store.clearJournal(
+      fenceOf(context),
+      first,
+      parts.map((p) => p.part),
+    );
+  }
+  return republished;
 };

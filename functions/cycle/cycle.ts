@@ -1,17 +1,24 @@
+import { Deadline } from '../shared/timing.js';
 import type { CommitContext, CycleStep } from './commit.js';
-import { replayJournal } from './commit.js';
+import { recoverJournal } from './commit.js';
 import { incrementalPass } from './incremental.js';
 import { CyclePass } from './pass.js';
-import type { Checkpoint, EventSink, Logger, OrderSource, StateStore } from './ports.js';
+import type { Checkpoint, EventSink, Lease, LeaseClaim, Logger, OrderSource, StateStore } from './ports.js';
+import { DeadlineExceededError } from './ports.js';
 import { sweepPass } from './sweep.js';
 
 export interface CycleOptions {
   /** Identifies this runner in the lease (request id, host:pid). */
   owner: string;
-  /** How long the lease holds; longer than the budget so that a live cycle never loses it. */
+  /** This runner's host and process, so that a rerun on the same host can take over from a dead one. */
+  host?: string;
+  pid?: number;
+  /** How long the lease holds; beyond the hard deadline, so that a live cycle never loses it. */
   leaseTtlMs: number;
   /** Time after which the cycle stops fetching and commits what it has; the next cycle resumes. */
   budgetMs: number;
+  /** Time after which no I/O goes on at all (commits included); defaults to budget + 60 s. */
+  deadlineMs?: number;
   /** Period of the full reconciliation sweep; 0 turns it off. */
   sweepIntervalMs: number;
   /** Emit OrderCreated for every existing order on the first run instead of a silent baseline. */
@@ -24,12 +31,19 @@ export interface CycleDependencies {
   sink: EventSink;
   now: () => number;
   logger: Logger;
+  /** Whether the lease's holder is a process of this host that no longer runs (its lease is taken over). */
+  isAbandoned?: (holder: Lease) => boolean;
   step?: (step: CycleStep) => Promise<void> | void;
 }
 
 export interface CycleReport {
-  outcome: 'completed' | 'lease-held' | 'budget-exhausted';
+  /** `deadline`: the hard deadline cut a commit short; its journal is finished by the next cycle. */
+  outcome: 'completed' | 'lease-held' | 'budget-exhausted' | 'deadline';
   generation: number | null;
+  /** With `lease-held`: who holds it and until when. */
+  holder: Lease | null;
+  /** The dead runner whose lease this cycle took over. */
+  tookOverFrom: Lease | null;
   baseline: boolean;
   sweep: 'none' | 'partial' | 'complete';
   ordersScanned: number;
@@ -37,11 +51,16 @@ export interface CycleReport {
   events: number;
   eventsByType: Record<string, number>;
   republished: number;
+  setAside: number;
   malformed: number;
+  oversized: number;
   lookups: number;
   removed: number;
   durationMs: number;
 }
+
+/** Time the commits of a cycle may take after fetching stops, when no hard deadline is given. */
+export const DEFAULT_COMMIT_RESERVE_MS = 60_000;
 
 const emptyCheckpoint = (): Checkpoint => ({
   v: 1,
@@ -55,6 +74,8 @@ const emptyCheckpoint = (): Checkpoint => ({
 const emptyReport = (): CycleReport => ({
   outcome: 'completed',
   generation: null,
+  holder: null,
+  tookOverFrom: null,
   baseline: false,
   sweep: 'none',
   ordersScanned: 0,
@@ -62,33 +83,78 @@ const emptyReport = (): CycleReport => ({
   events: 0,
   eventsByType: {},
   republished: 0,
+  setAside: 0,
   malformed: 0,
+  oversized: 0,
   lookups: 0,
   removed: 0,
   durationMs: 0,
 });
 
+const isAbort = (error: unknown): boolean =>
+  error instanceof DeadlineExceededError ||
+  (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
+
+/** Takes the lease, or takes it over from a dead process of this host. */
+const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
+  const outcome = await deps.store.acquireLease(claim);
+  if (outcome.kind === 'acquired' || !deps.isAbandoned?.(outcome.holder)) return outcome;
+  deps.logger.warn('taking over the lease of a runner of this host that no longer runs', {
+    holder: outcome.holder.owner,
+    generation: outcome.holder.generation,
+  });
+  const taken = await deps.store.takeOverLease(claim, outcome.holder);
+  if (taken.kind === 'acquired') report.tookOverFrom = outcome.holder;
+  return taken;
+};
+
 /**
  * One poll cycle, the same for the Lambda and the command line:
  * lease → finish any journaled commit → baseline, or (incremental pass → reconciliation sweep when due)
- * → checkpoint → release.
+ * → checkpoint → release. Fetching stops at the budget; every wait and call stops at the hard deadline.
  */
 export const runCycle = async (deps: CycleDependencies, options: CycleOptions): Promise<CycleReport> => {
   const started = deps.now();
   const report = emptyReport();
-  const lease = await deps.store.acquireLease(options.owner, started, options.leaseTtlMs);
-  if (!lease) {
+  const claim: LeaseClaim = {
+    owner: options.owner,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.pid === undefined ? {} : { pid: options.pid }),
+    nowMs: started,
+    ttlMs: options.leaseTtlMs,
+  };
+  const outcome = await takeLease(deps, claim, report);
+  if (outcome.kind === 'held') {
     report.outcome = 'lease-held';
-    deps.logger.info('another cycle holds the lease; skipping this one');
+    report.holder = outcome.holder;
+    deps.logger.info('another runner holds the lease; skipping this cycle', {
+      holder: outcome.holder.owner,
+      until: new Date(outcome.holder.expiresAt).toISOString(),
+    });
     return report;
   }
+  const lease = outcome.lease;
   report.generation = lease.generation;
+  const deadlineMs = Math.max(
+    options.budgetMs,
+    options.deadlineMs ?? options.budgetMs + DEFAULT_COMMIT_RESERVE_MS,
+  );
+  const budget = new Deadline(started + options.budgetMs, deps.now);
+  // A request started before the budget ran out may finish (with its retries) until halfway to the hard
+  // deadline; the other half is the commit's.
+  const fetchBound = new Deadline(started + (options.budgetMs + deadlineMs) / 2, deps.now);
+  const hard = new Deadline(started + deadlineMs, deps.now);
   const context: CommitContext = {
     store: deps.store,
     sink: deps.sink,
     lease,
     now: deps.now,
+    logger: deps.logger,
+    signal: hard.signal,
+    remainingMs: hard.remainingMs,
     step: deps.step ?? (() => {}),
+    commits: 0,
+    setAside: 0,
   };
   try {
     await context.step('lease-acquired');
@@ -97,14 +163,15 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       deps.store.readJournal(),
       deps.store.getCheckpoint(),
     ]);
-    report.republished = await replayJournal(context, journal);
+    report.republished = await recoverJournal(context, journal);
     if (report.republished > 0) {
-      deps.logger.info('re-published events of an unfinished cycle', { events: report.republished });
+      deps.logger.info('re-published the events of an unfinished commit', { events: report.republished });
     }
     await context.step('recovered');
-    const stored = journal.length > 0 ? await deps.store.getCheckpoint() : checkpointRead;
+    const recovered = journal.seals.length > 0 || journal.parts.length > 0;
+    const stored = recovered ? await deps.store.getCheckpoint() : checkpointRead;
     const checkpoint: Checkpoint = stored ? structuredClone(stored) : emptyCheckpoint();
-    const pass = new CyclePass(deps, options, report, checkpoint, context, started + options.budgetMs);
+    const pass = new CyclePass(deps, options, report, checkpoint, context, budget, fetchBound, started);
 
     if (!checkpoint.baselineAt) {
       // The first sight of the account: every order recorded, silently unless asked to emit.
@@ -134,8 +201,22 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       await pass.commit({ events: [], writes: [] }, checkpoint);
     }
     return report;
+  } catch (error) {
+    // The hard deadline cut a commit: what is sealed is finished by the next cycle, nothing is lost.
+    if (isAbort(error) && hard.passed()) {
+      report.outcome = 'deadline';
+      deps.logger.warn('the cycle reached its deadline during a commit; the next cycle finishes it', {
+        error: (error as Error).message,
+      });
+      return report;
+    }
+    throw error;
   } finally {
+    report.setAside = context.setAside;
     report.durationMs = deps.now() - started;
+    budget.dispose();
+    fetchBound.dispose();
+    hard.dispose();
     try {
       await deps.store.releaseLease(lease);
     } catch (error) {

@@ -1,51 +1,88 @@
 import type { Order } from '../core/order.js';
-import type { CyclePass } from './pass.js';
+import type { CyclePass, ScanStop } from './pass.js';
 import { mergeBatches } from './pass.js';
-import type { ScanQuery } from './ports.js';
+import type { ScanProgress, SourcePage, WatchedQuery } from './ports.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
+const WATCHED_QUERIES: WatchedQuery[] = ['open', 'pending-closed'];
+
 /**
- * The incremental pass: the watched set (draft and confirmed orders; complete or cancelled ones whose
- * stages are pending) and the orders newer than the highest id seen, then a look-up of each watched order
- * that did not show up. Everything it finds is committed at once: one journal record, full PutEvents calls.
- * Returns false when the budget cut the scan short (nothing is then concluded about unseen orders).
+ * The incremental pass: orders newer than the highest id seen, then a round over the watched set (draft
+ * and confirmed orders; complete or cancelled ones whose stages are pending), then a look-up of each
+ * watched order the round did not show. Both scans resume where the budget cut them, so an account whose
+ * watched set takes several budgets to scan still progresses, and new orders are never starved (they come
+ * first, and take at most half the budget while a round is being resumed). Everything fetched is
+ * committed at once: one journaled commit, full PutEvents calls. Returns true when the round concluded.
  */
 export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
   const { checkpoint } = pass;
   const fetched = new Map<number, Order>();
-  const unreadable = new Set<number>();
+  const seen = new Set<number>();
   const reader = new SnapshotReader(pass.deps.store);
-  let complete = true;
-  let newComplete = false;
-  const queries: ScanQuery[] = [
-    { kind: 'open' },
-    { kind: 'pending-closed' },
-    { kind: 'new', sinceId: checkpoint.highestId },
-  ];
-  scan: for (const query of queries) {
-    for await (const page of pass.fetch(query)) {
-      for (const order of page.orders) fetched.set(order.id, order);
-      reader.want(page.orders.map((o) => o.id));
-      for (const record of page.invalid) if (typeof record.id === 'number') unreadable.add(record.id);
-      if (page.nextPage !== null && pass.overBudget()) {
-        complete = false;
-        break scan;
-      }
+  const take = (page: SourcePage) => {
+    for (const order of page.orders) {
+      fetched.set(order.id, order);
+      seen.add(order.id);
     }
-    if (query.kind === 'new') newComplete = true;
+    reader.want(page.orders.map((o) => o.id));
+    for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
+  };
+
+  // 1. New orders (since_id), resumed page by page; the highest id moves only once the query is done.
+  const resuming = Boolean(checkpoint.scan);
+  const progress = checkpoint.newOrders ?? {
+    sinceId: checkpoint.highestId,
+    page: 1,
+    highestSeen: checkpoint.highestId,
+  };
+  const newStop = await pass.scan(
+    { kind: 'new', sinceId: progress.sinceId, page: progress.page },
+    (page) => {
+      take(page);
+      for (const order of page.orders) progress.highestSeen = Math.max(progress.highestSeen, order.id);
+    },
+    resuming ? 0.5 : 1,
+  );
+  if (newStop.done) {
+    checkpoint.highestId = Math.max(checkpoint.highestId, progress.highestSeen);
+    checkpoint.newOrders = null;
+  } else {
+    checkpoint.newOrders = { ...progress, page: newStop.nextPage };
+  }
+
+  // 2. The watched round, from where the last cycle stopped.
+  const round: ScanProgress = checkpoint.scan ?? { query: 'open', page: 1, unseen: [...checkpoint.watched] };
+  let stop: ScanStop = { done: false, nextPage: round.page };
+  if (!pass.overBudget()) {
+    for (let i = WATCHED_QUERIES.indexOf(round.query); i < WATCHED_QUERIES.length; i++) {
+      const query = WATCHED_QUERIES[i] as WatchedQuery;
+      stop = await pass.scan({ kind: query, page: round.page }, take);
+      if (!stop.done) {
+        round.query = query;
+        round.page = stop.nextPage;
+        break;
+      }
+      round.page = 1;
+    }
   }
   await pass.context.step('scanned');
+  const unseen = round.unseen.filter((id) => !seen.has(id));
 
-  // Watched orders absent from the scan: page shifts can hide an order, so each is looked up before
-  // concluding that it completed, was cancelled or is gone.
-  const missing = complete ? checkpoint.watched.filter((id) => !fetched.has(id) && !unreadable.has(id)) : [];
+  // 3. Watched orders the round did not show: page shifts can hide an order, so each is looked up before
+  // concluding that it completed, was cancelled or is gone. Look-ups the budget cut wait for the next cycle.
+  let missing = checkpoint.pendingLookups ?? [];
+  if (stop.done) {
+    checkpoint.scan = null;
+    missing = [...new Set([...missing, ...unseen.filter((id) => pass.watched.has(id))])];
+  } else {
+    checkpoint.scan = { ...round, unseen };
+  }
+  missing = missing.filter((id) => !fetched.has(id));
   reader.want(missing);
   const snapshots = await reader.all();
-  const highestBefore = checkpoint.highestId;
   const scanned = pass.diffOrders([...fetched.values()], snapshots, false);
-  // Pages that were not all fetched may hide new orders: since_id stays where it was.
-  if (!newComplete) checkpoint.highestId = highestBefore;
   const looked = await pass.lookUpMissing(missing, snapshots);
-  await pass.commit(mergeBatches(scanned, looked));
-  return complete;
+  checkpoint.pendingLookups = looked.remaining;
+  await pass.commit(mergeBatches(scanned, looked.batch));
+  return stop.done && looked.remaining.length === 0 && newStop.done;
 };

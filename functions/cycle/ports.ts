@@ -2,17 +2,21 @@ import type { InvalidRecord } from '../core/api-schema.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import type { Order } from '../core/order.js';
 import type { Snapshot } from '../core/snapshot.js';
+import type { CallBounds } from '../shared/timing.js';
 
 /** Which orders to fetch. The adapter turns these into API filters. */
 export type ScanQuery =
-  /** draft and confirmed orders, with stages */
-  | { kind: 'open' }
-  /** complete or cancelled orders whose stages are still pending */
-  | { kind: 'pending-closed' }
-  /** orders with an id above `sinceId` */
-  | { kind: 'new'; sinceId: number }
+  /** draft and confirmed orders, with stages, from `page` */
+  | { kind: 'open'; page?: number }
+  /** complete or cancelled orders whose stages are still pending, from `page` */
+  | { kind: 'pending-closed'; page?: number }
+  /** orders with an id above `sinceId`, from `page` */
+  | { kind: 'new'; sinceId: number; page?: number }
   /** every order (baseline and reconciliation sweep), from `page` */
   | { kind: 'all'; page: number };
+
+/** The query kinds that make up the watched set, scanned in this order (resumable across cycles). */
+export type WatchedQuery = Extract<ScanQuery['kind'], 'open' | 'pending-closed'>;
 
 export interface SourcePage {
   page: number;
@@ -28,18 +32,48 @@ export type LookupResult =
   | { kind: 'absent' }
   | { kind: 'unreadable'; error: InvalidRecord };
 
+/**
+ * What bounds a call: the cycle's deadline. `signal` aborts in-flight I/O when it passes; `remainingMs`
+ * lets a caller refuse to start a wait (a retry, a Retry-After) that would outlast it.
+ */
+export type { CallBounds } from '../shared/timing.js';
+
 /** Where orders come from: the Uphance API in production and locally. */
 export interface OrderSource {
-  scan(query: ScanQuery): AsyncIterable<SourcePage>;
-  /** A targeted look-up of one order that left the watched set. */
-  lookup(order: { id: number; number: string }): Promise<LookupResult>;
+  /** Pages of a query; stops with a DeadlineExceededError when the bounds run out. */
+  scan(query: ScanQuery, bounds?: CallBounds): AsyncIterable<SourcePage>;
+  /** A targeted look-up of one order that left the watched set (a bounded number of requests). */
+  lookup(order: { id: number; number: string }, bounds?: CallBounds): Promise<LookupResult>;
+}
+
+/** Who asks for the lease. `host` and `pid` let a rerun on the same host take over from a dead process. */
+export interface LeaseClaim {
+  owner: string;
+  host?: string;
+  pid?: number;
+  nowMs: number;
+  ttlMs: number;
 }
 
 export interface Lease {
   owner: string;
-  /** Fencing token, strictly increasing across holders. */
+  host?: string;
+  pid?: number;
+  /** Fencing token: a counter, incremented by every acquisition, kept across releases. */
   generation: number;
   expiresAt: number;
+}
+
+export type LeaseOutcome =
+  | { kind: 'acquired'; lease: Lease }
+  /** Someone else holds an unexpired lease. */
+  | { kind: 'held'; holder: Lease };
+
+/** Every state write is fenced: applied only while `lease` is still the current one. */
+export interface Fence {
+  lease: Lease;
+  /** Aborts the write's I/O at the cycle's hard deadline. */
+  signal?: AbortSignal;
 }
 
 export interface StoredSnapshot {
@@ -59,8 +93,25 @@ export interface SweepProgress {
   /** Next page of the `all` query to fetch. */
   page: number;
   startedAt: string;
-  /** Whether this sweep started at page 1 in one go so far (removals can only be concluded then). */
-  unbroken: boolean;
+  /** Ids seen by this sweep so far, sorted and delta-encoded (first id, then differences). */
+  seen: number[];
+  /** Snapshots no page showed, still to be looked up before the sweep concludes. */
+  unconfirmed: number[] | null;
+}
+
+/** An incremental round over the watched set that the budget cut: where the next cycle resumes. */
+export interface ScanProgress {
+  query: WatchedQuery;
+  page: number;
+  /** Watched orders (at the round's start) not yet seen in this round. */
+  unseen: number[];
+}
+
+/** A `new` (since_id) scan that the budget cut. */
+export interface NewOrdersProgress {
+  sinceId: number;
+  page: number;
+  highestSeen: number;
 }
 
 export interface Checkpoint {
@@ -73,44 +124,98 @@ export interface Checkpoint {
   watched: number[];
   lastSweepAt: string | null;
   sweep: SweepProgress | null;
+  scan?: ScanProgress | null;
+  newOrders?: NewOrdersProgress | null;
+  /** Watched orders that left the watched set and still await their look-up. */
+  pendingLookups?: number[];
 }
 
 /**
- * A redo record: what one commit is about to do. Written before anything else of the commit, replayed by
- * the next cycle if the commit did not finish, removed when it did.
+ * A redo record: one part of what one commit is about to do. A commit is journaled as parts (each well
+ * below an item's size limit) and then sealed; only a sealed commit with all its parts is replayed, so a
+ * crash between the part writes leaves nothing half-promised.
  */
-export interface JournalEntry {
+export interface JournalPart {
   generation: number;
+  commit: number;
   part: number;
   events: NotifierEvent[];
   writes: SnapshotWrite[];
   checkpoint: Checkpoint | null;
 }
 
-/** Snapshots, checkpoint, journal and lease, scoped to one Uphance organisation. */
+export interface JournalSeal {
+  generation: number;
+  commit: number;
+  parts: number;
+}
+
+export interface Journal {
+  parts: JournalPart[];
+  seals: JournalSeal[];
+}
+
+export type CommitRef = Pick<JournalSeal, 'generation' | 'commit'>;
+
+export const commitIdOf = (ref: CommitRef): string => `${ref.generation}.${ref.commit}`;
+
+/** An event the bus refused for good (too large, malformed): kept aside so it never blocks the journal. */
+export interface SetAsideEvent {
+  event: NotifierEvent;
+  reason: string;
+  setAsideAt: string;
+}
+
+export interface StateWrites {
+  writes: SnapshotWrite[];
+  checkpoint: Checkpoint | null;
+  /** The journaled commit these writes belong to (tagged on each snapshot, so a replay knows its own). */
+  commit: CommitRef | null;
+  /** Replaying: a snapshot already tagged with this commit was written before a crash and is skipped. */
+  replay: boolean;
+}
+
+/** Snapshots, checkpoint, journal, set-aside events and lease, scoped to one Uphance organisation. */
 export interface StateStore {
-  acquireLease(owner: string, nowMs: number, ttlMs: number): Promise<Lease | undefined>;
-  /** Fencing: throws LeaseLostError unless the lease is still ours and unexpired. */
-  assertLease(lease: Lease, nowMs: number): Promise<void>;
+  /** Takes the lease if it is free, expired or already ours; otherwise says who holds it. */
+  acquireLease(claim: LeaseClaim): Promise<LeaseOutcome>;
+  /** Takes the lease from `holder` (a dead process), only if it is still exactly that holder's. */
+  takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome>;
   releaseLease(lease: Lease): Promise<void>;
   getCheckpoint(): Promise<Checkpoint | undefined>;
-  putCheckpoint(checkpoint: Checkpoint): Promise<void>;
   getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>>;
   /** Every snapshot's order id, in batches (the reconciliation sweep's removal check). */
   listSnapshotIds(): AsyncIterable<number[]>;
-  /**
-   * Conditional writes. With `replay`, a write whose item is already past `expectedRev` (it was applied
-   * before a crash) is skipped instead of failing.
-   */
-  writeSnapshots(writes: SnapshotWrite[], options: { replay: boolean }): Promise<void>;
-  readJournal(): Promise<JournalEntry[]>;
-  writeJournal(entry: JournalEntry): Promise<void>;
-  deleteJournal(entry: Pick<JournalEntry, 'generation' | 'part'>): Promise<void>;
+  /** Whether a snapshot fits in one item; one that does not is never written (the order is set aside). */
+  snapshotFits(snapshot: Snapshot): boolean;
+  readJournal(): Promise<Journal>;
+  writeJournalPart(fence: Fence, part: JournalPart): Promise<void>;
+  sealJournal(fence: Fence, seal: JournalSeal): Promise<void>;
+  /** Snapshot writes (conditional on the version read) and the checkpoint. Throws ConflictError. */
+  applyWrites(fence: Fence, writes: StateWrites): Promise<void>;
+  /** Removes a commit: the seal first, so that a crash part-way leaves only unsealed parts (discarded later). */
+  clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void>;
+  setAside(fence: Fence, events: SetAsideEvent[]): Promise<void>;
+  listSetAside(): Promise<SetAsideEvent[]>;
+  removeSetAside(fence: Fence, eventIds: string[]): Promise<void>;
 }
 
-/** Where events go: EventBridge, or stdout for the command line. Resolves only when all were accepted. */
+export interface PublishOptions {
+  signal?: AbortSignal;
+  remainingMs?: () => number;
+}
+
+export interface PublishResult {
+  /** Events refused for good (the rest were all accepted). */
+  rejected: Array<{ event: NotifierEvent; reason: string }>;
+}
+
+/**
+ * Where events go: EventBridge, or stdout for the command line. Resolves when every event was accepted
+ * or refused for good; rejects when some could not be delivered yet (they are retried from the journal).
+ */
 export interface EventSink {
-  publish(events: NotifierEvent[]): Promise<void>;
+  publish(events: NotifierEvent[], options?: PublishOptions): Promise<PublishResult>;
 }
 
 export interface Logger {
@@ -122,10 +227,18 @@ export interface Logger {
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A fenced write was refused: another runner has taken the lease since. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
 
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
+}
+
+export { DeadlineExceededError } from '../shared/timing.js';
+
+/** A state item would exceed the store's item size limit. */
+export class ItemTooLargeError extends Error {
+  override readonly name = 'ItemTooLargeError';
 }

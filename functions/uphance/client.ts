@@ -6,6 +6,7 @@ import {
   apiTimelineLineItemSchema,
   parseRecord,
 } from '../core/api-schema.js';
+import type { CallBounds } from '../shared/timing.js';
 import type { Credentials } from './auth.js';
 import { TokenProvider } from './auth.js';
 import { UphanceApiError, UphanceAuthError } from './errors.js';
@@ -72,9 +73,12 @@ export class UphanceClient {
   }
 
   /** GET /production_orders, page by page (50 a page), following meta.next_page. */
-  listProductionOrders(params: ListProductionOrdersParams = {}): AsyncGenerator<Page<ApiProductionOrder>> {
+  listProductionOrders(
+    params: ListProductionOrdersParams = {},
+    bounds?: CallBounds,
+  ): AsyncGenerator<Page<ApiProductionOrder>> {
     const valid = validateParams(listProductionOrdersParams, params, 'GET /production_orders');
-    return this.#pages('/production_orders', valid, 'production_orders', apiProductionOrderSchema);
+    return this.#pages('/production_orders', valid, 'production_orders', apiProductionOrderSchema, bounds);
   }
 
   /** GET /production_order_line_items/{id}/production_timeline */
@@ -121,6 +125,7 @@ export class UphanceClient {
     params: Record<string, unknown>,
     key: string,
     schema: z.ZodType<T>,
+    bounds?: CallBounds,
   ): AsyncGenerator<Page<T>> {
     let page = (params.page as number | undefined) ?? 1;
     for (;;) {
@@ -128,7 +133,7 @@ export class UphanceClient {
         ...params,
         page: page === 1 && params.page === undefined ? undefined : page,
       });
-      const body = await this.#get(path, search);
+      const body = await this.#get(path, search, bounds);
       const list = (body as Record<string, unknown> | null)?.[key];
       if (!Array.isArray(list)) {
         throw new UphanceApiError(
@@ -165,15 +170,15 @@ export class UphanceClient {
   }
 
   /** An authenticated GET: one re-authentication on 401 when the credentials allow it. */
-  async #get(path: string, search: URLSearchParams): Promise<unknown> {
+  async #get(path: string, search: URLSearchParams, bounds?: CallBounds): Promise<unknown> {
     await this.#selectOrganisation();
     const request: SendRequest = { method: 'GET', path, search, authorization: () => this.#authorization() };
-    let result = await send(this.#transport, request);
+    let result = await send(this.#transport, request, bounds);
     if (result.status === 401 && this.#tokens.canReauthenticate) {
       this.#tokens.invalidate();
       this.#organisationSelected = false;
       await this.#selectOrganisation();
-      result = await send(this.#transport, request);
+      result = await send(this.#transport, request, bounds);
     }
     return this.#judge(request, result);
   }

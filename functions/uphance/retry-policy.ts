@@ -16,11 +16,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 120_000,
 };
 
-/** Full jitter: a uniform delay in [0, min(cap, base * 2^(attempt-1))]. */
-export const backoffDelay = (policy: RetryPolicy, attempt: number, random: () => number): number => {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(random() * ceiling);
-};
+export { backoffDelay } from '../shared/timing.js';
 
 /** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export const parseRetryAfter = (header: string | null, nowMs: number): number | undefined => {

@@ -1,3 +1,5 @@
+import type { CallBounds } from '../shared/timing.js';
+import { DeadlineExceededError, sleep, withTimeout } from '../shared/timing.js';
 import { UphanceApiError } from './errors.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
@@ -10,13 +12,10 @@ export type TransportEvent =
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal): Promise<unknown>;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export const systemClock: Clock = { now: () => Date.now(), sleep };
 
 export interface TransportOptions {
   baseUrl: string;
@@ -64,15 +63,24 @@ const describeError = (error: unknown): string => {
  * One HTTP exchange with retries: 429 waits for Retry-After (seconds or HTTP date) or backs off;
  * 5xx, timeouts and network errors back off exponentially with jitter; other statuses are returned for
  * the caller to judge. Bounded by `retry.maxAttempts`; the final error names the endpoint, the last status
- * and the attempts made.
+ * and the attempts made. Bounded by the cycle's deadline too: no attempt starts, and no wait begins, that
+ * would end after it, and an attempt in flight is aborted when it passes (DeadlineExceededError).
  */
-export const send = async (options: TransportOptions, request: SendRequest): Promise<SendResult> => {
+export const send = async (
+  options: TransportOptions,
+  request: SendRequest,
+  bounds: CallBounds = {},
+): Promise<SendResult> => {
   const endpoint = describeEndpoint(request);
+  const remaining = () => bounds.remainingMs?.() ?? Number.POSITIVE_INFINITY;
+  const outOfTime = (what: string) =>
+    new DeadlineExceededError(`the cycle's deadline came before Uphance ${endpoint} ${what}`);
   const url = new URL(request.path, options.baseUrl);
   if (request.search) url.search = request.search.toString();
   let lastReason = '';
   let lastStatus: number | undefined;
   for (let attempt = 1; attempt <= options.retry.maxAttempts; attempt++) {
+    if (remaining() <= 0 || bounds.signal?.aborted) throw outOfTime('could be requested');
     const started = options.clock.now();
     let retryAfterMs: number | undefined;
     // Outside the try: a rejected credential is not a network error to retry.
@@ -88,13 +96,14 @@ export const send = async (options: TransportOptions, request: SendRequest): Pro
         headers['content-type'] = 'application/x-www-form-urlencoded';
         body = new URLSearchParams(request.body.form).toString();
       }
-      const response = await options.fetch(url, {
-        method: request.method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      const text = await response.text();
+      const { response, text } = await withTimeout(
+        Math.min(options.timeoutMs, remaining()),
+        bounds.signal,
+        async (signal) => {
+          const response = await options.fetch(url, { method: request.method, headers, body, signal });
+          return { response, text: await response.text() };
+        },
+      );
       const durationMs = options.clock.now() - started;
       options.onEvent?.({ type: 'response', endpoint, status: response.status, attempt, durationMs });
       lastStatus = response.status;
@@ -121,6 +130,7 @@ export const send = async (options: TransportOptions, request: SendRequest): Pro
       }
     } catch (error) {
       if (error instanceof UphanceApiError) throw error;
+      if (bounds.signal?.aborted || remaining() <= 0) throw outOfTime('answered');
       lastStatus = undefined;
       lastReason = describeError(error);
       options.onEvent?.({
@@ -133,8 +143,10 @@ export const send = async (options: TransportOptions, request: SendRequest): Pro
     }
     if (attempt < options.retry.maxAttempts) {
       const delayMs = retryAfterMs ?? backoffDelay(options.retry, attempt, options.random);
+      if (delayMs >= remaining()) throw outOfTime(`could be retried (${lastReason}; wait ${delayMs} ms)`);
       options.onEvent?.({ type: 'retry', endpoint, attempt, delayMs, reason: lastReason });
-      await options.clock.sleep(delayMs);
+      await options.clock.sleep(delayMs, bounds.signal);
+      if (bounds.signal?.aborted) throw outOfTime('could be retried');
     }
   }
   throw new UphanceApiError(

@@ -9,23 +9,31 @@ import type { Snapshot } from '../../functions/core/snapshot.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import type { CycleOptions, CycleReport } from '../../functions/cycle/cycle.js';
 import { runCycle } from '../../functions/cycle/cycle.js';
-import type { EventSink, Lease, StateStore } from '../../functions/cycle/ports.js';
+import type { EventSink, PublishResult, StateStore } from '../../functions/cycle/ports.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import { UphanceClient } from '../../functions/uphance/client.js';
 import type { RunningSimulator } from '../../simulator/server.js';
+import { interceptStore } from '../../soak/intercept.js';
 import { checkEvents, checkLedgerCovered, checkSnapshots, truthSnapshots } from '../../soak/invariants.js';
 import { fakeClock } from './fake-clock.js';
 
-/** Collects what was published; can be told to reject (plays EventBridge refusing). */
+/** Collects what was published; can be told to reject (plays EventBridge refusing) or refuse for good. */
 export class MemorySink implements EventSink {
   readonly published: NotifierEvent[] = [];
   failNext = 0;
-  async publish(events: NotifierEvent[]): Promise<void> {
+  /** Events whose eventId the bus refuses for good. */
+  readonly refuse = new Set<string>();
+  async publish(events: NotifierEvent[]): Promise<PublishResult> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('sink refused the batch');
     }
-    for (const event of events) this.published.push(validateEvent(event));
+    const rejected: PublishResult['rejected'] = [];
+    for (const event of events) {
+      if (this.refuse.has(event.detail.eventId)) rejected.push({ event, reason: 'MalformedDetail: refused' });
+      else this.published.push(validateEvent(event));
+    }
+    return { rejected };
   }
 }
 
@@ -34,44 +42,18 @@ export class Crash extends Error {
 }
 
 /** A store whose lease is never released after a crash: the process died, the lease must expire. */
-export class KillableStore implements StateStore {
-  killed = false;
-  constructor(readonly inner: StateStore) {}
-  acquireLease(owner: string, nowMs: number, ttlMs: number) {
-    this.killed = false;
-    return this.inner.acquireLease(owner, nowMs, ttlMs);
-  }
-  assertLease(lease: Lease, nowMs: number) {
-    return this.inner.assertLease(lease, nowMs);
-  }
-  async releaseLease(lease: Lease) {
-    if (!this.killed) await this.inner.releaseLease(lease);
-  }
-  getCheckpoint() {
-    return this.inner.getCheckpoint();
-  }
-  putCheckpoint(...args: Parameters<StateStore['putCheckpoint']>) {
-    return this.inner.putCheckpoint(...args);
-  }
-  getSnapshots(ids: number[]) {
-    return this.inner.getSnapshots(ids);
-  }
-  listSnapshotIds() {
-    return this.inner.listSnapshotIds();
-  }
-  writeSnapshots(...args: Parameters<StateStore['writeSnapshots']>) {
-    return this.inner.writeSnapshots(...args);
-  }
-  readJournal() {
-    return this.inner.readJournal();
-  }
-  writeJournal(...args: Parameters<StateStore['writeJournal']>) {
-    return this.inner.writeJournal(...args);
-  }
-  deleteJournal(...args: Parameters<StateStore['deleteJournal']>) {
-    return this.inner.deleteJournal(...args);
-  }
-}
+export const killableStore = (inner: StateStore) => {
+  const state = { killed: false };
+  const store = interceptStore(inner, {
+    around: (call, phase) => {
+      if (call === 'acquireLease' && phase === 'before') state.killed = false;
+    },
+    release: async (lease) => {
+      if (!state.killed) await inner.releaseLease(lease);
+    },
+  });
+  return Object.assign(store, { state });
+};
 
 export const tempStatePath = (): string =>
   join(mkdtempSync(join(tmpdir(), 'uphance-notifier-')), 'state.json');
@@ -97,7 +79,7 @@ export const notifierFor = (
     timeoutMs: 2_000,
   });
   const memory = new MemorySink();
-  const store = new KillableStore(options.store ?? new FileStateStore(tempStatePath()));
+  const store = killableStore(options.store ?? new FileStateStore(tempStatePath()));
   const sink = options.sink ?? memory;
   const run = (
     overrides: Partial<CycleOptions> & {
@@ -118,7 +100,7 @@ export const notifierFor = (
         step: async (step) => {
           await onStep?.(step);
           if (step === crashAt) {
-            store.killed = true;
+            store.state.killed = true;
             throw new Crash(`killed at ${step}`);
           }
         },

@@ -34,3 +34,26 @@ export const stage = (
 export const validated = (events: NotifierEvent[]): NotifierEvent[] => events.map(validateEvent);
 
 export const types = (events: NotifierEvent[]): string[] => events.map((e) => e.detailType);
+
+/** A valid event for order 1308, as a store or a sink would carry it. */
+export const vendorEvent = (sequence = 1): NotifierEvent =>
+  validateEvent({
+    detailType: 'OrderCreated',
+    detail: {
+      schemaVersion: '1',
+      eventId: `evt-1308-${sequence}`,
+      sequence,
+      detectedAt: '2026-11-30T00:00:00.000Z',
+      order: {
+        id: 23621,
+        number: '1308',
+        status: 'complete',
+        deliveryStatus: 'all_received',
+        companyId: 59582,
+        companyName: 'Tribal Sportswear Inc.',
+        seasonId: 12328,
+        dueDate: null,
+        updatedAt: '2025-04-26T05:51:21.000+01:00',
+      },
+    },
+  } as NotifierEvent);

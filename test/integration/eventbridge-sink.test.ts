@@ -96,11 +96,39 @@ describe('EventBridge sink against a local PutEvents endpoint', () => {
     expect(bus.events).toHaveLength(1);
   });
 
-  it('refuses an event above the 256 KB entry limit before calling', async () => {
+  it('returns an event above the 256 KB entry limit as refused for good, without calling, and delivers the rest', async () => {
     const { s } = sink();
-    const [big] = events(1);
+    const [big, small] = events(2);
     (big!.detail.order as { companyName: string }).companyName = 'x'.repeat(262_145);
-    await expect(s.publish([big!])).rejects.toThrow(/above EventBridge's 256 KB limit/);
+    const { rejected } = await s.publish([big!]);
+    expect(rejected.map((r) => [r.event.detail.eventId, r.reason])).toEqual([
+      [
+        big!.detail.eventId,
+        expect.stringMatching(/^262\d{3} bytes, above EventBridge's 256 KB entry limit$/),
+      ],
+    ]);
     expect(bus.calls).toBe(0);
+    expect((await s.publish([big!, small!])).rejected).toHaveLength(1);
+    expect(bus.events.map((e) => e.detail.eventId)).toEqual([small!.detail.eventId]);
+  });
+
+  it('sets aside an entry the bus refuses with a permanent error code, and resends only the transient ones', async () => {
+    const { s } = sink();
+    bus.faults.push({ kind: 'fail-entries', indexes: [0], errorCode: 'MalformedDetail' });
+    bus.faults.push({ kind: 'fail-entries', indexes: [1], errorCode: 'ThrottlingException' });
+    const batch = events(3);
+    const { rejected } = await s.publish(batch);
+    expect(rejected.map((r) => r.reason)).toEqual(['MalformedDetail: injected failure']);
+    expect(bus.events.map((e) => e.detail.eventId).sort()).toEqual(
+      [batch[1]!.detail.eventId, batch[2]!.detail.eventId].sort(),
+    );
+  });
+
+  it('stops retrying when the deadline would pass, saying so', async () => {
+    const { s } = sink({ maxAttempts: 6 });
+    bus.faults.push({ kind: 'fail-entries', indexes: [0], errorCode: 'InternalFailure' });
+    const error = await s.publish(events(1), { remainingMs: () => 50 }).catch((e) => e);
+    expect(error.name).toBe('DeadlineExceededError');
+    expect(error.message).toMatch(/deadline came before PutEvents to orders accepted 1 event/);
   });
 });

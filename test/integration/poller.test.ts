@@ -122,10 +122,11 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
 
   const steps: CycleStep[] = [
     'scanned',
-    'journal-written',
-    'snapshots-written',
+    'journal-part-written',
+    'journal-sealed',
+    'state-written',
     'published',
-    'checkpoint-written',
+    'journal-cleared',
   ];
   it.each(steps)(
     'killed at %s and run again: nothing lost, duplicates only with the same eventId',

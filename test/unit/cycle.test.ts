@@ -169,12 +169,12 @@ describe('incremental cycles', () => {
       .filter((o) => ['DRAFT', 'CONFIRMED'].includes(o.raw.status))
       .sort((a, b) => b.raw.id - a.raw.id);
     expect(open.length).toBeGreaterThan(50);
-    // While the scan reads page 1, an order on page 1 completes: page 2 shifts up by one.
+    // After the `new` query and page 1 of the open orders, an order on page 1 completes: page 2 shifts up.
     const onPage1 = open[3]!;
     let served = 0;
     const original = sim.faults.take.bind(sim.faults);
     sim.faults.take = (path: string) => {
-      if (path === '/production_orders' && ++served === 2) sim.state.setStatus(onPage1.raw.id, 'complete');
+      if (path === '/production_orders' && ++served === 3) sim.state.setStatus(onPage1.raw.id, 'complete');
       return original(path);
     };
     const report = await n.run();
@@ -244,11 +244,11 @@ describe('failures', () => {
     'lease-acquired',
     'recovered',
     'scanned',
-    'journal-written',
-    'snapshots-written',
+    'journal-part-written',
+    'journal-sealed',
+    'state-written',
     'published',
-    'checkpoint-written',
-    'journal-deleted',
+    'journal-cleared',
   ];
 
   it.each(steps)(
@@ -374,7 +374,9 @@ describe('file store', () => {
   it('of several processes racing for one state file’s lease, exactly one takes it', async () => {
     const path = tempStatePath();
     const stores = Array.from({ length: 6 }, () => new FileStateStore(path));
-    const leases = await Promise.all(stores.map((s, i) => s.acquireLease(`runner-${i}`, 1_000, 60_000)));
-    expect(leases.filter(Boolean)).toHaveLength(1);
+    const leases = await Promise.all(
+      stores.map((s, i) => s.acquireLease({ owner: `runner-${i}`, nowMs: 1_000, ttlMs: 60_000 })),
+    );
+    expect(leases.filter((l) => l.kind === 'acquired')).toHaveLength(1);
   });
 });
