@@ -39,6 +39,8 @@ export interface CommitContext {
   commits: number;
   /** Events the bus refused for good, set aside during this cycle. */
   setAside: number;
+  /** Largest journal part, in bytes of JSON (tests and the soak lower it to exercise multi-part commits). */
+  partBytes?: number;
 }
 
 /** Keeps each journal part well below DynamoDB's 400 KB item limit (parts are stored deflated). */
@@ -51,14 +53,18 @@ export interface CommitBatch {
 }
 
 /** Splits a commit into parts of at most JOURNAL_PART_BYTES of JSON (a single larger item gets a part alone). */
-export const splitForJournal = (ref: CommitRef, batch: CommitBatch): JournalPart[] => {
+export const splitForJournal = (
+  ref: CommitRef,
+  batch: CommitBatch,
+  maxBytes: number = JOURNAL_PART_BYTES,
+): JournalPart[] => {
   const parts: JournalPart[] = [];
   const fresh = (): JournalPart => ({ ...ref, part: parts.length, events: [], writes: [], checkpoint: null });
   let current = fresh();
   let size = 0;
   const push = (kind: 'events' | 'writes', item: NotifierEvent | SnapshotWrite) => {
     const bytes = JSON.stringify(item).length;
-    if (size + bytes > JOURNAL_PART_BYTES && (current.events.length > 0 || current.writes.length > 0)) {
+    if (size + bytes > maxBytes && (current.events.length > 0 || current.writes.length > 0)) {
       parts.push(current);
       current = fresh();
       size = 0;
@@ -70,7 +76,7 @@ export const splitForJournal = (ref: CommitRef, batch: CommitBatch): JournalPart
   for (const write of batch.writes) push('writes', write);
   if (batch.checkpoint) {
     const bytes = JSON.stringify(batch.checkpoint).length;
-    if (size + bytes > JOURNAL_PART_BYTES && (current.events.length > 0 || current.writes.length > 0)) {
+    if (size + bytes > maxBytes && (current.events.length > 0 || current.writes.length > 0)) {
       parts.push(current);
       current = fresh();
     }
@@ -153,7 +159,7 @@ export const commit = async (context: CommitContext, batch: CommitBatch): Promis
     return;
   }
   const ref: CommitRef = { generation: context.lease.generation, commit: ++context.commits };
-  const parts = splitForJournal(ref, batch);
+  const parts = splitForJournal(ref, batch, context.partBytes);
   const fence = fenceOf(context);
   for (const part of parts) {
     await context.store.writeJournalPart(fence, part);

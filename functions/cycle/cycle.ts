@@ -23,6 +23,8 @@ export interface CycleOptions {
   sweepIntervalMs: number;
   /** Emit OrderCreated for every existing order on the first run instead of a silent baseline. */
   emitBaseline: boolean;
+  /** Largest journal part in bytes of JSON (default JOURNAL_PART_BYTES); lowered by tests and the soak. */
+  journalPartBytes?: number;
 }
 
 export interface CycleDependencies {
@@ -155,6 +157,7 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     step: deps.step ?? (() => {}),
     commits: 0,
     setAside: 0,
+    ...(options.journalPartBytes === undefined ? {} : { partBytes: options.journalPartBytes }),
   };
   try {
     await context.step('lease-acquired');
