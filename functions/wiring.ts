@@ -41,12 +41,35 @@ export interface Runtime {
   sink: EventSink;
 }
 
+type Clients = { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient };
+
+/** The state store of one organisation (its keys are scoped by the organisation id). */
+export const storeFor = (
+  settings: Pick<RuntimeSettings, 'state' | 'organisationId'>,
+  clients: Clients = {},
+): StateStore =>
+  settings.state.kind === 'file'
+    ? new FileStateStore(settings.state.path)
+    : new DynamoStateStore({
+        client: clients.dynamodb ?? new DynamoDBClient({}),
+        tableName: settings.state.tableName,
+        organisation: settings.organisationId === undefined ? 'default' : String(settings.organisationId),
+      });
+
+export const sinkFor = (
+  settings: Pick<RuntimeSettings, 'sink' | 'source'>,
+  clients: Clients = {},
+): EventSink =>
+  settings.sink.kind === 'stdout'
+    ? new StdoutSink({ source: settings.source, pretty: settings.sink.pretty, write: settings.sink.write })
+    : new EventBridgeSink({
+        client: clients.eventbridge ?? new EventBridgeClient({}),
+        eventBusName: settings.sink.busName,
+        source: settings.source,
+      });
+
 /** The composition root: the adapters behind the cycle's ports. */
-export const buildRuntime = (
-  settings: RuntimeSettings,
-  logger: Logger,
-  clients: { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient } = {},
-): Runtime => {
+export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients: Clients = {}): Runtime => {
   const apiStats: ApiStats = { requests: 0, retries: 0, failures: 0, waitingMs: 0 };
   const onEvent = (event: TransportEvent) => {
     if (event.type === 'response') {
@@ -78,22 +101,7 @@ export const buildRuntime = (
     timeoutMs: settings.requestTimeoutMs,
     onEvent,
   });
-  const organisation = settings.organisationId === undefined ? 'default' : String(settings.organisationId);
-  const store: StateStore =
-    settings.state.kind === 'file'
-      ? new FileStateStore(settings.state.path)
-      : new DynamoStateStore({
-          client: clients.dynamodb ?? new DynamoDBClient({}),
-          tableName: settings.state.tableName,
-          organisation,
-        });
-  const sink: EventSink =
-    settings.sink.kind === 'stdout'
-      ? new StdoutSink({ source: settings.source, pretty: settings.sink.pretty, write: settings.sink.write })
-      : new EventBridgeSink({
-          client: clients.eventbridge ?? new EventBridgeClient({}),
-          eventBusName: settings.sink.busName,
-          source: settings.source,
-        });
+  const store = storeFor(settings, clients);
+  const sink = sinkFor(settings, clients);
   return { deps: { source: new UphanceOrderSource(client), store, sink }, client, apiStats, store, sink };
 };

@@ -104,22 +104,27 @@ export class NotifierStack extends Stack {
       ]);
     }
 
-    // Timeout: a first baseline of a large account reads one page per 50 orders; 5 minutes covers about
-    // 50,000 orders at the vendor's latency, and the cycle stops cleanly 45 s before it (its budget).
+    // Timeout: 20 s short of the schedule's period (at most 5 minutes), so that the lease of a run the
+    // timeout killed (it lasts just beyond the timeout) has expired when the next scheduled run starts, and
+    // that run finishes what the killed one left. A first baseline of a large account takes several runs:
+    // each commits what it read and the next resumes.
+    const pollTimeout = Duration.seconds(Math.min(300, scheduleMinutes * 60 - 20));
     this.pollFunction = new NotifierFunction(this, 'PollFunction', {
       entry: path('../functions/handlers/poll.ts'),
       description: 'Polls Uphance production orders and puts change events on the bus',
       // 512 MB: the cycle holds the watched orders (not the account) in memory; more memory also buys CPU
       // for parsing pages, which keeps the cycle's local overhead small next to Uphance's latency.
       memorySize: 512,
-      timeout: Duration.minutes(5),
+      timeout: pollTimeout,
+      // No asynchronous retries: the schedule runs the next cycle, and the lease keeps runs apart.
+      retryAttempts: 0,
       logGroupRemovalPolicy: dataPolicy,
       environment: {
         TABLE_NAME: this.table.tableName,
         EVENT_BUS_NAME: this.bus.eventBusName,
         UPHANCE_SECRET_ARN: this.secret.secretArn,
         EVENT_SOURCE: source,
-        CYCLE_BUDGET_SECONDS: '240',
+        CYCLE_BUDGET_SECONDS: String(Math.max(10, pollTimeout.toSeconds() - 55)),
         SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
         EMIT_BASELINE: String(props.emitBaseline ?? false),
         ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
@@ -135,6 +140,8 @@ export class NotifierStack extends Stack {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      // Every state write is a transaction led by a check of the lease (fencing).
+      'dynamodb:ConditionCheckItem',
     );
     this.bus.grantPutEventsTo(this.pollFunction);
     this.secret.grantRead(this.pollFunction);

@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import { runPoll } from './poll.js';
+import type { ResendFlags } from './resend.js';
+import { runResend } from './resend.js';
 
 /** The command line of CONTRACT.md section 3. Events on stdout, logs on stderr. */
 export const buildProgram = (): Command => {
@@ -33,6 +35,24 @@ export const buildProgram = (): Command => {
         logger: stderrLogger({ level: flags.verbose ? 'debug' : 'info' }),
         isTty: process.stdout.isTTY === true,
         signal: abort.signal,
+      });
+    });
+  program
+    .command('resend')
+    .description(
+      'publish the events the bus refused for good (set aside by the cycle), and forget those accepted',
+    )
+    .addOption(new Option('--state <file>', 'the state JSON file').conflicts('table'))
+    .option('--table <name>', 'the state DynamoDB table')
+    .option('--event-bus <name>', 'put the events on this EventBridge bus instead of printing them')
+    .option('--source <source>', "the events' source", undefined)
+    .option('--json', 'print NDJSON even on a terminal')
+    .action(async (flags: ResendFlags) => {
+      process.exitCode = await runResend(flags, {
+        env: process.env,
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        logger: stderrLogger(),
+        isTty: process.stdout.isTTY === true,
       });
     });
   return program;

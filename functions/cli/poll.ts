@@ -3,7 +3,8 @@ import { ConfigError, positiveInteger, requireCredentials, uphanceSettings } fro
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
-import type { Logger } from '../cycle/ports.js';
+import type { Lease, Logger } from '../cycle/ports.js';
+import { sleep as pause } from '../shared/timing.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
 import type { RuntimeSettings } from '../wiring.js';
 import { buildRuntime } from '../wiring.js';
@@ -34,7 +35,12 @@ export interface PollIo {
 
 export const DEFAULT_STATE_FILE = '.state/uphance-notifier.json';
 
-/** Exit statuses: 0 done, 2 bad configuration, 3 credentials rejected, 4 API unreachable, 1 anything else. */
+/**
+ * Exit statuses: 0 done, 2 bad configuration, 3 credentials rejected, 4 API unreachable, 5 (with --once)
+ * another runner holds the lease, 1 anything else.
+ */
+export const EXIT_LEASE_HELD = 5;
+
 export const exitCodeOf = (error: unknown): number => {
   if (error instanceof ConfigError || error instanceof UphanceParameterError) return 2;
   if (error instanceof UphanceAuthError) return 3;
@@ -60,6 +66,7 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
   const uphance = uphanceSettings(io.env);
   const credentials = requireCredentials(uphance);
   const budgetS = seconds(flags.budget, '--budget', 240);
+  const commitReserveS = 60;
   return {
     runtime: {
       apiUrl: uphance.apiUrl,
@@ -76,12 +83,33 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
     },
     cycle: {
       budgetMs: budgetS * 1000,
-      leaseTtlMs: (budgetS + 120) * 1000,
+      deadlineMs: (budgetS + commitReserveS) * 1000,
+      // Beyond the deadline, so that a live runner never loses its lease; a dead one is taken over at once.
+      leaseTtlMs: (budgetS + commitReserveS + 30) * 1000,
       sweepIntervalMs: seconds(flags.sweepHours, '--sweep-hours', 24) * 3_600_000,
       emitBaseline: flags.emitBaseline ?? false,
     },
   };
 };
+
+/** Whether a process of this host with this pid is running (signal 0 tests for it without sending). */
+export const processRuns = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** A lease left by a process of this host that no longer runs (killed, crashed) is taken over at once. */
+export const abandonedOnThisHost =
+  (host: string, pid: number) =>
+  (holder: Lease): boolean =>
+    holder.host === host && holder.pid !== undefined && holder.pid !== pid && !processRuns(holder.pid);
+
+export const describeHolder = (holder: Lease): string =>
+  `${holder.owner} (lease ${holder.generation}) holds the lease until ${new Date(holder.expiresAt).toISOString()}`;
 
 const describe = (report: CycleReport): Record<string, unknown> => ({
   outcome: report.outcome,
@@ -91,6 +119,8 @@ const describe = (report: CycleReport): Record<string, unknown> => ({
   events: report.events,
   written: report.snapshotsWritten,
   republished: report.republished,
+  setAside: report.setAside,
+  oversized: report.oversized,
   malformed: report.malformed,
   lookups: report.lookups,
   ms: report.durationMs,
@@ -109,25 +139,27 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
     return exitCodeOf(error);
   }
   const runtime = buildRuntime(settings.runtime, logger);
-  const owner = `${hostname()}:${process.pid}`;
-  const sleep =
-    io.sleep ??
-    ((ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }));
+  const host = hostname();
+  const owner = `${host}:${process.pid}`;
+  const sleep = io.sleep ?? pause;
   for (;;) {
     try {
       const requestsBefore = runtime.apiStats.requests;
-      const report = await runCycle({ ...runtime.deps, now: Date.now, logger }, { ...settings.cycle, owner });
-      logger.info(report.baseline ? 'baseline recorded' : 'cycle done', {
-        ...describe(report),
-        apiRequests: runtime.apiStats.requests - requestsBefore,
-      });
+      const report = await runCycle(
+        { ...runtime.deps, now: Date.now, logger, isAbandoned: abandonedOnThisHost(host, process.pid) },
+        { ...settings.cycle, owner, host, pid: process.pid },
+      );
+      if (report.outcome === 'lease-held' && report.holder) {
+        if (flags.once) {
+          logger.error(`another runner is polling this state: ${describeHolder(report.holder)}`);
+          return EXIT_LEASE_HELD;
+        }
+      } else {
+        logger.info(report.baseline ? 'baseline recorded' : 'cycle done', {
+          ...describe(report),
+          apiRequests: runtime.apiStats.requests - requestsBefore,
+        });
+      }
     } catch (error) {
       const code = exitCodeOf(error);
       logger.error(`${(error as Error).message}`);

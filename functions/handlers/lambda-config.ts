@@ -41,3 +41,26 @@ export const lambdaConfig = (env: Record<string, string | undefined>): LambdaCon
     requestTimeoutMs: positiveInteger(env, 'UPHANCE_TIMEOUT_MS', 20_000),
   };
 };
+
+/** Time the commit may take after fetching stops, at most. */
+const COMMIT_RESERVE_MS = 45_000;
+/** Kept free before the Lambda timeout, so that the cycle ends (and releases its lease) on its own. */
+const SAFETY_MS = 10_000;
+/** The lease outlives the invocation by this much: a run killed by the timeout frees it right after. */
+const LEASE_MARGIN_MS = 15_000;
+
+/**
+ * The cycle's times from what is left of the invocation: the hard deadline before the timeout, the fetch
+ * budget a commit reserve before that (capped by the configured budget), and a lease that lasts just
+ * beyond the function timeout, so that the next scheduled run (the stack keeps the timeout below the
+ * schedule's period) finds it expired and recovers whatever a timed-out run left.
+ */
+export const cycleTimes = (remainingMs: number, budgetMs: number) => {
+  const deadlineMs = Math.max(1_000, remainingMs - SAFETY_MS);
+  const reserve = Math.min(COMMIT_RESERVE_MS, Math.floor(deadlineMs / 4));
+  return {
+    deadlineMs,
+    budgetMs: Math.max(1_000, Math.min(budgetMs, deadlineMs - reserve)),
+    leaseTtlMs: remainingMs + LEASE_MARGIN_MS,
+  };
+};

@@ -15,20 +15,28 @@ import { credentialsFromSecret } from '../config.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Logger as CycleLogger } from '../cycle/ports.js';
+import { LeaseLostError } from '../cycle/ports.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
 import { buildRuntime } from '../wiring.js';
-import { lambdaConfig } from './lambda-config.js';
+import type { LambdaConfig } from './lambda-config.js';
+import { cycleTimes, lambdaConfig } from './lambda-config.js';
 
-// Cold start: configuration is checked here, so a bad setting fails the init with its name.
-const config = lambdaConfig(process.env);
-const logger = new Logger({ serviceName: 'uphance-notifier' });
-const metrics = new Metrics({ namespace: 'UphanceNotifier', serviceName: 'uphance-notifier' });
-const tracer = new Tracer({ serviceName: 'uphance-notifier' });
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+const tracer = new Tracer({ serviceName: SERVICE_NAME });
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const eventbridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
 
-/** Leaves time to commit and release the lease before the Lambda timeout. */
-const COMMIT_RESERVE_MS = 45_000;
+// Checked at cold start, reported by every invocation: a bad setting fails each run with its name and a
+// CycleFailed metric (an exception at import would record no metric at all).
+const configured: { config: LambdaConfig } | { error: Error } = (() => {
+  try {
+    return { config: lambdaConfig(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+})();
 
 const cycleLogger: CycleLogger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),
@@ -40,7 +48,7 @@ const cycleLogger: CycleLogger = {
 /** Reused across warm invocations so that an OAuth token is kept until it needs refreshing. */
 let cached: { secret: string; runtime: Runtime } | undefined;
 
-const runtimeFor = async (): Promise<Runtime> => {
+const runtimeFor = async (config: LambdaConfig): Promise<Runtime> => {
   // Powertools caches the secret (5 minutes), so a rotated value is picked up without a cold start.
   const secret = await getSecret(config.secretId, { maxAge: 300 });
   const key = typeof secret === 'string' ? secret : JSON.stringify(secret);
@@ -62,26 +70,6 @@ const runtimeFor = async (): Promise<Runtime> => {
   return runtime;
 };
 
-const recordMetrics = (report: CycleReport, runtime: Runtime, before: Counters) => {
-  const store = runtime.store as DynamoStateStore;
-  const sink = runtime.sink as EventBridgeSink;
-  if (report.outcome === 'lease-held') {
-    metrics.addMetric('LeaseLost', MetricUnit.Count, 1);
-    return;
-  }
-  metrics.addMetric('CycleCompleted', MetricUnit.Count, 1);
-  metrics.addMetric('OrdersScanned', MetricUnit.Count, report.ordersScanned);
-  metrics.addMetric('OrdersChanged', MetricUnit.Count, report.snapshotsWritten);
-  metrics.addMetric('EventsEmitted', MetricUnit.Count, report.events + report.republished);
-  metrics.addMetric('MalformedOrders', MetricUnit.Count, report.malformed);
-  metrics.addMetric('ApiCalls', MetricUnit.Count, runtime.apiStats.requests - before.requests);
-  metrics.addMetric('ApiRetries', MetricUnit.Count, runtime.apiStats.retries - before.retries);
-  metrics.addMetric('PutEventsFailures', MetricUnit.Count, sink.stats.failedEntries - before.failedEntries);
-  metrics.addMetric('DynamoDbWrites', MetricUnit.Count, store.stats.writes - before.writes);
-  metrics.addMetric('CycleDuration', MetricUnit.Milliseconds, report.durationMs);
-  if (report.outcome === 'budget-exhausted') metrics.addMetric('CycleBudgetExhausted', MetricUnit.Count, 1);
-};
-
 interface Counters {
   requests: number;
   retries: number;
@@ -89,27 +77,52 @@ interface Counters {
   writes: number;
 }
 
+const countersOf = (runtime: Runtime): Counters => ({
+  requests: runtime.apiStats.requests,
+  retries: runtime.apiStats.retries,
+  failedEntries: (runtime.sink as EventBridgeSink).stats.failedEntries,
+  writes: (runtime.store as DynamoStateStore).stats.writes,
+});
+
+const recordMetrics = (report: CycleReport, runtime: Runtime, before: Counters) => {
+  const after = countersOf(runtime);
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  if (report.outcome === 'lease-held') {
+    count(METRIC.LeaseHeld, 1);
+    return;
+  }
+  if (report.tookOverFrom) count(METRIC.LeaseTakenOver, 1);
+  count(METRIC.CycleCompleted, 1);
+  count(METRIC.OrdersScanned, report.ordersScanned);
+  count(METRIC.OrdersChanged, report.snapshotsWritten);
+  count(METRIC.EventsEmitted, report.events + report.republished);
+  count(METRIC.EventsSetAside, report.setAside);
+  count(METRIC.MalformedOrders, report.malformed);
+  count(METRIC.OrdersTooLarge, report.oversized);
+  count(METRIC.ApiCalls, after.requests - before.requests);
+  count(METRIC.ApiRetries, after.retries - before.retries);
+  count(METRIC.PutEventsFailures, after.failedEntries - before.failedEntries);
+  count(METRIC.DynamoDbWrites, after.writes - before.writes);
+  metrics.addMetric(METRIC.CycleDuration, MetricUnit.Milliseconds, report.durationMs);
+  if (report.outcome === 'budget-exhausted') count(METRIC.CycleBudgetExhausted, 1);
+  if (report.outcome === 'deadline') count(METRIC.CycleDeadlineReached, 1);
+};
+
 /** One poll cycle per scheduled invocation. */
 export const pollHandler = async (_event: unknown, context: Context): Promise<CycleReport> => {
-  const runtime = await runtimeFor();
-  const sink = runtime.sink as EventBridgeSink;
-  const store = runtime.store as DynamoStateStore;
-  const before: Counters = {
-    requests: runtime.apiStats.requests,
-    retries: runtime.apiStats.retries,
-    failedEntries: sink.stats.failedEntries,
-    writes: store.stats.writes,
-  };
-  const remaining = context.getRemainingTimeInMillis();
-  const budgetMs = Math.max(5_000, Math.min(config.budgetMs, remaining - COMMIT_RESERVE_MS));
+  let runtime: Runtime | undefined;
+  let before: Counters | undefined;
   try {
+    if ('error' in configured) throw configured.error;
+    const { config } = configured;
+    runtime = await runtimeFor(config);
+    before = countersOf(runtime);
+    const times = cycleTimes(context.getRemainingTimeInMillis(), config.budgetMs);
     const report = await runCycle(
       { ...runtime.deps, now: Date.now, logger: cycleLogger },
       {
         owner: context.awsRequestId,
-        budgetMs,
-        // The lease outlives this invocation by a margin: a runner killed by the timeout frees it soon after.
-        leaseTtlMs: remaining + 30_000,
+        ...times,
         sweepIntervalMs: config.sweepIntervalMs,
         emitBaseline: config.emitBaseline,
       },
@@ -118,9 +131,18 @@ export const pollHandler = async (_event: unknown, context: Context): Promise<Cy
     logger.info('cycle done', { ...report });
     return report;
   } catch (error) {
-    metrics.addMetric('CycleFailed', MetricUnit.Count, 1);
-    metrics.addMetric('PutEventsFailures', MetricUnit.Count, sink.stats.failedEntries - before.failedEntries);
-    logger.error('cycle failed; nothing was committed past the last journaled step', error as Error);
+    const cause = error as Error;
+    metrics.addMetric(METRIC.CycleFailed, MetricUnit.Count, 1);
+    if (cause instanceof LeaseLostError) metrics.addMetric(METRIC.LeaseLost, MetricUnit.Count, 1);
+    if (runtime && before) {
+      const after = countersOf(runtime);
+      metrics.addMetric(
+        METRIC.PutEventsFailures,
+        MetricUnit.Count,
+        after.failedEntries - before.failedEntries,
+      );
+    }
+    logger.error(`cycle failed: ${cause.message}`, { cause: cause.name });
     throw error;
   }
 };

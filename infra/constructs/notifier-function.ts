@@ -4,6 +4,7 @@ import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.js';
 
 export interface NotifierFunctionProps
   extends Omit<
@@ -34,8 +35,8 @@ export class NotifierFunction extends NodejsFunction {
       ...functionProps,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'uphance-notifier',
-        POWERTOOLS_METRICS_NAMESPACE: 'UphanceNotifier',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...functionProps.environment,
       },

@@ -17,7 +17,9 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-export const METRICS_NAMESPACE = 'UphanceNotifier';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.js';
+
+export { METRICS_NAMESPACE };
 
 export interface ObservabilityProps {
   pollFunction: IFunction;
@@ -42,7 +44,7 @@ export class Observability extends Construct {
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: 'uphance-notifier' },
+        dimensionsMap: { service: SERVICE_NAME },
         statistic,
         period,
       });
@@ -74,7 +76,7 @@ export class Observability extends Construct {
     });
     alarm('NoSuccessfulCycle', {
       alarmDescription: `No poll cycle completed for ${props.heartbeatIntervals} schedule intervals: changes are not being reported.`,
-      metric: metric('CycleCompleted'),
+      metric: metric(METRIC.CycleCompleted),
       threshold: 1,
       evaluationPeriods: props.heartbeatIntervals,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -83,7 +85,16 @@ export class Observability extends Construct {
     alarm('PutEventsFailures', {
       alarmDescription:
         'EventBridge refused entries: the cycle retries them (same eventIds) but check the bus and quotas.',
-      metric: metric('PutEventsFailures'),
+      metric: metric(METRIC.PutEventsFailures),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm('EventsSetAside', {
+      alarmDescription:
+        'The bus refused events for good (too large or malformed); they are kept in the state table. Fix the cause, then run `npx uphance-notifier resend --table <StateTableName> --event-bus <EventBusName>`.',
+      metric: metric(METRIC.EventsSetAside),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -108,12 +119,12 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new SingleValueWidget({
         title: 'Events emitted (24 h)',
-        metrics: [metric('EventsEmitted').with({ period: Duration.days(1) })],
+        metrics: [metric(METRIC.EventsEmitted).with({ period: Duration.days(1) })],
         width: 6,
       }),
       new SingleValueWidget({
         title: 'Cycles completed (24 h)',
-        metrics: [metric('CycleCompleted').with({ period: Duration.days(1) })],
+        metrics: [metric(METRIC.CycleCompleted).with({ period: Duration.days(1) })],
         width: 6,
       }),
       new SingleValueWidget({
@@ -123,20 +134,27 @@ export class Observability extends Construct {
       }),
       new SingleValueWidget({
         title: 'Malformed orders (24 h)',
-        metrics: [metric('MalformedOrders').with({ period: Duration.days(1) })],
+        metrics: [metric(METRIC.MalformedOrders).with({ period: Duration.days(1) })],
         width: 6,
       }),
     );
     this.dashboard.addWidgets(
-      graph('Events and changed orders', [metric('EventsEmitted'), metric('OrdersChanged')]),
-      graph('Uphance calls', [metric('ApiCalls'), metric('ApiRetries'), metric('OrdersScanned')]),
-      graph('Cycle duration (ms)', [metric('CycleDuration', 'Maximum'), metric('CycleDuration', 'Average')]),
+      graph('Events and changed orders', [metric(METRIC.EventsEmitted), metric(METRIC.OrdersChanged)]),
+      graph('Uphance calls', [
+        metric(METRIC.ApiCalls),
+        metric(METRIC.ApiRetries),
+        metric(METRIC.OrdersScanned),
+      ]),
+      graph('Cycle duration (ms)', [
+        metric(METRIC.CycleDuration, 'Maximum'),
+        metric(METRIC.CycleDuration, 'Average'),
+      ]),
     );
     this.dashboard.addWidgets(
       graph('Failures', [
         props.pollFunction.metricErrors({ period }),
-        metric('PutEventsFailures'),
-        metric('LeaseLost'),
+        metric(METRIC.PutEventsFailures),
+        metric(METRIC.LeaseLost),
       ]),
       graph(
         'Dead letters',

@@ -89,22 +89,44 @@ describe('bus, archive and schema registry', () => {
 });
 
 describe('poll function and schedule', () => {
-  it('is Node 22 on arm64, traced, 512 MB, 5 minutes, with its configuration', () => {
+  it('is Node 22 on arm64, traced, 512 MB, a timeout 20 s short of the schedule, with its configuration', () => {
     base.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 512,
-      Timeout: 300,
+      Timeout: 280,
       TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
           TABLE_NAME: Match.anyValue(),
           EVENT_BUS_NAME: Match.anyValue(),
           UPHANCE_SECRET_ARN: Match.anyValue(),
-          CYCLE_BUDGET_SECONDS: '240',
+          CYCLE_BUDGET_SECONDS: '225',
           NODE_OPTIONS: '--enable-source-maps',
         }),
       },
+    });
+  });
+
+  it('keeps the timeout below a short schedule period, so that the next run finds a killed run’s lease expired', () => {
+    synth({ scheduleMinutes: 1 }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 40,
+      Environment: { Variables: Match.objectLike({ CYCLE_BUDGET_SECONDS: '10' }) },
+    });
+  });
+
+  it('has no asynchronous retries (the schedule and the lease handle a failed run)', () => {
+    base.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      FunctionName: Match.anyValue(),
+    });
+  });
+
+  it('alarms when the bus refuses events for good (set aside, to be resent)', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'EventsSetAside',
+      Namespace: 'UphanceNotifier',
+      Threshold: 1,
     });
   });
 
@@ -129,6 +151,7 @@ describe('poll function and schedule', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
         'events:PutEvents',
         'secretsmanager:GetSecretValue',
       ]),

@@ -59,6 +59,7 @@ describe('poll Lambda handler', () => {
   beforeEach(() => {
     vi.resetModules();
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
 
   it('runs the cycle with credentials from the secret: silent baseline, then events on the bus', async () => {
@@ -97,12 +98,52 @@ describe('poll Lambda handler', () => {
       EVENT_BUS_NAME: 'b',
       UPHANCE_SECRET_ARN: 's',
     };
-    await expect(import('../../functions/handlers/poll.js')).rejects.toThrow(/TABLE_NAME must be set/);
+    const first = await import('../../functions/handlers/poll.js');
+    await expect(first.handler({}, context())).rejects.toThrow(/TABLE_NAME must be set/);
     vi.resetModules();
     process.env = { ...process.env, TABLE_NAME: 't', CYCLE_BUDGET_SECONDS: 'ten' };
-    await expect(import('../../functions/handlers/poll.js')).rejects.toThrow(
+    const second = await import('../../functions/handlers/poll.js');
+    await expect(second.handler({}, context())).rejects.toThrow(
       /CYCLE_BUDGET_SECONDS must be a positive whole number, got "ten"/,
     );
+    // Every failure, configuration included, is a CycleFailed metric and a log line naming the cause.
+    const written = [process.stdout.write, process.stderr.write]
+      .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
+      .map((c) => String(c[0]))
+      .join('\n');
+    expect(written.match(/"CycleFailed":1/g)?.length).toBe(2);
+    expect(written).toMatch(/cycle failed: TABLE_NAME must be set/);
+    expect(written).toMatch(/cycle failed: CYCLE_BUDGET_SECONDS must be a positive whole number/);
+  });
+
+  it('a run that finds the lease held records LeaseHeld, not LeaseLost, and ends without an error', async () => {
+    const { tableName, endpoint } = await freshTable();
+    secrets.secrets.set('uphance/credentials', JSON.stringify({ token: 'sim-token' }));
+    process.env = {
+      ...saved,
+      ...baseEnv(endpoint),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: 'uphance-notifier',
+      UPHANCE_SECRET_ARN: 'uphance/credentials',
+      UPHANCE_API_URL: sim.url,
+    };
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { localDynamoDb } = await import('../../local-aws/clients.js');
+    const other = new DynamoStateStore({
+      client: localDynamoDb(endpoint),
+      tableName,
+      organisation: 'default',
+    });
+    await other.acquireLease({ owner: 'another-run', nowMs: Date.now(), ttlMs: 600_000 });
+    const { handler } = await import('../../functions/handlers/poll.js');
+    const report = await handler({}, context());
+    expect(report).toMatchObject({ outcome: 'lease-held', holder: { owner: 'another-run' } });
+    const written = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls
+      .map((c) => String(c[0]))
+      .join('\n');
+    expect(written).toContain('"LeaseHeld"');
+    expect(written).not.toContain('"LeaseLost"');
+    expect(written).not.toContain('"CycleFailed"');
   });
 
   it('a secret without usable credentials is a clear error that does not echo the secret', async () => {
