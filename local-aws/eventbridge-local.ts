@@ -31,6 +31,8 @@ export interface LocalEventBridge {
     spec: { entryFailureRate: number; throttleRate: number; random: () => number } | undefined,
   ): void;
   injected: { failedEntries: number; throttled: number; serverErrors: number };
+  /** Called as each PutEvents call arrives, before it is answered (tests kill the caller there). */
+  onCall: ((call: number) => Promise<void> | void) | undefined;
   reset(): void;
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export const startLocalEventBridge = async (port = 0): Promise<LocalEventBridge>
     calls: 0,
     faults: [],
     injected: { failedEntries: 0, throttled: 0, serverErrors: 0 },
+    onCall: undefined,
     setRandomFaults: (spec) => {
       random = spec;
     },
@@ -67,6 +70,7 @@ export const startLocalEventBridge = async (port = 0): Promise<LocalEventBridge>
       state.events.length = 0;
       state.calls = 0;
       state.faults.length = 0;
+      state.onCall = undefined;
     },
     close: async () => {},
   };
@@ -78,6 +82,7 @@ export const startLocalEventBridge = async (port = 0): Promise<LocalEventBridge>
         return reply(res, 400, { __type: 'UnknownOperationException', message: `not supported: ${target}` });
       }
       state.calls++;
+      await state.onCall?.(state.calls);
       const fault = state.faults.shift();
       if (fault?.kind === 'throttle' || (!fault && random && random.random() < random.throttleRate)) {
         state.injected.throttled++;

@@ -7,7 +7,7 @@ import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
-import type { CycleOptions, CycleReport } from '../../functions/cycle/cycle.js';
+import type { CycleDependencies, CycleOptions, CycleReport } from '../../functions/cycle/cycle.js';
 import { runCycle } from '../../functions/cycle/cycle.js';
 import type { EventSink, PublishResult, StateStore } from '../../functions/cycle/ports.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
@@ -21,8 +21,8 @@ import { fakeClock } from './fake-clock.js';
 export class MemorySink implements EventSink {
   readonly published: NotifierEvent[] = [];
   failNext = 0;
-  /** Events whose eventId the bus refuses for good. */
-  readonly refuse = new Set<string>();
+  /** Events the bus refuses for good. */
+  refuseIf: (event: NotifierEvent) => boolean = () => false;
   async publish(events: NotifierEvent[]): Promise<PublishResult> {
     if (this.failNext > 0) {
       this.failNext--;
@@ -30,7 +30,7 @@ export class MemorySink implements EventSink {
     }
     const rejected: PublishResult['rejected'] = [];
     for (const event of events) {
-      if (this.refuse.has(event.detail.eventId)) rejected.push({ event, reason: 'MalformedDetail: refused' });
+      if (this.refuseIf(event)) rejected.push({ event, reason: 'MalformedDetail: refused' });
       else this.published.push(validateEvent(event));
     }
     return { rejected };
@@ -68,15 +68,26 @@ export const DEFAULT_OPTIONS: Omit<CycleOptions, 'owner'> = {
 /** One notifier wired to a simulator: the real client, cycle and a store; a fake clock; a memory sink. */
 export const notifierFor = (
   sim: RunningSimulator,
-  options: { store?: StateStore; sink?: EventSink } = {},
+  options: {
+    store?: StateStore;
+    sink?: EventSink;
+    /** Plays a slow API: each request takes this long on the fake clock. */
+    requestMs?: number;
+    isAbandoned?: CycleDependencies['isAbandoned'];
+  } = {},
 ) => {
   const clock = fakeClock();
+  const requestMs = options.requestMs ?? 0;
   const client = new UphanceClient({
     baseUrl: sim.url,
     credentials: { kind: 'token', token: 'sim-token' },
     clock,
     random: () => 0.5,
     timeoutMs: 2_000,
+    fetch: async (input, init) => {
+      clock.advance(requestMs);
+      return fetch(input, init);
+    },
   });
   const memory = new MemorySink();
   const store = killableStore(options.store ?? new FileStateStore(tempStatePath()));
@@ -97,6 +108,7 @@ export const notifierFor = (
         sink,
         now: clock.now,
         logger: silentLogger,
+        ...(options.isAbandoned ? { isAbandoned: options.isAbandoned } : {}),
         step: async (step) => {
           await onStep?.(step);
           if (step === crashAt) {

@@ -1,5 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
@@ -7,7 +9,8 @@ import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
-import { freshTable } from '../helpers/aws.js';
+import { checkEvents, checkLedgerCovered } from '../../soak/invariants.js';
+import { freshTable, receivedEvents } from '../helpers/aws.js';
 import { tempStatePath } from '../helpers/harness.js';
 
 let sim: RunningSimulator;
@@ -20,7 +23,11 @@ interface Run {
 }
 
 /** Runs the installed command line, as a user would, with a clean environment. */
-const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+const cli = (
+  args: string[],
+  env: Record<string, string> = {},
+  started?: (child: ChildProcess) => void,
+): Promise<Run> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
       env: {
@@ -41,6 +48,7 @@ const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
       stderr += String(d);
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    started?.(child);
   });
 
 const simEnv = () => ({ UPHANCE_API_URL: sim.url, UPHANCE_TOKEN: 'sim-token' });
@@ -157,5 +165,68 @@ describe('uphance-notifier poll', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
     expect(bus.events.map((e) => [e.busName, e.detailType])).toEqual([['orders-bus', 'StageCompleted']]);
+  });
+
+  it('killed while it publishes, then run again at once: the rerun takes over the dead run’s lease and delivers', async () => {
+    await sim.close();
+    sim = await startSimulator({
+      orders: [...vendorExampleOrders(), ...generateOrders({ count: 40, seed: 2, watchedShare: 0.8 })],
+    });
+    const { tableName, endpoint } = await freshTable();
+    const env = { ...simEnv(), AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url };
+    const args = ['poll', '--once', '--table', tableName, '--event-bus', 'orders-bus'];
+    expect((await cli(args, env)).code).toBe(0);
+    const from = sim.state.ledger.length;
+    const before = bus.events.length;
+    // Enough changes on watched orders for several PutEvents calls.
+    const open = [...sim.state.orders.values()].filter((o) => ['DRAFT', 'CONFIRMED'].includes(o.raw.status));
+    for (const order of open.slice(0, 12)) sim.state.setDueDate(order.raw.id, '2027-04-04');
+    expect(sim.state.ledger.length - from).toBeGreaterThan(10);
+    let victim: ChildProcess | undefined;
+    let calls = 0;
+    bus.onCall = () => {
+      if (++calls === 1) victim?.kill('SIGKILL');
+    };
+    const killed = await cli(args, env, (child) => {
+      victim = child;
+    });
+    bus.onCall = undefined;
+    expect(killed.code).toBeNull();
+    const received = () => receivedEvents(bus).slice(before);
+    expect(checkLedgerCovered(sim.state.ledger, from, received()).length).toBeGreaterThan(0);
+    // At once: no waiting for the dead run's lease to expire.
+    const rerun = await cli(args, env);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toMatch(/taking over the lease of a runner of this host that no longer runs/);
+    expect(checkLedgerCovered(sim.state.ledger, from, received())).toEqual([]);
+    // What the dead run had delivered comes again only with the same eventId and content.
+    expect(checkEvents(received()).violations).toEqual([]);
+  });
+
+  it('--once while a live runner holds the lease: exit 5, naming the holder and when its lease ends', async () => {
+    const { tableName, endpoint } = await freshTable();
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { localDynamoDb } = await import('../../local-aws/clients.js');
+    const store = new DynamoStateStore({
+      client: localDynamoDb(endpoint),
+      tableName,
+      organisation: 'default',
+    });
+    // This test's own process: alive, on this host.
+    const expiresAt = Date.now() + 600_000;
+    await store.acquireLease({
+      owner: `${hostname()}:${process.pid}`,
+      host: hostname(),
+      pid: process.pid,
+      nowMs: Date.now(),
+      ttlMs: 600_000,
+    });
+    const env = { ...simEnv(), AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url };
+    const run = await cli(['poll', '--once', '--table', tableName, '--event-bus', 'orders-bus'], env);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`${hostname()}:${process.pid} (lease 1) holds the lease until`);
+    const until = /holds the lease until (\S+)/.exec(run.stderr)?.[1];
+    expect(Math.abs(Date.parse(until ?? '') - expiresAt)).toBeLessThan(60_000);
+    expect(run.stdout).toBe('');
   });
 });

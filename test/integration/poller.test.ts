@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
+import { LeaseLostError } from '../../functions/cycle/ports.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
@@ -114,7 +115,11 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
       );
     bus.setRandomFaults(undefined);
     await n.run();
-    expect(bus.injected.failedEntries + bus.injected.throttled).toBeGreaterThan(0);
+    expect(bus.injected.failedEntries).toBeGreaterThan(0);
+    expect(bus.injected.throttled).toBeGreaterThan(0);
+    // Every cycle either completed or failed on PutEvents (its journal kept what it had not delivered).
+    expect(outcomes.every((o) => o === 'completed' || o === 'PublishError')).toBe(true);
+    expect(outcomes).toContain('completed');
     const check = await n.verify(from, receivedEvents(bus));
     expect(check.violations).toEqual([]);
     expect(check.duplicates).toBe(0);
@@ -144,6 +149,32 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
     },
   );
 
+  it('a runner frozen past its lease (DynamoDB): after the takeover nothing it sends is applied', async () => {
+    const n = await deployed();
+    await n.run();
+    const from = sim.state.ledger.length;
+    busy();
+    let parts = 0;
+    let fresh: Awaited<ReturnType<typeof n.run>> | undefined;
+    const frozen = n.run({
+      owner: 'frozen',
+      leaseTtlMs: 1_000,
+      journalPartBytes: 2_000,
+      onStep: async (step) => {
+        if (step === 'journal-part-written' && ++parts === 1) {
+          n.clock.advance(5_000);
+          fresh = await n.run({ owner: 'fresh', journalPartBytes: 2_000 });
+        }
+      },
+    });
+    await expect(frozen).rejects.toThrow(LeaseLostError);
+    expect(fresh?.outcome).toBe('completed');
+    expect(await n.store.readJournal()).toEqual({ parts: [], seals: [] });
+    const check = await n.verify(from, receivedEvents(bus));
+    expect(check.violations).toEqual([]);
+    expect(check.duplicates).toBe(0);
+  });
+
   it('429 and 5xx storms from Uphance: nothing lost', async () => {
     const n = await deployed();
     await n.run();
@@ -154,9 +185,19 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
       rates: { rate_limit: 0.25, server_error: 0.25, drop: 0.05 },
       retryAfter: '1',
     });
-    for (let i = 0; i < 5; i++) await n.run().catch(() => {});
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++)
+      outcomes.push(
+        await n.run().then(
+          (r) => r.outcome,
+          (e: Error) => e.name,
+        ),
+      );
     sim.faults.randomly(undefined);
     await n.run();
+    expect(sim.faults.injected.rate_limit).toBeGreaterThan(0);
+    expect(sim.faults.injected.server_error).toBeGreaterThan(0);
+    expect(outcomes.every((o) => ['completed', 'UphanceApiError'].includes(o))).toBe(true);
     expect((await n.verify(from, receivedEvents(bus))).violations).toEqual([]);
   });
 });
