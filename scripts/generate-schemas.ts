@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { MAX_TEXT_LENGTH, MAX_WORD_LENGTH, TRUNCATION_MARKER } from '../functions/core/bounds.js';
 import {
   DEFAULT_SOURCE,
   DETAIL_TYPES,
@@ -99,6 +100,14 @@ Vocabularies are the API's filter words in lower case: status \`draft|confirmed|
 deliveryStatus \`not_received|receiving|all_received\`, stage status \`not_started|in_progress|completed\`.
 An unknown value from the API is passed on normalised (lower case, spaces to \`_\`). Money stays a decimal
 string; timestamps keep the API's offset.
+
+Bounded values: so that one order with an absurd value can never exceed an event's or a state item's size
+limit and stop the account, text from the API is cut before it reaches an event: names and colours
+(\`companyName\`, \`productName\`, \`color\`) at ${MAX_TEXT_LENGTH} characters, identifiers and words (\`number\`,
+statuses, stage names, timestamps, \`dueDate\`) at ${MAX_WORD_LENGTH}. A cut value ends with
+\`${TRUNCATION_MARKER}\` and keeps that total length. An event the bus still refuses for good is set aside in the
+state (metric \`EventsSetAside\`, with an alarm) and published again by \`npx uphance-notifier resend\`, with
+its original \`eventId\` and \`sequence\`.
 
 TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier/events'\`.
 
