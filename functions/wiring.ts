@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoStateStore } from './adapters/dynamodb-store.js';
+import { DynamoStateStore, dynamoDbClient } from './adapters/dynamodb-store.js';
 import { EventBridgeSink } from './adapters/eventbridge-sink.js';
 import { FileStateStore } from './adapters/file-store.js';
 import { StdoutSink } from './adapters/stdout-sink.js';
@@ -51,7 +51,7 @@ export const storeFor = (
   settings.state.kind === 'file'
     ? new FileStateStore(settings.state.path)
     : new DynamoStateStore({
-        client: clients.dynamodb ?? new DynamoDBClient({}),
+        client: clients.dynamodb ?? dynamoDbClient(),
         tableName: settings.state.tableName,
         organisation: settings.organisationId === undefined ? 'default' : String(settings.organisationId),
       });

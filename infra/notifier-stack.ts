@@ -12,6 +12,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
+import { pollTimeoutSeconds } from '../functions/handlers/lambda-config.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';
 import { NotifierFunction } from './constructs/notifier-function.js';
@@ -104,11 +105,11 @@ export class NotifierStack extends Stack {
       ]);
     }
 
-    // Timeout: 20 s short of the schedule's period (at most 5 minutes), so that the lease of a run the
+    // Timeout: a minute short of the schedule's period (pollTimeoutSeconds), so that the lease of a run the
     // timeout killed (it lasts just beyond the timeout) has expired when the next scheduled run starts, and
     // that run finishes what the killed one left. A first baseline of a large account takes several runs:
     // each commits what it read and the next resumes.
-    const pollTimeout = Duration.seconds(Math.min(300, scheduleMinutes * 60 - 20));
+    const pollTimeout = Duration.seconds(pollTimeoutSeconds(scheduleMinutes));
     this.pollFunction = new NotifierFunction(this, 'PollFunction', {
       entry: path('../functions/handlers/poll.ts'),
       description: 'Polls Uphance production orders and puts change events on the bus',

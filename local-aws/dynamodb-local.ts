@@ -70,7 +70,7 @@ export const startDynamoDbLocal = async (
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoDb(endpoint);
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   const ready = (async () => {
     for (;;) {
       try {

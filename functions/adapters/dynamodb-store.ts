@@ -3,13 +3,13 @@ import type {
   AttributeValue,
   BatchGetItemCommandOutput,
   ConsumedCapacity,
-  DynamoDBClient,
   QueryCommandOutput,
   TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
+  DynamoDBClient,
   GetItemCommand,
   QueryCommand,
   TransactionCanceledException,
@@ -32,7 +32,13 @@ import type {
   StateWrites,
   StoredSnapshot,
 } from '../cycle/ports.js';
-import { ConflictError, commitIdOf, ItemTooLargeError, LeaseLostError } from '../cycle/ports.js';
+import {
+  ConflictError,
+  commitIdOf,
+  DeadlineExceededError,
+  ItemTooLargeError,
+  LeaseLostError,
+} from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 
 /** Requests and capacity this store used: for metrics and the benchmark. */
@@ -44,12 +50,18 @@ export interface DynamoStats {
   writeCapacity: number;
 }
 
+/** A client whose calls cannot hang: each request times out, so that the cycle's deadline holds. */
+export const dynamoDbClient = (
+  config: ConstructorParameters<typeof DynamoDBClient>[0] = {},
+): DynamoDBClient =>
+  new DynamoDBClient({ requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 }, ...config });
+
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
   tableName: string;
   /** Scopes every key, so that one table can serve several Uphance organisations. */
   organisation: string;
-  sleep?: (ms: number) => Promise<unknown>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   random?: () => number;
 }
 
@@ -66,8 +78,16 @@ const unpack = <T>(bytes: Uint8Array): T => JSON.parse(inflateRawSync(bytes).toS
 const orderKey = (id: number) => `order#${id}`;
 const commitKey = (ref: CommitRef) =>
   `journal#${String(ref.generation).padStart(16, '0')}#${String(ref.commit).padStart(8, '0')}`;
-const partKey = (ref: CommitRef, part: number) => `${commitKey(ref)}#part#${String(part).padStart(6, '0')}`;
-const sealKey = (ref: CommitRef) => `${commitKey(ref)}#seal`;
+/**
+ * Version 0.1 journaled each commit part as one record, `journal#<generation>#<part>`, without seals: such
+ * a record is read as a sealed commit of one part numbered -(part + 1), and cleared by its own key.
+ */
+const legacyKey = (ref: CommitRef) =>
+  `journal#${String(ref.generation).padStart(16, '0')}#${String(-ref.commit - 1).padStart(6, '0')}`;
+const isLegacy = (ref: CommitRef) => ref.commit < 0;
+const partKey = (ref: CommitRef, part: number) =>
+  isLegacy(ref) ? legacyKey(ref) : `${commitKey(ref)}#part#${String(part).padStart(6, '0')}`;
+const sealKey = (ref: CommitRef) => (isLegacy(ref) ? legacyKey(ref) : `${commitKey(ref)}#seal`);
 const asideKey = (eventId: string) => `aside#${eventId}`;
 
 const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
@@ -90,7 +110,7 @@ interface PendingWrite {
 export class DynamoStateStore implements StateStore {
   readonly stats: DynamoStats = { reads: 0, writes: 0, batchGets: 0, readCapacity: 0, writeCapacity: 0 };
   readonly #pk: string;
-  readonly #sleep: (ms: number) => Promise<unknown>;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   readonly #random: () => number;
 
   constructor(private readonly options: DynamoStoreOptions) {
@@ -157,7 +177,29 @@ export class DynamoStateStore implements StateStore {
       set.push('pid = :pid');
       attributes[':pid'] = { N: String(claim.pid) };
     } else remove.push('pid');
-    try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#update(condition, set, remove, names, attributes);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          const item = await this.#get('lease');
+          return { kind: 'held', holder: this.#leaseOf(item ?? {}) } satisfies LeaseOutcome;
+        }
+        // The holder's transaction is checking the lease at this moment: ask again shortly.
+        if ((error as Error).name !== 'TransactionConflictException' || attempt >= MAX_ATTEMPTS) throw error;
+        await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random));
+      }
+    }
+  }
+
+  async #update(
+    condition: string,
+    set: string[],
+    remove: string[],
+    names: Record<string, string>,
+    attributes: Record<string, AttributeValue>,
+  ): Promise<LeaseOutcome> {
+    {
       const out = await this.options.client.send(
         new UpdateItemCommand({
           TableName: this.options.tableName,
@@ -171,11 +213,7 @@ export class DynamoStateStore implements StateStore {
         }),
       );
       this.#consumed(out.ConsumedCapacity, 'write');
-      return { kind: 'acquired', lease: this.#leaseOf(out.Attributes ?? {}) } satisfies LeaseOutcome;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = await this.#get('lease');
-      return { kind: 'held', holder: this.#leaseOf(item ?? {}) } satisfies LeaseOutcome;
+      return { kind: 'acquired', lease: this.#leaseOf(out.Attributes ?? {}) };
     }
   }
 
@@ -288,7 +326,7 @@ export class DynamoStateStore implements StateStore {
   snapshotFits(snapshot: Snapshot): boolean {
     const raw = JSON.stringify(snapshot);
     // Deflate never grows JSON by much: small ones fit without packing them twice.
-    if (raw.length < MAX_ITEM_BYTES / 2) return true;
+    if (Buffer.byteLength(raw) < MAX_ITEM_BYTES / 2) return true;
     return deflateRawSync(Buffer.from(raw)).length + ITEM_OVERHEAD_BYTES <= MAX_ITEM_BYTES;
   }
 
@@ -385,7 +423,9 @@ export class DynamoStateStore implements StateStore {
           (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
         );
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-        await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random));
+        await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random), fence.signal);
+        if (fence.signal?.aborted)
+          throw new DeadlineExceededError("the cycle's deadline came during a state write");
       }
     }
   }
@@ -394,9 +434,15 @@ export class DynamoStateStore implements StateStore {
     const journal: Journal = { parts: [], seals: [] };
     for await (const items of this.#query('journal#', { consistent: true })) {
       for (const item of items) {
-        if (item.sk?.S?.endsWith('#seal'))
-          journal.seals.push(unpack<JournalSeal>(item.data?.B as Uint8Array));
-        else journal.parts.push(unpack<JournalPart>(item.data?.B as Uint8Array));
+        const sk = item.sk?.S ?? '';
+        const data = item.data?.B as Uint8Array;
+        if (sk.split('#').length === 3) {
+          const legacy = unpack<Omit<JournalPart, 'commit'>>(data);
+          const ref = { generation: legacy.generation, commit: -legacy.part - 1 };
+          journal.parts.push({ ...legacy, ...ref, part: 0 });
+          journal.seals.push({ ...ref, parts: 1 });
+        } else if (sk.endsWith('#seal')) journal.seals.push(unpack<JournalSeal>(data));
+        else journal.parts.push(unpack<JournalPart>(data));
       }
     }
     return journal;
@@ -412,7 +458,13 @@ export class DynamoStateStore implements StateStore {
 
   async applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
-    const pending = writes.writes.map((write) => {
+    let list = writes.writes;
+    if (writes.replay && writes.commit && isLegacy(writes.commit)) {
+      // Old records carry no commit tag: a snapshot already past the version they read was written by them.
+      const current = await this.getSnapshots(list.map((w) => w.orderId));
+      list = list.filter((w) => (current.get(w.orderId)?.rev ?? 0) <= w.expectedRev);
+    }
+    const pending = list.map((write) => {
       const put = this.#put(orderKey(write.orderId), write.snapshot, {
         rev: { N: String(write.expectedRev + 1) },
         ...(tag === undefined ? {} : { commit: { S: tag } }),
@@ -441,10 +493,11 @@ export class DynamoStateStore implements StateStore {
 
   async clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void> {
     // The seal goes first: a crash part-way leaves unsealed parts, which are discarded.
-    return this.#fenced(fence, [
-      this.#delete(sealKey(commit)),
-      ...parts.map((p) => this.#delete(partKey(commit, p))),
-    ]);
+    const keys = [...new Set([sealKey(commit), ...parts.map((p) => partKey(commit, p))])];
+    return this.#fenced(
+      fence,
+      keys.map((k) => this.#delete(k)),
+    );
   }
 
   async setAside(fence: Fence, events: SetAsideEvent[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   StoredSnapshot,
 } from '../cycle/ports.js';
 import { ConflictError, commitIdOf, LeaseLostError } from '../cycle/ports.js';
+import { processRuns } from '../shared/process.js';
 import { sleep } from '../shared/timing.js';
 
 interface FileState {
@@ -54,8 +56,9 @@ const upgrade = (v1: FileStateV1): FileState => ({
   ...emptyState(),
   checkpoint: v1.checkpoint,
   snapshots: v1.snapshots,
-  journal: v1.journal.map((e) => ({ ...e, commit: e.part + 1, part: 0 })),
-  seals: v1.journal.map((e) => ({ generation: e.generation, commit: e.part + 1, parts: 1 })),
+  // Numbered below zero: commits without tags, whose replays skip snapshots already past their version.
+  journal: v1.journal.map((e) => ({ ...e, commit: -e.part - 1, part: 0 })),
+  seals: v1.journal.map((e) => ({ generation: e.generation, commit: -e.part - 1, parts: 1 })),
 });
 
 interface LeaseFile {
@@ -71,8 +74,25 @@ const writeAtomically = async (path: string, text: string): Promise<void> => {
   await rename(temp, path);
 };
 
-/** A lock file older than this belongs to a process that died holding it. */
+/** An unreadable lock file (its writer died between creating and filling it) older than this is stale. */
 const STALE_LOCK_MS = 10_000;
+/** A lock of another host (a shared file system) is trusted this long. */
+const FOREIGN_LOCK_MS = 10 * 60_000;
+
+interface LockFile {
+  token: string;
+  host: string;
+  pid: number;
+}
+
+const readLock = async (path: string): Promise<LockFile | undefined> => {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as LockFile;
+    return typeof parsed.token === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * The command line's state: one JSON file, every change written atomically (temp file, then rename).
@@ -125,24 +145,25 @@ export class FileStateStore implements StateStore {
 
   /**
    * Runs `work` under an exclusive lock file (O_EXCL), so that two processes on one state file never
-   * interleave their read-modify-writes. A lock left by a dead process goes stale.
+   * interleave their read-modify-writes. The lock names its holder (host, pid and a token): it is broken
+   * only when that process no longer runs on this host (never by age alone, which would let a paused
+   * process write over a newer one), and removed only by the holder whose token it still carries.
    */
   async #locked<T>(work: () => Promise<T>): Promise<T> {
     const lockPath = `${this.leasePath}.lock`;
     await mkdir(dirname(lockPath), { recursive: true });
+    const token = randomBytes(8).toString('hex');
+    const mine: LockFile = { token, host: hostname(), pid: process.pid };
     for (let attempt = 0; ; attempt++) {
       try {
         const handle = await open(lockPath, 'wx');
+        await handle.writeFile(JSON.stringify(mine));
         await handle.close();
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const age = await stat(lockPath).then(
-          (s) => Date.now() - s.mtimeMs,
-          () => 0,
-        );
-        if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
-        else if (attempt > 500)
+        if (await this.#abandonedLock(lockPath)) await rm(lockPath, { force: true });
+        else if (attempt > 3_000)
           throw new Error(`the lease file ${this.leasePath} stays locked by another process`);
         else await sleep(10);
       }
@@ -150,8 +171,21 @@ export class FileStateStore implements StateStore {
     try {
       return await work();
     } finally {
-      await rm(lockPath, { force: true });
+      const held = await readLock(lockPath);
+      if (held?.token === token) await rm(lockPath, { force: true });
     }
+  }
+
+  /** A lock whose process is gone (this host), or unreadable and old, or another host's and very old. */
+  async #abandonedLock(lockPath: string): Promise<boolean> {
+    const age = await stat(lockPath).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    const held = await readLock(lockPath);
+    if (!held) return age > STALE_LOCK_MS;
+    if (held.host === hostname()) return !processRuns(held.pid);
+    return age > FOREIGN_LOCK_MS;
   }
 
   /** A fenced change of the state: under the lock, only while `fence.lease` is the current lease. */
@@ -270,6 +304,7 @@ export class FileStateStore implements StateStore {
         if (rev !== write.expectedRev) {
           // Replaying: this commit's own write, applied before a crash.
           if (writes.replay && tag !== undefined && current?.commit === tag) continue;
+          if (writes.replay && writes.commit && writes.commit.commit < 0 && rev > write.expectedRev) continue;
           throw new ConflictError(
             `snapshot of order ${write.orderId} is at version ${rev}, expected ${write.expectedRev}: another writer changed it`,
           );

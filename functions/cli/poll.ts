@@ -4,6 +4,7 @@ import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Lease, Logger } from '../cycle/ports.js';
+import { processRuns } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
 import type { RuntimeSettings } from '../wiring.js';
@@ -90,16 +91,6 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
       emitBaseline: flags.emitBaseline ?? false,
     },
   };
-};
-
-/** Whether a process of this host with this pid is running (signal 0 tests for it without sending). */
-export const processRuns = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 };
 
 /** A lease left by a process of this host that no longer runs (killed, crashed) is taken over at once. */

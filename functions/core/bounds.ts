@@ -12,5 +12,9 @@ export const MAX_WORD_LENGTH = 100;
 
 export const bounded = <T extends string | null>(value: T, max: number = MAX_TEXT_LENGTH): T => {
   if (value === null || value.length <= max) return value;
-  return `${value.slice(0, max - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}` as T;
+  let cut = max - TRUNCATION_MARKER.length;
+  // Never split a surrogate pair (an emoji, say) in two.
+  const last = value.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return `${value.slice(0, cut)}${TRUNCATION_MARKER}` as T;
 };

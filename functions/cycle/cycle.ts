@@ -94,8 +94,7 @@ const emptyReport = (): CycleReport => ({
 });
 
 const isAbort = (error: unknown): boolean =>
-  error instanceof DeadlineExceededError ||
-  (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
+  error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 
 /** Takes the lease, or takes it over from a dead process of this host. */
 const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
@@ -184,14 +183,17 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       report.sweep = done ? 'complete' : 'partial';
       if (!done) report.outcome = 'budget-exhausted';
     } else {
-      const complete = await incrementalPass(pass);
+      // A sweep under way keeps a quarter of the budget, so that it concludes even while the watched
+      // round takes every cycle's budget on a large account.
+      const sweeping = options.sweepIntervalMs > 0 && checkpoint.sweep !== null;
+      const complete = await incrementalPass(pass, { share: sweeping ? 0.75 : 1 });
       if (!complete) report.outcome = 'budget-exhausted';
       const sweepDue =
         options.sweepIntervalMs > 0 &&
         (checkpoint.sweep !== null ||
           checkpoint.lastSweepAt === null ||
           Date.parse(checkpoint.lastSweepAt) + options.sweepIntervalMs <= deps.now());
-      if (complete && sweepDue && !pass.overBudget()) {
+      if ((complete || sweeping) && sweepDue && !pass.overBudget()) {
         const done = await sweepPass(pass, false);
         report.sweep = done ? 'complete' : 'partial';
         if (!done) report.outcome = 'budget-exhausted';
@@ -205,14 +207,17 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     }
     return report;
   } catch (error) {
-    // The hard deadline cut a commit: what is sealed is finished by the next cycle, nothing is lost.
-    if (isAbort(error) && hard.passed()) {
+    // The deadline cut a commit (or a wait would have outlasted it): what is sealed is finished by the
+    // next cycle, nothing is lost.
+    if (error instanceof DeadlineExceededError || (isAbort(error) && hard.passed())) {
       report.outcome = 'deadline';
       deps.logger.warn('the cycle reached its deadline during a commit; the next cycle finishes it', {
         error: (error as Error).message,
       });
       return report;
     }
+    // What this cycle did before failing (events set aside, for instance) is still worth counting.
+    if (error instanceof Error) Object.assign(error, { cycleReport: report });
     throw error;
   } finally {
     report.setAside = context.setAside;

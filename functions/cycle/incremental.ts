@@ -14,7 +14,11 @@ const WATCHED_QUERIES: WatchedQuery[] = ['open', 'pending-closed'];
  * first, and take at most half the budget while a round is being resumed). Everything fetched is
  * committed at once: one journaled commit, full PutEvents calls. Returns true when the round concluded.
  */
-export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
+export const incrementalPass = async (
+  pass: CyclePass,
+  options: { share?: number } = {},
+): Promise<boolean> => {
+  const share = options.share ?? 1;
   const { checkpoint } = pass;
   const fetched = new Map<number, Order>();
   const seen = new Set<number>();
@@ -41,7 +45,7 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
       take(page);
       for (const order of page.orders) progress.highestSeen = Math.max(progress.highestSeen, order.id);
     },
-    resuming ? 0.5 : 1,
+    resuming ? share / 2 : share,
   );
   if (newStop.done) {
     checkpoint.highestId = Math.max(checkpoint.highestId, progress.highestSeen);
@@ -50,13 +54,19 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
     checkpoint.newOrders = { ...progress, page: newStop.nextPage };
   }
 
-  // 2. The watched round, from where the last cycle stopped.
+  // 2. Look-ups left over by an earlier cycle come before the round goes on, so that a round spanning
+  // many cycles never starves them (an order that left the watched set is reported within a cycle or two).
+  const carried = (checkpoint.pendingLookups ?? []).filter((id) => !fetched.has(id));
+  reader.want(carried);
+  const early = await pass.lookUpMissing(carried, await reader.all(), share * 0.75);
+
+  // 3. The watched round, from where the last cycle stopped.
   const round: ScanProgress = checkpoint.scan ?? { query: 'open', page: 1, unseen: [...checkpoint.watched] };
   let stop: ScanStop = { done: false, nextPage: round.page };
-  if (!pass.overBudget()) {
+  if (!pass.overBudget(share)) {
     for (let i = WATCHED_QUERIES.indexOf(round.query); i < WATCHED_QUERIES.length; i++) {
       const query = WATCHED_QUERIES[i] as WatchedQuery;
-      stop = await pass.scan({ kind: query, page: round.page }, take);
+      stop = await pass.scan({ kind: query, page: round.page }, take, share);
       if (!stop.done) {
         round.query = query;
         round.page = stop.nextPage;
@@ -68,21 +78,28 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
   await pass.context.step('scanned');
   const unseen = round.unseen.filter((id) => !seen.has(id));
 
-  // 3. Watched orders the round did not show: page shifts can hide an order, so each is looked up before
+  // 4. Watched orders the round did not show: page shifts can hide an order, so each is looked up before
   // concluding that it completed, was cancelled or is gone. Look-ups the budget cut wait for the next cycle.
-  let missing = checkpoint.pendingLookups ?? [];
+  let missing = early.remaining;
   if (stop.done) {
     checkpoint.scan = null;
     missing = [...new Set([...missing, ...unseen.filter((id) => pass.watched.has(id))])];
   } else {
     checkpoint.scan = { ...round, unseen };
   }
-  missing = missing.filter((id) => !fetched.has(id));
+  const lookedUp = new Set(carried.filter((id) => !early.remaining.includes(id)));
+  missing = missing.filter((id) => !fetched.has(id) && !lookedUp.has(id));
   reader.want(missing);
   const snapshots = await reader.all();
-  const scanned = pass.diffOrders([...fetched.values()], snapshots, false);
-  const looked = await pass.lookUpMissing(missing, snapshots);
+  // Orders the early look-ups handled were diffed there: one diff per order and commit (the scan's copy
+  // of such an order is seen again next cycle).
+  const scanned = pass.diffOrders(
+    [...fetched.values()].filter((o) => !lookedUp.has(o.id)),
+    snapshots,
+    false,
+  );
+  const looked = await pass.lookUpMissing(missing, snapshots, share);
   checkpoint.pendingLookups = looked.remaining;
-  await pass.commit(mergeBatches(scanned, looked.batch));
+  await pass.commit(mergeBatches(early.batch, scanned, looked.batch));
   return stop.done && looked.remaining.length === 0 && newStop.done;
 };

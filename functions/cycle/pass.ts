@@ -140,6 +140,7 @@ export class CyclePass {
   async lookUpMissing(
     ids: number[],
     snapshots: Map<number, StoredSnapshot>,
+    share = 1,
   ): Promise<{ batch: Batch; remaining: number[] }> {
     const removals: Batch = { events: [], writes: [] };
     const found: Order[] = [];
@@ -151,7 +152,7 @@ export class CyclePass {
         this.watched.delete(id);
         continue;
       }
-      if (this.overBudget()) break;
+      if (this.overBudget(share)) break;
       let result: Awaited<ReturnType<CycleDependencies['source']['lookup']>>;
       try {
         this.report.lookups++;

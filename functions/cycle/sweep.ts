@@ -21,6 +21,7 @@ export const sweepPass = async (pass: CyclePass, baseline: boolean): Promise<boo
   if (progress.unconfirmed === null) {
     let highest = checkpoint.highestId;
     let inflight: Promise<void> | undefined;
+    let failure: Error | undefined;
     const settle = async () => {
       const pending = inflight;
       inflight = undefined;
@@ -29,10 +30,14 @@ export const sweepPass = async (pass: CyclePass, baseline: boolean): Promise<boo
     let stop: Awaited<ReturnType<CyclePass['scan']>>;
     try {
       stop = await pass.scan({ kind: 'all', page: progress.page }, (page) => {
-        // A page shift can show an order twice in one sweep: the first sight is the one diffed.
-        const fresh = page.orders.filter((o) => !seen.has(o.id));
-        for (const order of fresh) {
+        // A failed commit stops the sweep: no point fetching what cannot be committed.
+        if (failure) throw failure;
+        // A page shift can show an order twice in one sweep (or one page twice): the first sight is diffed.
+        const fresh = [];
+        for (const order of page.orders) {
+          if (seen.has(order.id)) continue;
           seen.add(order.id);
+          fresh.push(order);
           if (order.id > highest) highest = order.id;
         }
         for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
@@ -42,7 +47,9 @@ export const sweepPass = async (pass: CyclePass, baseline: boolean): Promise<boo
           await previous;
           await pass.commit(pass.diffOrders(fresh, snapshots, baseline));
         })();
-        inflight.catch(() => {}); // observed by settle()
+        inflight.catch((error: unknown) => {
+          failure ??= error as Error;
+        }); // and observed by settle()
       });
     } finally {
       // Never leave a commit running behind an error (the lease is released after this returns).

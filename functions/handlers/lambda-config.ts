@@ -64,3 +64,11 @@ export const cycleTimes = (remainingMs: number, budgetMs: number) => {
     leaseTtlMs: remainingMs + LEASE_MARGIN_MS,
   };
 };
+
+/**
+ * The poll function's timeout for a schedule period: a minute short of it (at least 30 s, at most 10
+ * minutes), so that the lease of a run the timeout killed (it lasts LEASE_MARGIN_MS beyond the timeout)
+ * has expired when the next scheduled run starts, even when that run starts a little early.
+ */
+export const pollTimeoutSeconds = (scheduleMinutes: number): number =>
+  Math.min(600, Math.max(30, scheduleMinutes * 60 - 60));

@@ -5,11 +5,11 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { DynamoStateStore } from '../adapters/dynamodb-store.js';
+import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import type { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import { credentialsFromSecret } from '../config.js';
 import type { CycleReport } from '../cycle/cycle.js';
@@ -25,7 +25,7 @@ import { cycleTimes, lambdaConfig } from './lambda-config.js';
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
 const eventbridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
 
 // Checked at cold start, reported by every invocation: a bad setting fails each run with its name and a
@@ -92,7 +92,9 @@ const recordMetrics = (report: CycleReport, runtime: Runtime, before: Counters) 
     return;
   }
   if (report.tookOverFrom) count(METRIC.LeaseTakenOver, 1);
-  count(METRIC.CycleCompleted, 1);
+  // A cycle the deadline cut did not complete: the heartbeat alarm must see a function that never does.
+  if (report.outcome === 'deadline') count(METRIC.CycleDeadlineReached, 1);
+  else count(METRIC.CycleCompleted, 1);
   count(METRIC.OrdersScanned, report.ordersScanned);
   count(METRIC.OrdersChanged, report.snapshotsWritten);
   count(METRIC.EventsEmitted, report.events + report.republished);
@@ -105,7 +107,6 @@ const recordMetrics = (report: CycleReport, runtime: Runtime, before: Counters) 
   count(METRIC.DynamoDbWrites, after.writes - before.writes);
   metrics.addMetric(METRIC.CycleDuration, MetricUnit.Milliseconds, report.durationMs);
   if (report.outcome === 'budget-exhausted') count(METRIC.CycleBudgetExhausted, 1);
-  if (report.outcome === 'deadline') count(METRIC.CycleDeadlineReached, 1);
 };
 
 /** One poll cycle per scheduled invocation. */
@@ -134,6 +135,9 @@ export const pollHandler = async (_event: unknown, context: Context): Promise<Cy
     const cause = error as Error;
     metrics.addMetric(METRIC.CycleFailed, MetricUnit.Count, 1);
     if (cause instanceof LeaseLostError) metrics.addMetric(METRIC.LeaseLost, MetricUnit.Count, 1);
+    // Events set aside before the failure are counted: later cycles will not see them again.
+    const partial = (cause as { cycleReport?: CycleReport }).cycleReport;
+    if (partial?.setAside) metrics.addMetric(METRIC.EventsSetAside, MetricUnit.Count, partial.setAside);
     if (runtime && before) {
       const after = countersOf(runtime);
       metrics.addMetric(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallBounds } from '../shared/timing.js';
 import { UphanceAuthError } from './errors.js';
 import type { Clock, SendRequest, SendResult } from './transport.js';
 
@@ -38,7 +39,7 @@ export class TokenProvider {
 
   constructor(
     credentials: Credentials,
-    private readonly send: (request: SendRequest) => Promise<SendResult>,
+    private readonly send: (request: SendRequest, bounds?: CallBounds) => Promise<SendResult>,
     private readonly clock: Clock,
   ) {
     this.#credentials = credentials;
@@ -50,10 +51,10 @@ export class TokenProvider {
   }
 
   /** Returns a valid access token, obtaining or refreshing it first when needed. */
-  async token(): Promise<string> {
+  async token(bounds?: CallBounds): Promise<string> {
     if (this.#credentials.kind === 'token') return this.#credentials.token;
     if (this.#accessToken && this.clock.now() < this.#expiresAt - EXPIRY_MARGIN_MS) return this.#accessToken;
-    this.#pending ??= this.#obtain().finally(() => {
+    this.#pending ??= this.#obtain(bounds).finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
@@ -67,27 +68,29 @@ export class TokenProvider {
     }
   }
 
-  async #obtain(): Promise<string> {
+  async #obtain(bounds?: CallBounds): Promise<string> {
     const credentials = this.#credentials;
     if (credentials.kind !== 'password') throw new Error('unreachable');
     if (this.#refreshToken) {
-      const refreshed = await this.#grant({ grant_type: 'refresh_token', refresh_token: this.#refreshToken });
+      const refreshed = await this.#grant(
+        { grant_type: 'refresh_token', refresh_token: this.#refreshToken },
+        bounds,
+      );
       if (refreshed) return refreshed;
       this.#refreshToken = undefined;
     }
-    const token = await this.#grant({
-      grant_type: 'password',
-      email: credentials.email,
-      password: credentials.password,
-    });
+    const token = await this.#grant(
+      { grant_type: 'password', email: credentials.email, password: credentials.password },
+      bounds,
+    );
     if (!token) {
       throw new UphanceAuthError('Uphance rejected the email and password (POST /oauth/token)', 401);
     }
     return token;
   }
 
-  async #grant(form: Record<string, string>): Promise<string | undefined> {
-    const result = await this.send({ method: 'POST', path: '/oauth/token', body: { form } });
+  async #grant(form: Record<string, string>, bounds?: CallBounds): Promise<string | undefined> {
+    const result = await this.send({ method: 'POST', path: '/oauth/token', body: { form } }, bounds);
     if (result.status === 400 || result.status === 401 || result.status === 403) {
       if (form.grant_type === 'refresh_token') return undefined;
       throw new UphanceAuthError(

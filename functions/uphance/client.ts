@@ -68,7 +68,11 @@ export class UphanceClient {
       onEvent: options.onEvent,
       userAgent: 'uphance-notifier/0.1 (+https://github.com/uphance-notifier)',
     };
-    this.#tokens = new TokenProvider(options.credentials, (request) => send(this.#transport, request), clock);
+    this.#tokens = new TokenProvider(
+      options.credentials,
+      (request, bounds) => send(this.#transport, request, bounds),
+      clock,
+    );
     this.#organisationId = options.organisationId;
   }
 
@@ -171,13 +175,18 @@ export class UphanceClient {
 
   /** An authenticated GET: one re-authentication on 401 when the credentials allow it. */
   async #get(path: string, search: URLSearchParams, bounds?: CallBounds): Promise<unknown> {
-    await this.#selectOrganisation();
-    const request: SendRequest = { method: 'GET', path, search, authorization: () => this.#authorization() };
+    await this.#selectOrganisation(bounds);
+    const request: SendRequest = {
+      method: 'GET',
+      path,
+      search,
+      authorization: () => this.#authorization(bounds),
+    };
     let result = await send(this.#transport, request, bounds);
     if (result.status === 401 && this.#tokens.canReauthenticate) {
       this.#tokens.invalidate();
       this.#organisationSelected = false;
-      await this.#selectOrganisation();
+      await this.#selectOrganisation(bounds);
       result = await send(this.#transport, request, bounds);
     }
     return this.#judge(request, result);
@@ -202,19 +211,19 @@ export class UphanceClient {
     return result.body;
   }
 
-  async #authorization(): Promise<string> {
-    return `Bearer ${await this.#tokens.token()}`;
+  async #authorization(bounds?: CallBounds): Promise<string> {
+    return `Bearer ${await this.#tokens.token(bounds)}`;
   }
 
-  async #selectOrganisation(): Promise<void> {
+  async #selectOrganisation(bounds?: CallBounds): Promise<void> {
     if (this.#organisationId === undefined || this.#organisationSelected) return;
     const request: SendRequest = {
       method: 'POST',
       path: '/organisations/set_current_org',
       body: { json: { organizationId: this.#organisationId } },
-      authorization: () => this.#authorization(),
+      authorization: () => this.#authorization(bounds),
     };
-    this.#judge(request, await send(this.#transport, request));
+    this.#judge(request, await send(this.#transport, request, bounds));
     this.#organisationSelected = true;
   }
 

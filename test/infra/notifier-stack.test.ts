@@ -89,19 +89,19 @@ describe('bus, archive and schema registry', () => {
 });
 
 describe('poll function and schedule', () => {
-  it('is Node 22 on arm64, traced, 512 MB, a timeout 20 s short of the schedule, with its configuration', () => {
+  it('is Node 22 on arm64, traced, 512 MB, a timeout a minute short of the schedule, with its configuration', () => {
     base.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 512,
-      Timeout: 280,
+      Timeout: 240,
       TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: Match.objectLike({
           TABLE_NAME: Match.anyValue(),
           EVENT_BUS_NAME: Match.anyValue(),
           UPHANCE_SECRET_ARN: Match.anyValue(),
-          CYCLE_BUDGET_SECONDS: '225',
+          CYCLE_BUDGET_SECONDS: '185',
           NODE_OPTIONS: '--enable-source-maps',
         }),
       },
@@ -110,7 +110,7 @@ describe('poll function and schedule', () => {
 
   it('keeps the timeout below a short schedule period, so that the next run finds a killed run’s lease expired', () => {
     synth({ scheduleMinutes: 1 }).template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 40,
+      Timeout: 30,
       Environment: { Variables: Match.objectLike({ CYCLE_BUDGET_SECONDS: '10' }) },
     });
   });

@@ -1,5 +1,6 @@
+import { deflateRawSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
@@ -174,6 +175,33 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     expect(await two.readJournal()).toEqual({ parts: [], seals: [] });
     await one.clearJournal(fence, ref, [0, 1]);
     expect(await one.readJournal()).toEqual({ parts: [], seals: [] });
+  });
+
+  it('reads a journal record of the previous version as a sealed one-part commit, and clears it by its key', async () => {
+    const s = store();
+    const fence = await fenced(s);
+    const legacy = {
+      generation: 1_764_000_000_000,
+      part: 2,
+      events: [vendorEvent()],
+      writes: [],
+      checkpoint,
+    };
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'org#35802' },
+          sk: { S: 'journal#0001764000000000#000002' },
+          data: { B: deflateRawSync(Buffer.from(JSON.stringify(legacy))) },
+        },
+      }),
+    );
+    const journal = await s.readJournal();
+    expect(journal.seals).toEqual([{ generation: legacy.generation, commit: -3, parts: 1 }]);
+    expect(journal.parts).toMatchObject([{ generation: legacy.generation, commit: -3, part: 0, checkpoint }]);
+    await s.clearJournal(fence, journal.seals[0]!, [0]);
+    expect(await s.readJournal()).toEqual({ parts: [], seals: [] });
   });
 
   it('refuses an item above 400 KB with a message naming it, before sending it', async () => {

@@ -192,9 +192,12 @@ describe('large accounts', () => {
     expect(open.length).toBeGreaterThan(400);
     const oldest = open[0]!;
     sim.state.advanceStage(oldest.raw.id);
+    // Orders that leave the watched set (gone) must be looked up although the round takes every budget.
+    const leaving = open.slice(200, 215).map((o) => o.raw.id);
+    for (const id of leaving) sim.state.delete(id);
     const reportedAfter = new Map<string, number>();
     const options = { budgetMs: 5_000, deadlineMs: 30_000, sweepIntervalMs: 0 };
-    for (let cycle = 1; cycle <= 12; cycle++) {
+    for (let cycle = 1; cycle <= 30; cycle++) {
       if (cycle === 3) {
         sim.state.create(
           generateOrders({ count: 1, firstId: 99_000, firstNumber: 9_900, watchedShare: 1, seed: 2 })[0]!,
@@ -213,6 +216,8 @@ describe('large accounts', () => {
     expect(stage).toBeDefined();
     // The new order comes first in every cycle: reported by the cycle that follows its creation.
     expect(reportedAfter.get('OrderCreated:99000')).toBe(3);
+    const removed = leaving.map((id) => reportedAfter.get(`OrderRemoved:${id}`));
+    expect(removed.every((cycle) => cycle !== undefined && cycle <= 30)).toBe(true);
     expect((await n.verify(from)).violations).toEqual([]);
   });
 
@@ -236,6 +241,30 @@ describe('large accounts', () => {
     expect(
       n.memory.published.filter((e) => e.detailType === 'OrderRemoved').map((e) => e.detail.order.id),
     ).toEqual([gone.raw.id]);
+    expect((await n.verify(from)).violations).toEqual([]);
+  });
+});
+
+describe('deadline during a publish', () => {
+  it('a retry that would outlast the deadline ends the cycle cleanly; the sealed commit is finished next time', async () => {
+    sim = await startSimulator({
+      orders: [...vendorExampleOrders(), ...generateOrders({ count: 30, seed: 9 })],
+    });
+    const n = notifierFor(sim);
+    await n.run();
+    const from = sim.state.ledger.length;
+    sim.state.advanceStage(23621);
+    const { DeadlineExceededError } = await import('../../functions/cycle/ports.js');
+    const publish = n.memory.publish.bind(n.memory);
+    n.memory.publish = async () => {
+      throw new DeadlineExceededError('the cycle’s deadline came before PutEvents accepted 1 event(s)');
+    };
+    const cut = await n.run();
+    expect(cut.outcome).toBe('deadline');
+    expect((await n.store.readJournal()).seals).toHaveLength(1);
+    n.memory.publish = publish;
+    const next = await n.run();
+    expect(next.republished).toBe(1);
     expect((await n.verify(from)).violations).toEqual([]);
   });
 });
@@ -300,6 +329,31 @@ describe('poison orders and refused events', () => {
     expect(code).toBe(0);
     expect(lines.map((l) => JSON.parse(l)['detail-type'])).toEqual(['OrderDueDateChanged']);
     expect(await new FileStateStore(path).listSetAside()).toEqual([]);
+  });
+});
+
+describe('file store lock', () => {
+  it('is broken when its holder no longer runs, never by age alone while it runs', async () => {
+    const path = tempStatePath();
+    const store = new FileStateStore(path);
+    const lock = `${path}.lease.lock`;
+    const { hostname } = await import('node:os');
+    const { utimesSync } = await import('node:fs');
+    // An old lock of a live process (this one): the acquisition waits for it.
+    writeFileSync(lock, JSON.stringify({ token: 'live', host: hostname(), pid: process.pid }));
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(lock, old, old);
+    let done = false;
+    const acquiring = store.acquireLease({ owner: 'b', nowMs: 1_000, ttlMs: 60_000 }).then((o) => {
+      done = true;
+      return o;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(done).toBe(false);
+    // Its holder died (a pid that does not run): the lock is broken at once.
+    writeFileSync(lock, JSON.stringify({ token: 'dead', host: hostname(), pid: 2 ** 22 + 12_345 }));
+    expect((await acquiring).kind).toBe('acquired');
+    expect(existsSync(lock)).toBe(false);
   });
 });
 
