@@ -28,7 +28,7 @@ export const positiveInteger = (env: Env, name: string, fallback: number): numbe
   return Number(raw);
 };
 
-/** Reads the Uphance settings of CONTRACT.md section 3. Credentials may be absent (the caller decides). */
+/** Reads the Uphance settings of docs/contract.md section 3. Credentials may be absent (the caller decides). */
 export const uphanceSettings = (env: Env): UphanceSettings => {
   const apiUrl = present(env, 'UPHANCE_API_URL') ?? DEFAULT_API_URL;
   let url: URL;

@@ -233,7 +233,7 @@ export class NotifierStack extends Stack {
       {
         id: 'AwsSolutions-L1',
         reason:
-          'Node.js 22 is the runtime this project is built and tested for (DEVELOPERS.md); bump it with the tests.',
+          'Node.js 22 is the runtime this project is built and tested for (README, Architecture: Poll function); bump it with the tests.',
       },
     ]);
 

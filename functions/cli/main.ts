@@ -4,7 +4,7 @@ import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import { runPoll } from './poll.js';
 
-/** The command line of CONTRACT.md section 3. Events on stdout, logs on stderr. */
+/** The command line of docs/contract.md section 3. Events on stdout, logs on stderr. */
 export const buildProgram = (): Command => {
   const program = new Command('uphance-notifier')
     .description('Polls Uphance production orders and reports what changed as EventBridge events')
