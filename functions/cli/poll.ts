@@ -7,6 +7,7 @@ import type { Logger } from '../cycle/ports.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
 import type { RuntimeSettings } from '../wiring.js';
 import { buildRuntime } from '../wiring.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 export interface PollFlags {
   once?: boolean;
@@ -110,16 +111,7 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
   }
   const runtime = buildRuntime(settings.runtime, logger);
   const owner = `${hostname()}:${process.pid}`;
-  const sleep =
-    io.sleep ??
-    ((ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }));
+  const sleep = io.sleep ?? abortableSleep;
   for (;;) {
     try {
       const requestsBefore = runtime.apiStats.requests;
