@@ -4,7 +4,7 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DETAIL_TYPES } from '../../functions/core/events/catalogue.js';
+import { DETAIL_TYPES, jsonSchemaOf } from '../../functions/core/events/catalogue.js';
 import { propsFromContext } from '../../infra/context.js';
 import type { NotifierStackProps } from '../../infra/notifier-stack.js';
 import { NotifierStack } from '../../infra/notifier-stack.js';
@@ -84,6 +84,20 @@ describe('bus, archive and schema registry', () => {
       const content = JSON.parse(schema.Properties.Content);
       expect(content.$schema).toBe('http://json-schema.org/draft-04/schema#');
       expect(content.properties.detail.properties.eventId).toBeDefined();
+    }
+  });
+
+  it('carries the generated schemas as they are now: open for additive change', () => {
+    const schemas = base.template.findResources('AWS::EventSchemas::Schema');
+    for (const type of DETAIL_TYPES) {
+      const resource = Object.values(schemas).find(
+        (s) => s.Properties.SchemaName === `uphance.production-orders@${type}`,
+      );
+      const content = JSON.parse(resource?.Properties.Content);
+      // A change of content is what makes the registry publish a new schema version on deploy.
+      const { $schema: _schema, ...detail } = jsonSchemaOf(type);
+      expect(content.properties.detail).toEqual(detail);
+      expect(resource?.Properties.Content).not.toContain('additionalProperties');
     }
   });
 });
