@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { DETAIL_TYPES, detailSchemas, jsonSchemaOf } from '../../functions/core/events/catalogue.js';
 
@@ -17,7 +17,8 @@ const grown = (detail: Record<string, unknown>) => {
 };
 
 describe('event schemas are open for additive change (docs/contract.md section 1)', () => {
-  const ajv = new Ajv({ strict: false });
+  // A CommonJS module: its class is the default export's `default`.
+  const ajv = new AjvDraft04.default({ strict: false });
 
   it.each(DETAIL_TYPES)('%s: an example with extra fields validates with zod and keeps them', (type) => {
     const detail = grown(json(`schemas/examples/${type}.json`).detail);
