@@ -2,7 +2,6 @@ import './quiet-warnings.js';
 import { Command, Option } from 'commander';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
-import { runPoll } from './poll.js';
 
 /** The command line of docs/contract.md section 3. Events on stdout, logs on stderr. */
 export const buildProgram = (): Command => {
@@ -27,6 +26,8 @@ export const buildProgram = (): Command => {
     .action(async (flags: PollFlags & { verbose?: boolean }) => {
       const abort = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+      // Loaded only when polling: `--help` then starts without the AWS SDK and the Uphance client.
+      const { runPoll } = await import('./poll.js');
       process.exitCode = await runPoll(flags, {
         env: process.env,
         stdout: (line) => process.stdout.write(`${line}\n`),
