@@ -100,7 +100,7 @@ deliveryStatus \`not_received|receiving|all_received\`, stage status \`not_start
 An unknown value from the API is passed on normalised (lower case, spaces to \`_\`). Money stays a decimal
 string; timestamps keep the API's offset.
 
-TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier/events'\`.
+TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier-events'\`.
 
 ## Rule patterns
 

@@ -5,7 +5,7 @@ import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../vocabulary
  * The event catalogue: one zod schema per detail-type, loose (z.looseObject) at every level so that a
  * consumer validating with these schemas keeps, and does not reject, fields added later. It is the single source of the TypeScript types
  * (z.infer), of the JSON Schema files in schemas/ (draft-04, for the EventBridge schema registry) and of
- * runtime validation. Downstream Lambdas import these through `uphance-notifier/events`.
+ * runtime validation. Downstream Lambdas import these from the package `uphance-notifier-events` (packages/events).
  */
 
 export const SCHEMA_VERSION = '1' as const;
