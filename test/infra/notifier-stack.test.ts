@@ -4,6 +4,7 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DEPLOYMENT } from '../../bench/cost-model.js';
 import { DETAIL_TYPES, jsonSchemaOf } from '../../functions/core/events/catalogue.js';
 import { propsFromContext } from '../../infra/context.js';
 import type { NotifierStackProps } from '../../infra/notifier-stack.js';
@@ -261,6 +262,10 @@ describe('subscriptions', () => {
 });
 
 describe('observability', () => {
+  it('has the alarms the monthly cost model counts (bench/cost-model.ts)', () => {
+    base.template.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_DEPLOYMENT.alarms);
+  });
+
   it('alarms on errors, a missing heartbeat, PutEvents failures and each DLQ, to the alarm topic', () => {
     const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties,
