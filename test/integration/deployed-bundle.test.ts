@@ -64,7 +64,7 @@ beforeAll(async () => {
     startLocalEventBridge(),
     startLocalSecrets(),
   ]);
-}, 180_000);
+}, 300_000);
 afterAll(async () => {
   await Promise.all([sim?.close(), bus?.close(), secrets?.close()]);
   if (work) rmSync(work, { recursive: true, force: true });
@@ -169,5 +169,6 @@ describe('the synthesised poll function bundle on Node 22', () => {
     // Powertools logs and metrics went out as JSON lines, without the token.
     expect(changed.stdout).toContain('"EventsEmitted"');
     expect(changed.stdout + baseline.stdout).not.toContain('sim-token');
-  });
+    // Two cold starts of a child Node; generous for a busy machine.
+  }, 180_000);
 });

@@ -132,5 +132,6 @@ describe('the consumer package uphance-notifier-events', () => {
       schemaTitle: 'StageCompleted',
       wrong: 'string',
     });
-  });
+    // npm install and tsc take tens of seconds on a busy machine.
+  }, 240_000);
 });
