@@ -10,6 +10,9 @@ import { toFilterWord } from '../simulator/model.js';
 import { seededRandom } from '../simulator/random.js';
 import { startSimulator } from '../simulator/server.js';
 import { hasWorkLeft } from '../simulator/state.js';
+import type { CycleCounts, MonthlyCost } from './cost-model.js';
+import { costTable, monthlyCost, naiveMonth, notifierMonth } from './cost-model.js';
+import { PRICES } from './prices.js';
 
 /**
  * `npm run bench`: what a poll cycle costs at scale. The simulator (with a latency per request), DynamoDB
@@ -38,7 +41,7 @@ const dynamo = await startDynamoDbLocal();
 const bus = await startLocalEventBridge();
 const sim = await startSimulator({ latencyMs });
 
-const worker = (table: string): Promise<WorkerResult> =>
+const worker = (table: string, extraEnv: Record<string, string> = {}): Promise<WorkerResult> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cycle-worker.ts'], {
       env: {
@@ -48,6 +51,7 @@ const worker = (table: string): Promise<WorkerResult> =>
         BENCH_EVENTBRIDGE: bus.url,
         BENCH_TABLE: table,
         NODE_NO_WARNINGS: '1',
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -61,6 +65,13 @@ const worker = (table: string): Promise<WorkerResult> =>
   });
 
 const rows: string[][] = [];
+const costs: Array<{ label: string; notifier: MonthlyCost; naive: MonthlyCost }> = [];
+const countsOf = (r: WorkerResult): CycleCounts => ({
+  wallMs: r.wallMs,
+  readUnits: r.dynamodb.readCapacity,
+  writeUnits: r.dynamodb.writeCapacity,
+  putEventsEntries: r.putEvents.entries,
+});
 const notes: string[] = [];
 const row = (
   label: string,
@@ -134,6 +145,18 @@ for (const n of sizes) {
     reads: Math.ceil(watched / 100),
     writes: changed.size,
   });
+  // The daily full reconciliation sweep: an unchanged cycle that also reads every page.
+  process.stderr.write('  cycle with the daily sweep…\n');
+  const sweep = await worker(table, { BENCH_SWEEP: '1' });
+  row('daily sweep', n, watched, sweep, { uphance: pages + Math.ceil(n / 50) + 2 });
+  costs.push({
+    label: n.toLocaleString('en'),
+    // Every cycle like the measured 1%-changed one, and once a day a sweeping one.
+    notifier: monthlyCost(notifierMonth(countsOf(busy), countsOf(sweep))),
+    // A naive poller reads every page and writes every order each cycle: the baseline's work, every time,
+    // and emits the same events as the notifier.
+    naive: monthlyCost(naiveMonth({ ...countsOf(baseline), putEventsEntries: busy.putEvents.entries })),
+  });
 }
 
 // The poll handler's bundle, built as the stack builds it, and its module initialisation time.
@@ -195,4 +218,7 @@ const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; Uphance latency ${latencyMs} ms a request`;
 process.stdout.write(
   `\n${table}\n\npoll bundle: ${bundleKb.toFixed(1)} KiB (≤1024${bundleKb <= 1024 ? '' : ' ✗'}); module init: median ${inits[2]?.toFixed(0)} ms (min ${inits[0]?.toFixed(0)}, max ${inits[4]?.toFixed(0)})\nmachine: ${machine}\n${notes.join('\n')}\n`,
+);
+process.stdout.write(
+  `\nMonthly AWS cost, ${PRICES.region} list prices of ${PRICES.date} (bench/prices.ts); 5-minute schedule (8,640 cycles), 1% of the watched orders changing per cycle, a daily sweep; Lambda arm64 512 MB billed on the measured wall time:\n\n${costTable(costs.map((c) => ({ label: c.label, cost: c.notifier })))}\n\nNaive poller (reads every page and writes every order each cycle, same events):\n\n${costTable(costs.map((c) => ({ label: c.label, cost: c.naive })))}\n`,
 );

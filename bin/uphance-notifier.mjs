@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx, so the command works right after `npm install`.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../functions/cli/main.ts');
+// Runs the command line built by `npm install` (the `prepare` script, into dist/cli): no TypeScript
+// compilation at start. After changing functions/, `npm run build:cli` rebuilds it (`npm run poll` runs
+// the sources directly).
+await import('../dist/cli/main.mjs');

@@ -28,7 +28,15 @@ export const positiveInteger = (env: Env, name: string, fallback: number): numbe
   return Number(raw);
 };
 
-/** Reads the Uphance settings of CONTRACT.md section 3. Credentials may be absent (the caller decides). */
+/** localhost, 127.0.0.0/8 and ::1: names and addresses that never leave this machine. */
+export const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' ||
+  hostname.endsWith('.localhost') ||
+  /^127(\.\d{1,3}){3}$/.test(hostname) ||
+  hostname === '[::1]' ||
+  hostname === '::1';
+
+/** Reads the Uphance settings of docs/contract.md section 3. Credentials may be absent (the caller decides). */
 export const uphanceSettings = (env: Env): UphanceSettings => {
   const apiUrl = present(env, 'UPHANCE_API_URL') ?? DEFAULT_API_URL;
   let url: URL;
@@ -39,6 +47,12 @@ export const uphanceSettings = (env: Env): UphanceSettings => {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`UPHANCE_API_URL must use http or https, got "${url.protocol}"`);
+  }
+  // Plain http would send the token in clear text: only a server on this machine (the simulator) may use it.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new ConfigError(
+      `UPHANCE_API_URL must use https (http only for a loopback host such as 127.0.0.1 or localhost), got host "${url.hostname.slice(0, 80)}"`,
+    );
   }
   const token = present(env, 'UPHANCE_TOKEN');
   const email = present(env, 'UPHANCE_EMAIL');

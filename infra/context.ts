@@ -44,6 +44,7 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     scheduleMinutes: number('scheduleMinutes'),
     archiveRetentionDays: number('archiveRetentionDays'),
     uphanceSecretArn: text('uphanceSecretArn'),
+    uphanceSecretKmsKeyArn: text('uphanceSecretKmsKeyArn'),
     uphanceApiUrl: text('uphanceApiUrl'),
     organisationId: text('organisationId'),
     eventSource: text('eventSource'),

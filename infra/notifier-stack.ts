@@ -29,6 +29,8 @@ export interface NotifierStackProps extends StackProps {
   archiveRetentionDays?: number;
   /** An existing Secrets Manager secret with the Uphance credentials; otherwise the stack creates one. */
   uphanceSecretArn?: string;
+  /** The customer-managed KMS key that encrypts that existing secret (not needed for aws/secretsmanager). */
+  uphanceSecretKmsKeyArn?: string;
   uphanceApiUrl?: string;
   organisationId?: string;
   eventSource?: string;
@@ -84,6 +86,9 @@ export class NotifierStack extends Stack {
       description: 'Every notifier event, for replay',
     });
 
+    if (props.uphanceSecretKmsKeyArn && !props.uphanceSecretArn) {
+      throw new Error('uphanceSecretKmsKeyArn is the key of an existing secret: give uphanceSecretArn too');
+    }
     this.secret = props.uphanceSecretArn
       ? Secret.fromSecretCompleteArn(this, 'UphanceCredentials', props.uphanceSecretArn)
       : new Secret(this, 'UphanceCredentials', {
@@ -146,6 +151,18 @@ export class NotifierStack extends Stack {
     );
     this.bus.grantPutEventsTo(this.pollFunction);
     this.secret.grantRead(this.pollFunction);
+    if (props.uphanceSecretKmsKeyArn) {
+      // An existing secret encrypted with a customer key is unreadable without kms:Decrypt on that key;
+      // granted only for calls Secrets Manager makes on the function's behalf. (CDK's own grant is dropped
+      // when the key's account cannot be compared with an environment-agnostic stack's.)
+      this.pollFunction.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.uphanceSecretKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     new Schedule(this, 'PollSchedule', {
       description: `Runs a poll cycle every ${scheduleMinutes} minutes`,
@@ -163,21 +180,36 @@ export class NotifierStack extends Stack {
       source,
     });
 
-    // One customer-managed key for the topics: EventBridge and CloudWatch may publish to them.
+    // One customer-managed key for the topics: EventBridge rules and CloudWatch alarms of this account
+    // publish to them. The source conditions stop another account's rule or alarm from using the key
+    // through the service (the confused-deputy problem).
     const topicKey = new Key(this, 'TopicKey', {
       enableKeyRotation: true,
       description: 'Encrypts the notifier SNS topics',
     });
-    topicKey.addToResourcePolicy(
-      new PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        principals: [
-          new ServicePrincipal('events.amazonaws.com'),
-          new ServicePrincipal('cloudwatch.amazonaws.com'),
-        ],
-        resources: ['*'],
-      }),
-    );
+    const publishers = [
+      {
+        service: 'events.amazonaws.com',
+        sourceArn: `arn:${this.partition}:events:${this.region}:${this.account}:rule/*`,
+      },
+      {
+        service: 'cloudwatch.amazonaws.com',
+        sourceArn: `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*`,
+      },
+    ];
+    for (const { service, sourceArn } of publishers) {
+      topicKey.addToResourcePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          principals: [new ServicePrincipal(service)],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': this.account },
+            ArnLike: { 'aws:SourceArn': sourceArn },
+          },
+        }),
+      );
+    }
 
     const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
     if (props.slack) {
@@ -241,7 +273,7 @@ export class NotifierStack extends Stack {
       {
         id: 'AwsSolutions-L1',
         reason:
-          'Node.js 22 is the runtime this project is built and tested for (DEVELOPERS.md); bump it with the tests.',
+          'Node.js 22 is the runtime this project is built and tested for (README, Architecture: Poll function); bump it with the tests.',
       },
     ]);
 

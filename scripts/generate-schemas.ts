@@ -109,7 +109,7 @@ statuses, stage names, timestamps, \`dueDate\`) at ${MAX_WORD_LENGTH}. A cut val
 state (metric \`EventsSetAside\`, with an alarm) and published again by \`npx uphance-notifier resend\`, with
 its original \`eventId\` and \`sequence\`.
 
-TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier/events'\`.
+TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier-events'\`.
 
 ## Rule patterns
 

@@ -2,11 +2,9 @@ import './quiet-warnings.js';
 import { Command, Option } from 'commander';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
-import { runPoll } from './poll.js';
 import type { ResendFlags } from './resend.js';
-import { runResend } from './resend.js';
 
-/** The command line of CONTRACT.md section 3. Events on stdout, logs on stderr. */
+/** The command line of docs/contract.md section 3. Events on stdout, logs on stderr. */
 export const buildProgram = (): Command => {
   const program = new Command('uphance-notifier')
     .description('Polls Uphance production orders and reports what changed as EventBridge events')
@@ -29,6 +27,8 @@ export const buildProgram = (): Command => {
     .action(async (flags: PollFlags & { verbose?: boolean }) => {
       const abort = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+      // Loaded only when polling: `--help` then starts without the AWS SDK and the Uphance client.
+      const { runPoll } = await import('./poll.js');
       process.exitCode = await runPoll(flags, {
         env: process.env,
         stdout: (line) => process.stdout.write(`${line}\n`),
@@ -48,6 +48,7 @@ export const buildProgram = (): Command => {
     .option('--source <source>', "the events' source", undefined)
     .option('--json', 'print NDJSON even on a terminal')
     .action(async (flags: ResendFlags) => {
+      const { runResend } = await import('./resend.js');
       process.exitCode = await runResend(flags, {
         env: process.env,
         stdout: (line) => process.stdout.write(`${line}\n`),

@@ -17,7 +17,7 @@ export interface LineItem {
   stages: Stage[];
 }
 
-/** The `order` block that every event carries (CONTRACT.md section 1). */
+/** The `order` block that every event carries (docs/contract.md section 1). */
 export interface OrderRef {
   id: number;
   number: string;

@@ -4,7 +4,8 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DETAIL_TYPES } from '../../functions/core/events/catalogue.js';
+import { DEFAULT_DEPLOYMENT } from '../../bench/cost-model.js';
+import { DETAIL_TYPES, jsonSchemaOf } from '../../functions/core/events/catalogue.js';
 import { propsFromContext } from '../../infra/context.js';
 import type { NotifierStackProps } from '../../infra/notifier-stack.js';
 import { NotifierStack } from '../../infra/notifier-stack.js';
@@ -84,6 +85,20 @@ describe('bus, archive and schema registry', () => {
       const content = JSON.parse(schema.Properties.Content);
       expect(content.$schema).toBe('http://json-schema.org/draft-04/schema#');
       expect(content.properties.detail.properties.eventId).toBeDefined();
+    }
+  });
+
+  it('carries the generated schemas as they are now: open for additive change', () => {
+    const schemas = base.template.findResources('AWS::EventSchemas::Schema');
+    for (const type of DETAIL_TYPES) {
+      const resource = Object.values(schemas).find(
+        (s) => s.Properties.SchemaName === `uphance.production-orders@${type}`,
+      );
+      const content = JSON.parse(resource?.Properties.Content);
+      // A change of content is what makes the registry publish a new schema version on deploy.
+      const { $schema: _schema, ...detail } = jsonSchemaOf(type);
+      expect(content.properties.detail).toEqual(detail);
+      expect(resource?.Properties.Content).not.toContain('additionalProperties');
     }
   });
 });
@@ -186,6 +201,24 @@ describe('poll function and schedule', () => {
     });
   });
 
+  it('may read an existing secret encrypted with a customer key: kms:Decrypt on that key, through Secrets Manager', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:uphance-AbCdEf';
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = synth({ uphanceSecretArn: secretArn, uphanceSecretKmsKeyArn: keyArn });
+    const statements = Object.values(withKey.template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+    );
+    const decrypt = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn));
+    expect(decrypt?.Action).toEqual('kms:Decrypt');
+    expect(JSON.stringify(decrypt?.Condition)).toContain('secretsmanager.');
+    // Without the key, no KMS grant beyond the topics' own key.
+    const plain = JSON.stringify(
+      synth({ uphanceSecretArn: secretArn }).template.findResources('AWS::IAM::Policy'),
+    );
+    expect(plain).not.toContain('kms:Decrypt');
+    expect(() => synth({ uphanceSecretKmsKeyArn: keyArn })).toThrow(/give uphanceSecretArn too/);
+  });
+
   it('bundles the poll function under 1 MB', () => {
     const fn = base.stack.node.findChild('PollFunction').node.defaultChild as unknown as {
       cfnOptions: unknown;
@@ -252,6 +285,10 @@ describe('subscriptions', () => {
 });
 
 describe('observability', () => {
+  it('has the alarms the monthly cost model counts (bench/cost-model.ts)', () => {
+    base.template.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_DEPLOYMENT.alarms);
+  });
+
   it('alarms on errors, a missing heartbeat, PutEvents failures and each DLQ, to the alarm topic', () => {
     const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties,
@@ -272,6 +309,28 @@ describe('observability', () => {
       Endpoint: 'oncall@brand.example',
     });
     everything.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('topic key', () => {
+  it('lets EventBridge rules and CloudWatch alarms use it only from this account', () => {
+    const [key] = Object.values(base.template.findResources('AWS::KMS::Key'));
+    const statements = key?.Properties.KeyPolicy.Statement as Array<{
+      Principal: unknown;
+      Action: unknown;
+      Condition: { StringEquals: Record<string, unknown>; ArnLike: Record<string, unknown> };
+    }>;
+    const service = (name: string) => statements.filter((s) => JSON.stringify(s.Principal).includes(name));
+    for (const [principal, arnPart] of [
+      ['events.amazonaws.com', ':rule/*'],
+      ['cloudwatch.amazonaws.com', ':alarm:*'],
+    ] as const) {
+      const granted = service(principal);
+      expect(granted).toHaveLength(1);
+      expect(granted[0]?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(granted[0]?.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(JSON.stringify(granted[0]?.Condition.ArnLike['aws:SourceArn'])).toContain(arnPart);
+    }
   });
 });
 
@@ -331,11 +390,14 @@ describe('context', () => {
       slackWebhookUrl: 'https://hooks.slack.com/services/x',
       slackDetailTypes: 'StageCompleted,OrderAllReceived',
       emailAddresses: 'a@b.c, d@e.f',
+      uphanceSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:u-AbCdEf',
+      uphanceSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k',
     };
     expect(propsFromContext((k) => context[k])).toMatchObject({
       scheduleMinutes: 2,
       slack: { detailTypes: ['StageCompleted', 'OrderAllReceived'] },
       email: { addresses: ['a@b.c', 'd@e.f'] },
+      uphanceSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k',
     });
     expect(() =>
       propsFromContext((k) => ({ slackWebhookUrl: 'https://x', slackDetailTypes: 'StageDone' })[k]),

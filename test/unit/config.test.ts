@@ -20,6 +20,25 @@ describe('configuration', () => {
     expect(() => uphanceSettings({ UPHANCE_API_URL: 'ftp://x' })).toThrow(ConfigError);
   });
 
+  it('refuses an http API URL unless its host is loopback, since the token would travel in clear text', () => {
+    for (const url of ['http://api.uphance.com', 'http://10.0.0.5:4010', 'http://127.evil.example']) {
+      expect(() => uphanceSettings({ UPHANCE_API_URL: url, UPHANCE_TOKEN: 'secret-token' })).toThrow(
+        /UPHANCE_API_URL must use https/,
+      );
+      expect(() => uphanceSettings({ UPHANCE_API_URL: url, UPHANCE_TOKEN: 'secret-token' })).not.toThrow(
+        /secret-token/,
+      );
+    }
+    for (const url of [
+      'http://127.0.0.1:4010',
+      'http://localhost:4010',
+      'http://[::1]:4010',
+      'https://x.example',
+    ]) {
+      expect(uphanceSettings({ UPHANCE_API_URL: url }).apiUrl).toBe(url);
+    }
+  });
+
   it('takes credentials from the secret in any of its forms, and says what to do with an empty one', () => {
     expect(credentialsFromSecret('{"token":"abc"}', 'S')).toEqual({ kind: 'token', token: 'abc' });
     expect(credentialsFromSecret({ email: 'a@b.c', password: 'p' }, 'S')).toEqual({

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../vocabulary.js';
 
 /**
- * The event catalogue: one zod schema per detail-type. It is the single source of the TypeScript types
+ * The event catalogue: one zod schema per detail-type, loose (z.looseObject) at every level so that a
+ * consumer validating with these schemas keeps, and does not reject, fields added later. It is the single source of the TypeScript types
  * (z.infer), of the JSON Schema files in schemas/ (draft-04, for the EventBridge schema registry) and of
- * runtime validation. Downstream Lambdas import these through `uphance-notifier/events`.
+ * runtime validation. Downstream Lambdas import these from the package `uphance-notifier-events` (packages/events).
  */
 
 export const SCHEMA_VERSION = '1' as const;
@@ -23,7 +24,7 @@ export const deliveryStatus = vocabulary(DELIVERY_STATUSES, 'Delivery status');
 export const stageStatus = vocabulary(STAGE_STATUSES, 'Stage status');
 
 export const OrderBlock = z
-  .object({
+  .looseObject({
     id: z.number().int(),
     number: z.string(),
     status: orderStatus,
@@ -36,14 +37,14 @@ export const OrderBlock = z
   })
   .meta({ description: 'The production order as seen when the change was detected' });
 
-export const LineItemBlock = z.object({
+export const LineItemBlock = z.looseObject({
   id: z.number().int(),
   productId: z.number().int().nullable(),
   productName: z.string().nullable(),
   color: z.string().nullable(),
 });
 
-export const StageBlock = z.object({
+export const StageBlock = z.looseObject({
   name: z.string(),
   status: stageStatus,
   startTime: z.string().nullable(),
@@ -58,40 +59,40 @@ const base = {
   order: OrderBlock,
 };
 
-const change = <T extends z.ZodType>(value: T) => z.object({ from: value, to: value });
+const change = <T extends z.ZodType>(value: T) => z.looseObject({ from: value, to: value });
 
-export const OrderCreated = z.object({ ...base }).meta({
+export const OrderCreated = z.looseObject({ ...base }).meta({
   title: 'OrderCreated',
   description: 'An order is seen for the first time after the baseline.',
 });
-export const OrderStatusChanged = z.object({ ...base, change: change(orderStatus) }).meta({
+export const OrderStatusChanged = z.looseObject({ ...base, change: change(orderStatus) }).meta({
   title: 'OrderStatusChanged',
   description: "The order's status differs from the snapshot.",
 });
 export const OrderDeliveryStatusChanged = z
-  .object({ ...base, change: change(deliveryStatus.nullable()) })
+  .looseObject({ ...base, change: change(deliveryStatus.nullable()) })
   .meta({
     title: 'OrderDeliveryStatusChanged',
     description: "The order's delivery status differs from the snapshot.",
   });
-export const OrderAllReceived = z.object({ ...base }).meta({
+export const OrderAllReceived = z.looseObject({ ...base }).meta({
   title: 'OrderAllReceived',
   description: 'The delivery status became all_received (emitted together with OrderDeliveryStatusChanged).',
 });
 export const OrderDueDateChanged = z
-  .object({ ...base, change: change(z.string().nullable().meta({ description: 'ISO date or null' })) })
+  .looseObject({ ...base, change: change(z.string().nullable().meta({ description: 'ISO date or null' })) })
   .meta({ title: 'OrderDueDateChanged', description: "The order's due date differs from the snapshot." });
-export const StageStarted = z.object({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
+export const StageStarted = z.looseObject({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
   title: 'StageStarted',
   description:
     "A line item's stage is in progress now and was neither in progress nor completed in the snapshot.",
 });
-export const StageCompleted = z.object({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
+export const StageCompleted = z.looseObject({ ...base, lineItem: LineItemBlock, stage: StageBlock }).meta({
   title: 'StageCompleted',
   description:
     "A line item's stage is completed now and was not completed in the snapshot (one event per stage, oldest first).",
 });
-export const OrderRemoved = z.object({ ...base }).meta({
+export const OrderRemoved = z.looseObject({ ...base }).meta({
   title: 'OrderRemoved',
   description:
     'An order in the snapshots is confirmed gone from the API; carries the last snapshot of the order.',
@@ -144,11 +145,16 @@ export const validateEvent = (event: NotifierEvent): NotifierEvent => {
   return event;
 };
 
-/** The JSON Schema (draft-04) of one detail-type, as the EventBridge schema registry takes it. */
-export const jsonSchemaOf = (detailType: DetailType): Record<string, unknown> => {
-  const schema = z.toJSONSchema(detailSchemas[detailType], { target: 'draft-4', io: 'output' }) as Record<
-    string,
-    unknown
-  >;
-  return schema;
-};
+/**
+ * The JSON Schema (draft-04) of one detail-type, as the EventBridge schema registry takes it. Open for
+ * additive change (docs/contract.md section 1): no object says `additionalProperties`, whether its zod
+ * schema is loose (`{}`) or strict (`false`), so a new field never breaks a consumer that validates.
+ */
+export const jsonSchemaOf = (detailType: DetailType): Record<string, unknown> =>
+  z.toJSONSchema(detailSchemas[detailType], {
+    target: 'draft-4',
+    io: 'output',
+    override: ({ jsonSchema }) => {
+      delete (jsonSchema as { additionalProperties?: unknown }).additionalProperties;
+    },
+  }) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { NotifierEvent } from './catalogue.js';
 
-/** The shape EventBridge delivers to a target (CONTRACT.md section 3). */
+/** The shape EventBridge delivers to a target (docs/contract.md section 3). */
 export interface EventBridgeEnvelope<D = unknown> {
   version: '0';
   id: string;
