@@ -31,47 +31,73 @@ export interface LedgerCheck {
   duplicates: number;
 }
 
-/** Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. */
-export const checkEvents = (published: NotifierEvent[]): LedgerCheck => {
-  const violations: Violation[] = [];
-  const byId = new Map<string, string>();
-  const bySequence = new Map<number, Map<number, string>>();
-  let duplicates = 0;
-  for (const event of published) {
-    const text = JSON.stringify(event);
-    const seen = byId.get(event.detail.eventId);
-    if (seen !== undefined) {
-      duplicates++;
-      if (seen !== text) {
+/**
+ * Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. Incremental:
+ * `add` checks only the events it has not seen (the soak checks after every cycle, over a growing list).
+ */
+export class EventCheck {
+  readonly #byId = new Map<string, string>();
+  readonly #bySequence = new Map<number, Map<number, string>>();
+  events = 0;
+  duplicates = 0;
+
+  /** Checks these further events; returns the duplicates that differ and the sequences given twice. */
+  add(published: NotifierEvent[]): Violation[] {
+    const violations: Violation[] = [];
+    for (const event of published) {
+      this.events++;
+      const text = JSON.stringify(event);
+      const seen = this.#byId.get(event.detail.eventId);
+      if (seen !== undefined) {
+        this.duplicates++;
+        if (seen !== text) {
+          violations.push({
+            rule: 'duplicate-differs',
+            orderId: event.detail.order.id,
+            message: `eventId ${event.detail.eventId} re-emitted with another content`,
+          });
+        }
+        continue;
+      }
+      this.#byId.set(event.detail.eventId, text);
+      const sequences = this.#bySequence.get(event.detail.order.id) ?? new Map<number, string>();
+      this.#bySequence.set(event.detail.order.id, sequences);
+      const other = sequences.get(event.detail.sequence);
+      if (other !== undefined) {
         violations.push({
-          rule: 'duplicate-differs',
+          rule: 'sequence-reused',
           orderId: event.detail.order.id,
-          message: `eventId ${event.detail.eventId} re-emitted with another content`,
+          message: `sequence ${event.detail.sequence} carried by two different events`,
         });
       }
-      continue;
+      sequences.set(event.detail.sequence, event.detail.eventId);
     }
-    byId.set(event.detail.eventId, text);
-    const sequences = bySequence.get(event.detail.order.id) ?? new Map<number, string>();
-    bySequence.set(event.detail.order.id, sequences);
-    const other = sequences.get(event.detail.sequence);
-    if (other !== undefined) {
-      violations.push({
-        rule: 'sequence-reused',
-        orderId: event.detail.order.id,
-        message: `sequence ${event.detail.sequence} carried by two different events`,
-      });
-    }
-    sequences.set(event.detail.sequence, event.detail.eventId);
+    return violations;
   }
-  for (const [orderId, sequences] of bySequence) {
-    const max = Math.max(...sequences.keys());
-    for (let s = 1; s <= max; s++) {
-      if (!sequences.has(s))
-        violations.push({ rule: 'sequence-gap', orderId, message: `sequence ${s} missing (max ${max})` });
-    }
+
+  get distinct(): number {
+    return this.#byId.size;
   }
-  return { violations, events: published.length, distinct: byId.size, duplicates };
+
+  /** Sequences missing below each order's highest (only meaningful once everything was delivered). */
+  gaps(): Violation[] {
+    const violations: Violation[] = [];
+    for (const [orderId, sequences] of this.#bySequence) {
+      const max = Math.max(...sequences.keys());
+      for (let s = 1; s <= max; s++) {
+        if (!sequences.has(s))
+          violations.push({ rule: 'sequence-gap', orderId, message: `sequence ${s} missing (max ${max})` });
+      }
+    }
+    return violations;
+  }
+}
+
+/** Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. */
+export const checkEvents = (published: NotifierEvent[]): LedgerCheck => {
+  const check = new EventCheck();
+  const violations = [...check.add(published), ...check.gaps()];
+  return { violations, events: check.events, distinct: check.distinct, duplicates: check.duplicates };
 };
 
 /**

@@ -21,14 +21,17 @@ export class KillSwitch {
   constructor(
     private readonly random: () => number,
     private readonly rate: number,
+    /** The rate inside a multi-part journal commit (between its part writes); defaults to `rate`. */
+    private readonly partRate: number = rate,
   ) {}
 
   /** Called at each point where a real process could die. */
   point(): void {
     if (this.dead) throw new Killed('already dead');
-    if (this.armed && this.random() < this.rate) {
+    const between = this.#betweenParts();
+    if (this.armed && this.random() < (between ? this.partRate : this.rate)) {
       this.kills++;
-      if (this.#betweenParts()) this.killsBetweenParts++;
+      if (between) this.killsBetweenParts++;
       this.dead = true;
       throw new Killed('killed');
     }

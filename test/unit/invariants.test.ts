@@ -140,6 +140,8 @@ describe('invariant checks', () => {
 
 describe('soak activity', () => {
   it('never acts on an order it deleted, and counts only the changes the ledger recorded', () => {
+    let deleted = 0;
+    let bulk = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const state = new SimulatorState(() => Date.UTC(2026, 10, 1));
       state.load(generateOrders({ count: 12, seed, watchedShare: 0.5 }));
@@ -149,14 +151,15 @@ describe('soak activity', () => {
         poisonRate: 0.02,
       });
       const start = state.ledger.length;
-      // Many changes a step over few orders: deletions and later changes in one step are common.
+      // Many changes a step over few orders: a deletion followed by changes in the same step is common.
       for (let i = 0; i < 60; i++) activity.step(20);
-      const { malformed, bulk, ...ledgerKinds } = activity.counts;
+      const { malformed: _notInLedger, bulk: moves, ...ledgerKinds } = activity.counts;
       const counted = Object.values(ledgerKinds).reduce((a, b) => a + b, 0) + activity.bulkStages;
       expect(counted).toBe(state.ledger.length - start);
-      expect(activity.counts.delete).toBeGreaterThan(0);
-      expect(bulk).toBeGreaterThanOrEqual(0);
-      expect(malformed).toBeGreaterThanOrEqual(0);
+      deleted += activity.counts.delete;
+      bulk += moves;
     }
+    expect(deleted).toBeGreaterThan(20);
+    expect(bulk).toBeGreaterThan(0);
   });
 });
