@@ -132,7 +132,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     }
     return response;
   };
-  const dynamo: DynamoDbLocal | undefined = options.dynamodbEndpoint ? undefined : await startDynamoDbLocal();
+  // A loaded machine (several soaks at once) can take well over the default 30 s to start the JVM.
+  const dynamo: DynamoDbLocal | undefined = options.dynamodbEndpoint
+    ? undefined
+    : await startDynamoDbLocal({ timeoutMs: 180_000 });
   const endpoint = options.dynamodbEndpoint ?? (dynamo as DynamoDbLocal).endpoint;
   const [bus, sim, proxy] = await Promise.all([
     startLocalEventBridge(),
