@@ -40,6 +40,8 @@ export interface SoakOptions {
   orders: number;
   /** An already running DynamoDB Local (tests); otherwise one is started. */
   dynamodbEndpoint?: string;
+  /** The kill rate between the part writes of a multi-part commit (default 0.04; 0.01 elsewhere). */
+  partKillRate?: number;
   /** Largest journal part (CycleOptions.journalPartBytes): low, so that large commits span several parts. */
   journalPartBytes?: number;
   progress?: (line: string) => void;
@@ -163,7 +165,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     });
     const source = new UphanceOrderSource(client);
     // 1% at each point where a process can die; 4% between the part writes of a multi-part commit.
-    const kill = new KillSwitch(seededRandom(options.seed + 2), 0.01, 0.04);
+    const kill = new KillSwitch(seededRandom(options.seed + 2), 0.01, options.partKillRate ?? 0.04);
     const inner = new DynamoStateStore({
       client: localDynamoDb(proxy.endpoint, 3),
       tableName: table,
