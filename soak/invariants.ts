@@ -1,4 +1,5 @@
 import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
+import { MAX_TEXT_LENGTH } from '../functions/core/bounds.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
@@ -11,7 +12,14 @@ import type { SimulatorState } from '../simulator/state.js';
  * snapshots. Used by the cycle tests and by the soak.
  */
 export interface Violation {
-  rule: 'duplicate-differs' | 'sequence-gap' | 'sequence-reused' | 'lost' | 'snapshot-differs';
+  rule:
+    | 'duplicate-differs'
+    | 'sequence-gap'
+    | 'sequence-reused'
+    | 'lost'
+    | 'snapshot-differs'
+    | 'stale-write'
+    | 'unbounded-value';
   orderId: number;
   message: string;
 }
@@ -23,63 +31,92 @@ export interface LedgerCheck {
   duplicates: number;
 }
 
-/** Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. */
-export const checkEvents = (published: NotifierEvent[]): LedgerCheck => {
-  const violations: Violation[] = [];
-  const byId = new Map<string, string>();
-  const bySequence = new Map<number, Map<number, string>>();
-  let duplicates = 0;
-  for (const event of published) {
-    const text = JSON.stringify(event);
-    const seen = byId.get(event.detail.eventId);
-    if (seen !== undefined) {
-      duplicates++;
-      if (seen !== text) {
+/**
+ * Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. Incremental:
+ * `add` checks only the events it has not seen (the soak checks after every cycle, over a growing list).
+ */
+export class EventCheck {
+  readonly #byId = new Map<string, string>();
+  readonly #bySequence = new Map<number, Map<number, string>>();
+  events = 0;
+  duplicates = 0;
+
+  /** Checks these further events; returns the duplicates that differ and the sequences given twice. */
+  add(published: NotifierEvent[]): Violation[] {
+    const violations: Violation[] = [];
+    for (const event of published) {
+      this.events++;
+      const text = JSON.stringify(event);
+      const seen = this.#byId.get(event.detail.eventId);
+      if (seen !== undefined) {
+        this.duplicates++;
+        if (seen !== text) {
+          violations.push({
+            rule: 'duplicate-differs',
+            orderId: event.detail.order.id,
+            message: `eventId ${event.detail.eventId} re-emitted with another content`,
+          });
+        }
+        continue;
+      }
+      this.#byId.set(event.detail.eventId, text);
+      const sequences = this.#bySequence.get(event.detail.order.id) ?? new Map<number, string>();
+      this.#bySequence.set(event.detail.order.id, sequences);
+      const other = sequences.get(event.detail.sequence);
+      if (other !== undefined) {
         violations.push({
-          rule: 'duplicate-differs',
+          rule: 'sequence-reused',
           orderId: event.detail.order.id,
-          message: `eventId ${event.detail.eventId} re-emitted with another content`,
+          message: `sequence ${event.detail.sequence} carried by two different events`,
         });
       }
-      continue;
+      sequences.set(event.detail.sequence, event.detail.eventId);
     }
-    byId.set(event.detail.eventId, text);
-    const sequences = bySequence.get(event.detail.order.id) ?? new Map<number, string>();
-    bySequence.set(event.detail.order.id, sequences);
-    const other = sequences.get(event.detail.sequence);
-    if (other !== undefined) {
-      violations.push({
-        rule: 'sequence-reused',
-        orderId: event.detail.order.id,
-        message: `sequence ${event.detail.sequence} carried by two different events`,
-      });
-    }
-    sequences.set(event.detail.sequence, event.detail.eventId);
+    return violations;
   }
-  for (const [orderId, sequences] of bySequence) {
-    const max = Math.max(...sequences.keys());
-    for (let s = 1; s <= max; s++) {
-      if (!sequences.has(s))
-        violations.push({ rule: 'sequence-gap', orderId, message: `sequence ${s} missing (max ${max})` });
-    }
+
+  get distinct(): number {
+    return this.#byId.size;
   }
-  return { violations, events: published.length, distinct: byId.size, duplicates };
+
+  /** Sequences missing below each order's highest (only meaningful once everything was delivered). */
+  gaps(): Violation[] {
+    const violations: Violation[] = [];
+    for (const [orderId, sequences] of this.#bySequence) {
+      const max = Math.max(...sequences.keys());
+      for (let s = 1; s <= max; s++) {
+        if (!sequences.has(s))
+          violations.push({ rule: 'sequence-gap', orderId, message: `sequence ${s} missing (max ${max})` });
+      }
+    }
+    return violations;
+  }
+}
+
+/** Duplicates only as identical re-emissions; per order, sequences 1..N each with one eventId. */
+export const checkEvents = (published: NotifierEvent[]): LedgerCheck => {
+  const check = new EventCheck();
+  const violations = [...check.add(published), ...check.gaps()];
+  return { violations, events: check.events, distinct: check.distinct, duplicates: check.duplicates };
 };
 
 /**
  * Nothing lost: every change in the ledger after `fromIndex` is covered by an event. Value changes must
  * leave the last event's `to` equal to the final value; every stage that started or completed must have
  * a StageStarted or StageCompleted (a completion covers a start made between two polls); creations and
- * deletions their OrderCreated and OrderRemoved.
+ * deletions their OrderCreated and OrderRemoved. `setAside`: events the bus refused for good, as the
+ * store lists them (StateStore.listSetAside): kept for resending, so not lost; an event neither published
+ * nor in that list is.
  */
 export const checkLedgerCovered = (
   ledger: LedgerEntry[],
   fromIndex: number,
   published: NotifierEvent[],
+  setAside: NotifierEvent[] = [],
 ): Violation[] => {
   const violations: Violation[] = [];
   const distinct = new Map<string, NotifierEvent>();
-  for (const e of published) distinct.set(e.detail.eventId, e);
+  for (const e of [...published, ...setAside]) distinct.set(e.detail.eventId, e);
   const events = [...distinct.values()];
   const lastValue = new Map<string, unknown>();
   const stages = new Set<string>();
@@ -185,7 +222,15 @@ export const truthSnapshots = (state: SimulatorState): Map<number, Snapshot> => 
 export const checkSnapshots = (truth: Map<number, Snapshot>, stored: Map<number, Snapshot>): Violation[] => {
   const violations: Violation[] = [];
   const project = (s: Snapshot) =>
-    JSON.stringify([s.order.status, s.order.deliveryStatus, s.order.dueDate, s.stages, Boolean(s.removed)]);
+    JSON.stringify([
+      s.order.status,
+      s.order.deliveryStatus,
+      s.order.dueDate,
+      // As the API sent it, bounded (functions/core/bounds.ts): a megabyte name is kept cut, with the marker.
+      s.order.companyName,
+      s.stages,
+      Boolean(s.removed),
+    ]);
   for (const [id, expected] of truth) {
     const actual = stored.get(id);
     if (!actual) violations.push({ rule: 'snapshot-differs', orderId: id, message: 'no snapshot' });
@@ -207,3 +252,76 @@ export const checkSnapshots = (truth: Map<number, Snapshot>, stored: Map<number,
   }
   return violations;
 };
+
+/**
+ * Every string an event carries is bounded (functions/core/bounds.ts): one order with a value of a
+ * megabyte must never make an event too large for the bus. Returns a violation per event with a longer one.
+ */
+export const checkBounded = (published: NotifierEvent[], max: number = MAX_TEXT_LENGTH): Violation[] => {
+  const violations: Violation[] = [];
+  const longest = (value: unknown): number => {
+    if (typeof value === 'string') return value.length;
+    if (Array.isArray(value)) return value.reduce((n: number, v) => Math.max(n, longest(v)), 0);
+    if (value !== null && typeof value === 'object')
+      return Object.values(value).reduce((n: number, v) => Math.max(n, longest(v)), 0);
+    return 0;
+  };
+  const seen = new Set<string>();
+  for (const event of published) {
+    if (seen.has(event.detail.eventId)) continue;
+    seen.add(event.detail.eventId);
+    const length = longest(event.detail);
+    if (length > max) {
+      violations.push({
+        rule: 'unbounded-value',
+        orderId: event.detail.order.id,
+        message: `${event.detailType} ${event.detail.eventId} carries a value of ${length} characters (bound ${max})`,
+      });
+    }
+  }
+  return violations;
+};
+
+/**
+ * Fencing, seen from the outside: a runner that lost its lease must not write anything. Were a stale
+ * runner's snapshot write applied, an order's stored sequence would go back (an older snapshot over a
+ * newer one), or fall behind events already delivered (state is written before events are published, so
+ * a delivered event's sequence is always one the stored snapshot has reached). Observe the stored
+ * snapshots and the delivered events after each cycle.
+ */
+export class FenceWatch {
+  readonly #lastSeq = new Map<number, number>();
+  readonly #maxPublished = new Map<number, number>();
+  #eventsSeen = 0;
+
+  observe(stored: Map<number, Snapshot>, published: NotifierEvent[]): Violation[] {
+    const violations: Violation[] = [];
+    for (const event of published.slice(this.#eventsSeen)) {
+      const id = event.detail.order.id;
+      this.#maxPublished.set(id, Math.max(this.#maxPublished.get(id) ?? 0, event.detail.sequence));
+    }
+    this.#eventsSeen = published.length;
+    for (const [id, snapshot] of stored) {
+      const last = this.#lastSeq.get(id);
+      if (last !== undefined && snapshot.seq < last) {
+        violations.push({
+          rule: 'stale-write',
+          orderId: id,
+          message: `stored sequence went back from ${last} to ${snapshot.seq}`,
+        });
+      }
+      this.#lastSeq.set(id, Math.max(last ?? 0, snapshot.seq));
+    }
+    for (const [id, max] of this.#maxPublished) {
+      const snapshot = stored.get(id);
+      if (!snapshot || snapshot.seq < max) {
+        violations.push({
+          rule: 'stale-write',
+          orderId: id,
+          message: `event with sequence ${max} delivered, but the stored snapshot is at ${snapshot ? snapshot.seq : 'none'}`,
+        });
+      }
+    }
+    return violations;
+  }
+}

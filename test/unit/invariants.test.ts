@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { TRUNCATION_MARKER } from '../../functions/core/bounds.js';
 import { detectChanges } from '../../functions/core/diff.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
+import { generateOrders } from '../../simulator/generator.js';
 import type { LedgerEntry } from '../../simulator/model.js';
-import { checkEvents, checkLedgerCovered, checkSnapshots } from '../../soak/invariants.js';
+import { seededRandom } from '../../simulator/random.js';
+import { SimulatorState } from '../../simulator/state.js';
+import { RandomActivity } from '../../soak/activity.js';
+import {
+  checkBounded,
+  checkEvents,
+  checkLedgerCovered,
+  checkSnapshots,
+  FenceWatch,
+  truthSnapshots,
+} from '../../soak/invariants.js';
 import { clone, vendorOrder } from '../helpers/orders.js';
 
 /** The checks the soak and the cycle tests rely on must themselves catch what they claim to. */
@@ -71,5 +83,83 @@ describe('invariant checks', () => {
       'snapshot-differs',
       'snapshot-differs',
     ]);
+  });
+
+  it('count a set-aside event as not lost only when the store lists it', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const ledger: LedgerEntry[] = [{ orderId: 23620, kind: 'due_date', from: null, to: '2026-05-01', at }];
+    const [first, second] = history();
+    // The due-date change travels in the second event; the bus refused it for good.
+    expect(checkLedgerCovered(ledger, 0, [first!]).map((v) => v.rule)).toEqual(['lost']);
+    expect(checkLedgerCovered(ledger, 0, [first!], [second!])).toEqual([]);
+  });
+
+  it('catch an event that carries an unbounded value, and accept a value cut with the marker', () => {
+    const [event] = history();
+    expect(checkBounded([event!])).toEqual([]);
+    const long = clone(event!);
+    (long.detail.order as { companyName: string | null }).companyName = 'x'.repeat(10_000);
+    expect(checkBounded([long]).map((v) => v.rule)).toEqual(['unbounded-value']);
+    const cut = clone(event!);
+    (cut.detail.order as { companyName: string | null }).companyName =
+      `${'x'.repeat(400)}${TRUNCATION_MARKER}`;
+    expect(checkBounded([cut])).toEqual([]);
+  });
+
+  it("catch a stale runner's write: a stored sequence that goes back or falls behind a delivered event", () => {
+    const events = history();
+    const order = vendorOrder('1307');
+    const watch = new FenceWatch();
+    const at = (seq: number) => new Map([[order.id, snapshotOf(order, seq)]]);
+    expect(watch.observe(at(2), events)).toEqual([]);
+    // An older snapshot written over the newer one (sequence 2 back to 1).
+    expect(watch.observe(at(1), events).map((v) => v.rule)).toEqual(['stale-write', 'stale-write']);
+    // Events delivered with sequences the state never reached.
+    const ahead = new FenceWatch();
+    expect(ahead.observe(at(1), events).map((v) => v.message)).toEqual([
+      'event with sequence 2 delivered, but the stored snapshot is at 1',
+    ]);
+  });
+
+  it('compare snapshots with the truth as bounded: a megabyte company name is kept cut, with the marker', () => {
+    const state = new SimulatorState(() => Date.UTC(2026, 10, 1));
+    state.load(generateOrders({ count: 3, seed: 5 }));
+    const activity = new RandomActivity(state, seededRandom(1));
+    const id = activity.createPoison('company') as number;
+    const truth = truthSnapshots(state);
+    const name = truth.get(id)?.order.companyName ?? '';
+    expect(name.length).toBeLessThan(1_000);
+    expect(name.endsWith(TRUNCATION_MARKER)).toBe(true);
+    const stored = new Map(truth);
+    const unbounded = clone(truth.get(id)!);
+    unbounded.order.companyName = state.get(id).raw.company_name as string;
+    stored.set(id, unbounded);
+    expect(checkSnapshots(truth, stored).map((v) => v.orderId)).toEqual([id]);
+  });
+});
+
+describe('soak activity', () => {
+  it('never acts on an order it deleted, and counts only the changes the ledger recorded', () => {
+    let deleted = 0;
+    let bulk = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const state = new SimulatorState(() => Date.UTC(2026, 10, 1));
+      state.load(generateOrders({ count: 12, seed, watchedShare: 0.5 }));
+      const activity = new RandomActivity(state, seededRandom(seed), {
+        bulkRate: 0.3,
+        largeRate: 0.05,
+        poisonRate: 0.02,
+      });
+      const start = state.ledger.length;
+      // Many changes a step over few orders: a deletion followed by changes in the same step is common.
+      for (let i = 0; i < 60; i++) activity.step(20);
+      const { malformed: _notInLedger, bulk: moves, ...ledgerKinds } = activity.counts;
+      const counted = Object.values(ledgerKinds).reduce((a, b) => a + b, 0) + activity.bulkStages;
+      expect(counted).toBe(state.ledger.length - start);
+      deleted += activity.counts.delete;
+      bulk += moves;
+    }
+    expect(deleted).toBeGreaterThan(20);
+    expect(bulk).toBeGreaterThan(0);
   });
 });
