@@ -12,6 +12,12 @@ export const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
     case 'pending-closed':
       // A complete order can still be in Packing (the vendor's own example): watch its stages too.
       return { include_stages: true, by_state: ['complete', 'cancelled'], by_stage_status: 'pending' };
+    case 'undelivered-complete':
+      return {
+        include_stages: true,
+        by_state: ['complete'],
+        by_delivery_status: ['not_received', 'receiving'],
+      };
     case 'new':
       return { include_stages: true, since_id: query.sinceId };
     case 'all':

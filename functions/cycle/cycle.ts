@@ -1,3 +1,4 @@
+import type { SignalSettings } from '../core/signals.js';
 import type { CommitContext, CycleStep } from './commit.js';
 import { replayJournal } from './commit.js';
 import { incrementalPass } from './incremental.js';
@@ -16,6 +17,8 @@ export interface CycleOptions {
   sweepIntervalMs: number;
   /** Emit OrderCreated for every existing order on the first run instead of a silent baseline. */
   emitBaseline: boolean;
+  /** Production signals' settings (CONTRACT 1b); without them no signal is evaluated. */
+  signals?: SignalSettings;
 }
 
 export interface CycleDependencies {

@@ -20,6 +20,7 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
   const queries: ScanQuery[] = [
     { kind: 'open' },
     { kind: 'pending-closed' },
+    { kind: 'undelivered-complete' },
     { kind: 'new', sinceId: checkpoint.highestId },
   ];
   scan: for (const query of queries) {

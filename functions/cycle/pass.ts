@@ -72,9 +72,10 @@ export class CyclePass {
     const batch: Batch = { events: [], writes: [] };
     for (const order of orders) {
       const previous = snapshots.get(order.id);
+      const at = { detectedAt: this.detectedAt(), now: this.deps.now(), signals: this.options.signals };
       const detection: Detection = previous
-        ? detectChanges(previous.snapshot, order, { detectedAt: this.detectedAt() })
-        : firstSight(order, { detectedAt: this.detectedAt(), emit: !baseline || this.options.emitBaseline });
+        ? detectChanges(previous.snapshot, order, at)
+        : firstSight(order, { ...at, emit: !baseline || this.options.emitBaseline });
       if (!previous || !sameSnapshot(previous.snapshot, detection.snapshot)) {
         batch.writes.push({
           orderId: order.id,

@@ -9,6 +9,8 @@ export type ScanQuery =
   | { kind: 'open' }
   /** complete or cancelled orders whose stages are still pending */
   | { kind: 'pending-closed' }
+  /** complete orders not all received (due-date signals watch them: CONTRACT 1b) */
+  | { kind: 'undelivered-complete' }
   /** orders with an id above `sinceId` */
   | { kind: 'new'; sinceId: number }
   /** every order (baseline and reconciliation sweep), from `page` */

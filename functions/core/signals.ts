@@ -1,0 +1,234 @@
+import { dayNumber, dayOfIsoDate, startOfDay } from './calendar.js';
+import type { Order, Stage } from './order.js';
+import type { KeyedStage, Snapshot } from './snapshot.js';
+import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
+
+/** The production signals' settings (CONTRACT 1b). A limit of 0 turns its signal off. */
+export interface SignalSettings {
+  /** IANA time zone in which calendar days are counted. */
+  timeZone: string;
+  /** OrderDueSoon when the due date is at most this many days away. */
+  dueSoonDays: number;
+  /** StageStalled when a stage has been in progress for more days than this. */
+  stallDays: number;
+  /** Per stage name, overrides stallDays. */
+  stallDaysByStage: Record<string, number>;
+}
+
+export const DEFAULT_SIGNAL_SETTINGS: SignalSettings = Object.freeze({
+  timeZone: 'UTC',
+  dueSoonDays: 7,
+  stallDays: 7,
+  stallDaysByStage: Object.freeze({}) as Record<string, number>,
+});
+
+/** The signals' memory, kept in the snapshot (all optional: absent means nothing fired yet). */
+export interface SignalMemory {
+  /** Stage names whose OrderStageCompleted fired and whose condition still holds. */
+  rolledUp?: string[];
+  /** The due date OrderDueSoon fired for. */
+  dueSoon?: string;
+  /** The due date OrderOverdue fired for. */
+  overdue?: string;
+  /** lineItemId -> stageKey -> start (epoch ms) of the stages in progress that have a start time. */
+  starts?: Record<string, Record<string, number>>;
+  /** `lineItemId/stageKey/startMs` of the stalls that fired, kept while that stage is still listed. */
+  stalled?: string[];
+}
+
+export type SignalChange =
+  | {
+      detailType: 'OrderStageCompleted';
+      name: string;
+      completedAt: string | null;
+      total: number;
+      completed: number;
+    }
+  | { detailType: 'OrderDueSoon' | 'OrderOverdue'; date: string; days: number }
+  | {
+      detailType: 'StageStalled';
+      lineItemIndex: number;
+      stage: Stage;
+      stageKey: string;
+      days: number;
+      limitDays: number;
+    };
+
+export interface SignalResult {
+  changes: SignalChange[];
+  memory: SignalMemory;
+}
+
+/** The stall limit of a stage name in days (0 = never stalls). */
+export const stallLimit = (settings: SignalSettings, name: string): number =>
+  settings.stallDaysByStage[name] ?? settings.stallDays;
+
+/** Due-date signals watch orders that are not all received and not cancelled, whatever their status. */
+export const awaitsDelivery = (order: { status: string; deliveryStatus: string | null }): boolean =>
+  order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';
+
+const stallKey = (lineItemId: number | string, stageKey: string, startMs: number) =>
+  `${lineItemId}/${stageKey}/${startMs}`;
+
+/** Roll-ups: per stage name, how many line items have it and how many have every stage of it completed. */
+const rollUps = (order: Order, keyed: KeyedStage[][]) => {
+  const byName = new Map<string, { having: number; completed: number; latest: KeyedStage | null }>();
+  order.lineItems.forEach((_item, index) => {
+    const names = new Map<string, boolean>();
+    for (const entry of keyed[index] ?? []) {
+      const done = entry.stage.status === STAGE_COMPLETED;
+      names.set(entry.stage.name, (names.get(entry.stage.name) ?? true) && done);
+      if (done) {
+        const roll = byName.get(entry.stage.name) ?? { having: 0, completed: 0, latest: null };
+        if (roll.latest === null || (entry.end ?? -Infinity) > (roll.latest.end ?? -Infinity)) {
+          roll.latest = entry;
+        }
+        byName.set(entry.stage.name, roll);
+      }
+    }
+    for (const [name, done] of names) {
+      const roll = byName.get(name) ?? { having: 0, completed: 0, latest: null };
+      roll.having++;
+      if (done) roll.completed++;
+      byName.set(name, roll);
+    }
+  });
+  return byName;
+};
+
+/**
+ * Evaluates the four signals of CONTRACT 1b on a fetched order against the memory of the previous
+ * snapshot. Each fires when its condition turns true (memory says it has not fired for this arming);
+ * with `silent` (first sight) conditions already true are recorded as fired without a change.
+ */
+export const evaluateSignals = (
+  previous: SignalMemory,
+  order: Order,
+  keyed: KeyedStage[][],
+  now: number,
+  settings: SignalSettings,
+  silent: boolean,
+): SignalResult => {
+  const changes: SignalChange[] = [];
+  const memory: SignalMemory = {};
+  const today = dayNumber(now, settings.timeZone);
+
+  // OrderStageCompleted: every line item that has a stage of this name has it completed.
+  const wasRolled = new Set(previous.rolledUp ?? []);
+  const rolled: string[] = [];
+  const fired: SignalChange[] = [];
+  for (const [name, roll] of rollUps(order, keyed)) {
+    if (roll.having === 0 || roll.completed !== roll.having) continue;
+    rolled.push(name);
+    if (silent || wasRolled.has(name)) continue;
+    fired.push({
+      detailType: 'OrderStageCompleted',
+      name,
+      completedAt: roll.latest?.stage.endTime ?? null,
+      total: order.lineItems.length,
+      completed: roll.completed,
+    });
+  }
+  // Oldest first, like the stage events: by the latest end time, then by name.
+  const endOf = (c: SignalChange) =>
+    c.detailType === 'OrderStageCompleted' && c.completedAt ? Date.parse(c.completedAt) : 0;
+  fired.sort(
+    (a, b) => endOf(a) - endOf(b) || (a as { name: string }).name.localeCompare((b as { name: string }).name),
+  );
+  changes.push(...fired);
+  if (rolled.length > 0) memory.rolledUp = rolled.sort();
+
+  // StageStalled: in progress for more calendar days than its limit, counted from its start time.
+  const wasStalled = new Set(previous.stalled ?? []);
+  const stalled: string[] = [];
+  const starts: Record<string, Record<string, number>> = {};
+  const stalls: Array<{ change: SignalChange; start: number }> = [];
+  order.lineItems.forEach((item, index) => {
+    for (const entry of keyed[index] ?? []) {
+      if (entry.start === null) continue;
+      const key = stallKey(item.id, entry.key, entry.start);
+      if (wasStalled.has(key)) stalled.push(key);
+      if (entry.stage.status !== STAGE_IN_PROGRESS) continue;
+      (starts[String(item.id)] ??= {})[entry.key] = entry.start;
+      const limit = stallLimit(settings, entry.stage.name);
+      const days = today - dayNumber(entry.start, settings.timeZone);
+      if (limit <= 0 || days <= limit || wasStalled.has(key)) continue;
+      stalled.push(key);
+      if (silent) continue;
+      stalls.push({
+        start: entry.start,
+        change: {
+          detailType: 'StageStalled',
+          lineItemIndex: index,
+          stage: { ...entry.stage },
+          stageKey: entry.key,
+          days,
+          limitDays: limit,
+        },
+      });
+    }
+  });
+  stalls.sort((a, b) => a.start - b.start);
+  changes.push(...stalls.map((s) => s.change));
+  if (Object.keys(starts).length > 0) memory.starts = starts;
+  if (stalled.length > 0) memory.stalled = stalled.sort();
+
+  // OrderDueSoon and OrderOverdue: once per due date; a new due date re-arms them.
+  const due = order.dueDate;
+  const dueDay = dayOfIsoDate(due);
+  if (due !== null && dueDay !== null) {
+    const left = dueDay - today;
+    const watching = awaitsDelivery(order);
+    const soon = watching && settings.dueSoonDays > 0 && left >= 0 && left <= settings.dueSoonDays;
+    const over = watching && left < 0;
+    if (previous.dueSoon === due || soon) memory.dueSoon = due;
+    if (previous.overdue === due || over) memory.overdue = due;
+    if (!silent && soon && previous.dueSoon !== due) {
+      changes.push({ detailType: 'OrderDueSoon', date: due, days: left });
+    }
+    if (!silent && over && previous.overdue !== due) {
+      changes.push({ detailType: 'OrderOverdue', date: due, days: -left });
+    }
+  }
+  return { changes, memory };
+};
+
+/** Copies only the memory fields, so that a snapshot carries no empty keys. */
+export const signalMemoryOf = (snapshot: SignalMemory): SignalMemory => {
+  const memory: SignalMemory = {};
+  if (snapshot.rolledUp) memory.rolledUp = snapshot.rolledUp;
+  if (snapshot.dueSoon !== undefined) memory.dueSoon = snapshot.dueSoon;
+  if (snapshot.overdue !== undefined) memory.overdue = snapshot.overdue;
+  if (snapshot.starts) memory.starts = snapshot.starts;
+  if (snapshot.stalled) memory.stalled = snapshot.stalled;
+  return memory;
+};
+
+/**
+ * The earliest instant (epoch ms) at which a time-based signal (due soon, overdue, stalled) could fire for
+ * this snapshot if the order does not change, or null when none can. A value in the past means "now". For
+ * an index of orders to re-check; OrderStageCompleted needs a change of the order, not time.
+ */
+export const nextSignalAt = (snapshot: Snapshot, settings: SignalSettings): number | null => {
+  if (snapshot.removed) return null;
+  const candidates: number[] = [];
+  const { order } = snapshot;
+  const dueDay = dayOfIsoDate(order.dueDate);
+  if (order.dueDate !== null && dueDay !== null && awaitsDelivery(order)) {
+    const overdueFired = snapshot.overdue === order.dueDate;
+    if (!overdueFired) candidates.push(startOfDay(dueDay + 1, settings.timeZone));
+    if (settings.dueSoonDays > 0 && snapshot.dueSoon !== order.dueDate && !overdueFired) {
+      candidates.push(startOfDay(dueDay - settings.dueSoonDays, settings.timeZone));
+    }
+  }
+  const stalled = new Set(snapshot.stalled ?? []);
+  for (const [lineItemId, stages] of Object.entries(snapshot.starts ?? {})) {
+    for (const [stageKey, start] of Object.entries(stages)) {
+      const name = stageKey.replace(/#\d+$/, '');
+      const limit = stallLimit(settings, name);
+      if (limit <= 0 || stalled.has(stallKey(lineItemId, stageKey, start))) continue;
+      candidates.push(startOfDay(dayNumber(start, settings.timeZone) + limit + 1, settings.timeZone));
+    }
+  }
+  return candidates.length === 0 ? null : Math.min(...candidates);
+};
