@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { ConfigError, positiveInteger, requireCredentials, uphanceSettings } from '../config.js';
+import type { SignalFlags } from '../config.js';
+import {
+  ConfigError,
+  positiveInteger,
+  requireCredentials,
+  signalSettings,
+  uphanceSettings,
+} from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
@@ -8,7 +15,7 @@ import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uph
 import type { RuntimeSettings } from '../wiring.js';
 import { buildRuntime } from '../wiring.js';
 
-export interface PollFlags {
+export interface PollFlags extends SignalFlags {
   once?: boolean;
   state?: string;
   table?: string;
@@ -79,6 +86,7 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
       leaseTtlMs: (budgetS + 120) * 1000,
       sweepIntervalMs: seconds(flags.sweepHours, '--sweep-hours', 24) * 3_600_000,
       emitBaseline: flags.emitBaseline ?? false,
+      signals: signalSettings(io.env, flags),
     },
   };
 };

@@ -149,7 +149,9 @@ export const evaluateSignals = (
       const key = stallKey(item.id, entry.key, entry.start);
       if (wasStalled.has(key)) stalled.push(key);
       if (entry.stage.status !== STAGE_IN_PROGRESS) continue;
-      (starts[String(item.id)] ??= {})[entry.key] = entry.start;
+      const itemStarts = starts[String(item.id)] ?? {};
+      itemStarts[entry.key] = entry.start;
+      starts[String(item.id)] = itemStarts;
       const limit = stallLimit(settings, entry.stage.name);
       const days = today - dayNumber(entry.start, settings.timeZone);
       if (limit <= 0 || days <= limit || wasStalled.has(key)) continue;

@@ -112,6 +112,7 @@ export const pollHandler = async (_event: unknown, context: Context): Promise<Cy
         leaseTtlMs: remaining + 30_000,
         sweepIntervalMs: config.sweepIntervalMs,
         emitBaseline: config.emitBaseline,
+        signals: config.signals,
       },
     );
     recordMetrics(report, runtime, before);

@@ -8,7 +8,7 @@ const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
 /** Slack mrkdwn treats &, < and > as control characters. */
-const escape = (text: string): string =>
+const escapeMrkdwn = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface SlackPayload {
@@ -22,7 +22,7 @@ export const slackPayloadOf = (event: NotifierEvent): SlackPayload => {
   const message = messageOf(event);
   const fields = message.fields.slice(0, SLACK_LIMITS.fields).map((field) => ({
     type: 'mrkdwn',
-    text: clip(`*${escape(field.label)}*\n${escape(field.value)}`, SLACK_LIMITS.field),
+    text: clip(`*${escapeMrkdwn(field.label)}*\n${escapeMrkdwn(field.value)}`, SLACK_LIMITS.field),
   }));
   const blocks: Array<Record<string, unknown>> = [
     {
@@ -33,7 +33,7 @@ export const slackPayloadOf = (event: NotifierEvent): SlackPayload => {
   if (message.summary) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(escape(message.summary), SLACK_LIMITS.text) },
+      text: { type: 'mrkdwn', text: clip(escapeMrkdwn(message.summary), SLACK_LIMITS.text) },
     });
   }
   if (fields.length > 0) blocks.push({ type: 'section', fields });
@@ -50,7 +50,7 @@ export const slackPayloadOf = (event: NotifierEvent): SlackPayload => {
     ],
   });
   return {
-    text: clip(escape(message.title), SLACK_LIMITS.text),
+    text: clip(escapeMrkdwn(message.title), SLACK_LIMITS.text),
     blocks: blocks.slice(0, SLACK_LIMITS.blocks),
   };
 };
