@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { runCycle } from '../functions/cycle/cycle.js';
 import { silentLogger } from '../functions/cycle/ports.js';
 import { UphanceClient } from '../functions/uphance/client.js';
@@ -44,6 +45,7 @@ const report = await runCycle(
     budgetMs: 1_800_000,
     sweepIntervalMs: 86_400_000,
     emitBaseline: false,
+    signals: DEFAULT_SIGNAL_SETTINGS,
   },
 );
 const wallMs = performance.now() - started;

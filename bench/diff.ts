@@ -1,9 +1,10 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
-import { detectChanges } from '../functions/core/diff.js';
+import { detectChanges, firstSight } from '../functions/core/diff.js';
 import type { Order } from '../functions/core/order.js';
-import { sameSnapshot, snapshotOf } from '../functions/core/snapshot.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
+import { sameSnapshot } from '../functions/core/snapshot.js';
 import { generateOrders } from '../simulator/generator.js';
 import { renderOrder } from '../simulator/render.js';
 
@@ -20,8 +21,12 @@ const orders: Order[] = generateOrders({
   stages: 4,
   watchedShare: 0.5,
 }).map((o) => toOrder(apiProductionOrderSchema.parse(renderOrder(o, true))));
-const snapshots = orders.map((o) => snapshotOf(o, 3));
-const at = { detectedAt: '2026-11-27T10:00:00.000Z' };
+// With the production signals on, as the poller runs them: snapshots carry their memory.
+const at = {
+  detectedAt: '2026-11-27T10:00:00.000Z',
+  signals: process.env.NOSIG ? undefined : DEFAULT_SIGNAL_SETTINGS,
+};
+const snapshots = orders.map((o) => ({ ...firstSight(o, { ...at, emit: false }).snapshot, seq: 3 }));
 
 const changed = orders.map((o, i) => {
   if (i % 100 !== 0) return o;

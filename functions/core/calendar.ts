@@ -51,9 +51,34 @@ const wallClockAsUtc = (ms: number, timeZone: string): number => {
   );
 };
 
+/**
+ * Offsets change only at transitions, which fall on quarter hours in UTC (offsets are multiples of 15
+ * minutes), so one offset per zone and quarter hour is exact. Intl is slow (microseconds a call) and the
+ * diff runs for every order of every cycle: the cache makes it a map lookup.
+ */
+const QUARTER_MS = 900_000;
+const offsets = new Map<string, Map<number, number>>();
+
+const offsetAt = (ms: number, timeZone: string): number => {
+  let zone = offsets.get(timeZone);
+  if (!zone) {
+    zone = new Map();
+    offsets.set(timeZone, zone);
+  }
+  const quarter = Math.floor(ms / QUARTER_MS);
+  let offset = zone.get(quarter);
+  if (offset === undefined) {
+    if (zone.size > 50_000) zone.clear();
+    const start = quarter * QUARTER_MS;
+    offset = wallClockAsUtc(start, timeZone) - start;
+    zone.set(quarter, offset);
+  }
+  return offset;
+};
+
 /** The local calendar date of an instant, as a day number. */
 export const dayNumber = (ms: number, timeZone: string): number =>
-  Math.floor(wallClockAsUtc(ms, timeZone) / DAY_MS);
+  timeZone === 'UTC' ? Math.floor(ms / DAY_MS) : Math.floor((ms + offsetAt(ms, timeZone)) / DAY_MS);
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 

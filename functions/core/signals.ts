@@ -70,27 +70,40 @@ export const awaitsDelivery = (order: { status: string; deliveryStatus: string |
 const stallKey = (lineItemId: number | string, stageKey: string, startMs: number) =>
   `${lineItemId}/${stageKey}/${startMs}`;
 
-/** Roll-ups: per stage name, how many line items have it and how many have every stage of it completed. */
-const rollUps = (order: Order, keyed: KeyedStage[][]) => {
-  const byName = new Map<string, { having: number; completed: number; latest: KeyedStage | null }>();
-  order.lineItems.forEach((_item, index) => {
-    const names = new Map<string, boolean>();
-    for (const entry of keyed[index] ?? []) {
+interface RollUp {
+  /** Line items that have a stage of this name, and those with every stage of it completed. */
+  having: number;
+  completed: number;
+  latest: KeyedStage | null;
+  /** Bookkeeping of the line item being counted (its stages come one after the other). */
+  item: number;
+  itemDone: boolean;
+}
+
+/** Roll-ups per stage name, in one pass and one map per order (the diff runs for every order). */
+const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
+  const byName = new Map<string, RollUp>();
+  keyed.forEach((entries, index) => {
+    for (const entry of entries) {
       const done = entry.stage.status === STAGE_COMPLETED;
-      names.set(entry.stage.name, (names.get(entry.stage.name) ?? true) && done);
-      if (done) {
-        const roll = byName.get(entry.stage.name) ?? { having: 0, completed: 0, latest: null };
-        if (roll.latest === null || (entry.end ?? -Infinity) > (roll.latest.end ?? -Infinity)) {
-          roll.latest = entry;
-        }
+      let roll = byName.get(entry.stage.name);
+      if (!roll) {
+        roll = { having: 0, completed: 0, latest: null, item: -1, itemDone: false };
         byName.set(entry.stage.name, roll);
       }
-    }
-    for (const [name, done] of names) {
-      const roll = byName.get(name) ?? { having: 0, completed: 0, latest: null };
-      roll.having++;
-      if (done) roll.completed++;
-      byName.set(name, roll);
+      if (roll.item !== index) {
+        roll.item = index;
+        roll.having++;
+        roll.itemDone = done;
+        if (done) roll.completed++;
+      } else if (roll.itemDone && !done) {
+        // A stage of this name redone on the same line item and not completed yet.
+        roll.itemDone = false;
+        roll.completed--;
+      }
+      if (done && (roll.latest === null || (entry.end ?? -Infinity) > (roll.latest.end ?? -Infinity))) {
+        roll.latest = entry;
+      }
     }
   });
   return byName;
@@ -114,13 +127,13 @@ export const evaluateSignals = (
   const today = dayNumber(now, settings.timeZone);
 
   // OrderStageCompleted: every line item that has a stage of this name has it completed.
-  const wasRolled = new Set(previous.rolledUp ?? []);
+  const wasRolled = previous.rolledUp ?? [];
   const rolled: string[] = [];
   const fired: SignalChange[] = [];
-  for (const [name, roll] of rollUps(order, keyed)) {
+  for (const [name, roll] of rollUps(keyed)) {
     if (roll.having === 0 || roll.completed !== roll.having) continue;
     rolled.push(name);
-    if (silent || wasRolled.has(name)) continue;
+    if (silent || wasRolled.includes(name)) continue;
     fired.push({
       detailType: 'OrderStageCompleted',
       name,
@@ -139,23 +152,30 @@ export const evaluateSignals = (
   if (rolled.length > 0) memory.rolledUp = rolled.sort();
 
   // StageStalled: in progress for more calendar days than its limit, counted from its start time.
-  const wasStalled = new Set(previous.stalled ?? []);
+  const wasStalled = previous.stalled ?? [];
   const stalled: string[] = [];
   const starts: Record<string, Record<string, number>> = {};
+  let anyStart = false;
   const stalls: Array<{ change: SignalChange; start: number }> = [];
   order.lineItems.forEach((item, index) => {
     for (const entry of keyed[index] ?? []) {
       if (entry.start === null) continue;
-      const key = stallKey(item.id, entry.key, entry.start);
-      if (wasStalled.has(key)) stalled.push(key);
-      if (entry.stage.status !== STAGE_IN_PROGRESS) continue;
+      const running = entry.stage.status === STAGE_IN_PROGRESS;
+      // Keys are only built where they can matter: a stage in progress, or a stall remembered.
+      if (!running && wasStalled.length === 0) continue;
+      const key = wasStalled.length === 0 ? null : stallKey(item.id, entry.key, entry.start);
+      const known = key !== null && wasStalled.includes(key);
+      if (known) stalled.push(key);
+      if (!running) continue;
       const itemStarts = starts[String(item.id)] ?? {};
       itemStarts[entry.key] = entry.start;
       starts[String(item.id)] = itemStarts;
+      anyStart = true;
       const limit = stallLimit(settings, entry.stage.name);
+      if (limit <= 0 || known) continue;
       const days = today - dayNumber(entry.start, settings.timeZone);
-      if (limit <= 0 || days <= limit || wasStalled.has(key)) continue;
-      stalled.push(key);
+      if (days <= limit) continue;
+      stalled.push(key ?? stallKey(item.id, entry.key, entry.start));
       if (silent) continue;
       stalls.push({
         start: entry.start,
@@ -172,7 +192,7 @@ export const evaluateSignals = (
   });
   stalls.sort((a, b) => a.start - b.start);
   changes.push(...stalls.map((s) => s.change));
-  if (Object.keys(starts).length > 0) memory.starts = starts;
+  if (anyStart) memory.starts = starts;
   if (stalled.length > 0) memory.stalled = stalled.sort();
 
   // OrderDueSoon and OrderOverdue: once per due date; a new due date re-arms them.
