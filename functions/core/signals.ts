@@ -24,6 +24,12 @@ export const DEFAULT_SIGNAL_SETTINGS: SignalSettings = Object.freeze({
 
 /** The signals' memory, kept in the snapshot (all optional: absent means nothing fired yet). */
 export interface SignalMemory {
+  /**
+   * Set once the signals have been evaluated on this snapshot. A snapshot without it (written before the
+   * signals existed, or with them off) is a first sight for them: what is already true is recorded silently
+   * instead of firing for every order at once after an upgrade.
+   */
+  sig?: 1;
   /** Stage names whose OrderStageCompleted fired and whose condition still holds. */
   rolledUp?: string[];
   /** The due date OrderDueSoon fired for. */
@@ -112,7 +118,8 @@ const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
 /**
  * Evaluates the four signals of CONTRACT 1b on a fetched order against the memory of the previous
  * snapshot. Each fires when its condition turns true (memory says it has not fired for this arming);
- * with `silent` (first sight) conditions already true are recorded as fired without a change.
+ * at a first sight (`firstSeen`, or a snapshot without signal memory) conditions already true are recorded
+ * as fired without a change.
  */
 export const evaluateSignals = (
   previous: SignalMemory,
@@ -120,10 +127,11 @@ export const evaluateSignals = (
   keyed: KeyedStage[][],
   now: number,
   settings: SignalSettings,
-  silent: boolean,
+  firstSeen: boolean,
 ): SignalResult => {
   const changes: SignalChange[] = [];
-  const memory: SignalMemory = {};
+  const memory: SignalMemory = { sig: 1 };
+  const silent = firstSeen || previous.sig !== 1;
   const today = dayNumber(now, settings.timeZone);
 
   // OrderStageCompleted: every line item that has a stage of this name has it completed.
@@ -218,6 +226,7 @@ export const evaluateSignals = (
 /** Copies only the memory fields, so that a snapshot carries no empty keys. */
 export const signalMemoryOf = (snapshot: SignalMemory): SignalMemory => {
   const memory: SignalMemory = {};
+  if (snapshot.sig !== undefined) memory.sig = snapshot.sig;
   if (snapshot.rolledUp) memory.rolledUp = snapshot.rolledUp;
   if (snapshot.dueSoon !== undefined) memory.dueSoon = snapshot.dueSoon;
   if (snapshot.overdue !== undefined) memory.overdue = snapshot.overdue;

@@ -507,3 +507,21 @@ describe('calendar days', () => {
     expect(new Date(startOfDay(day, 'Asia/Kolkata')).toISOString()).toBe('2026-06-30T18:30:00.000Z');
   });
 });
+
+describe('upgrade', () => {
+  it('a snapshot written before the signals is a first sight for them: nothing fires at once', () => {
+    const o = order({
+      dueDate: '2026-11-01',
+      lineItems: [item(1, [stage('Sewing', 'completed', '2026-10-01T10:00:00Z', '2026-10-02T10:00:00Z')])],
+    });
+    const old = firstSight(o, { detectedAt: '2026-11-01T12:00:00Z', emit: false }).snapshot;
+    expect(old.sig).toBeUndefined();
+    const at = { detectedAt: '2026-12-01T12:00:00Z', signals: DEFAULT_SIGNAL_SETTINGS };
+    const upgraded = detectChanges(old, o, at);
+    expect(upgraded.events).toEqual([]);
+    expect(upgraded.snapshot).toMatchObject({ sig: 1, overdue: '2026-11-01', rolledUp: ['Sewing'] });
+    expect(sameSnapshot(old, upgraded.snapshot)).toBe(false);
+    const moved = detectChanges(upgraded.snapshot, { ...o, dueDate: '2026-11-15' }, at);
+    expect(moved.events.map((e) => e.detailType)).toEqual(['OrderDueDateChanged', 'OrderOverdue']);
+  });
+});
