@@ -150,12 +150,15 @@ export const evaluateSignals = (
       completed: roll.completed,
     });
   }
-  // Oldest first, like the stage events: by the latest end time, then by name.
-  const endOf = (c: SignalChange) =>
-    c.detailType === 'OrderStageCompleted' && c.completedAt ? Date.parse(c.completedAt) : 0;
-  fired.sort(
-    (a, b) => endOf(a) - endOf(b) || (a as { name: string }).name.localeCompare((b as { name: string }).name),
-  );
+  // Oldest first, like the stage events: by the latest end time, then by name (code units, not locale).
+  const keyOf = (c: SignalChange) =>
+    c.detailType === 'OrderStageCompleted'
+      ? { end: (c.completedAt ? Date.parse(c.completedAt) : 0) || 0, name: c.name }
+      : { end: 0, name: '' };
+  fired.sort((a, b) => {
+    const [x, y] = [keyOf(a), keyOf(b)];
+    return x.end - y.end || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+  });
   changes.push(...fired);
   if (rolled.length > 0) memory.rolledUp = rolled.sort();
 
