@@ -22,9 +22,11 @@ const orders: Order[] = generateOrders({
   watchedShare: 0.5,
 }).map((o) => toOrder(apiProductionOrderSchema.parse(renderOrder(o, true))));
 // With the production signals on, as the poller runs them: snapshots carry their memory.
+// BENCH_SIGNALS=off measures the diff without them, for comparison.
+const signalsOn = process.env.BENCH_SIGNALS !== 'off';
 const at = {
   detectedAt: '2026-11-27T10:00:00.000Z',
-  signals: process.env.NOSIG ? undefined : DEFAULT_SIGNAL_SETTINGS,
+  signals: signalsOn ? DEFAULT_SIGNAL_SETTINGS : undefined,
 };
 const snapshots = orders.map((o) => ({ ...firstSight(o, { ...at, emit: false }).snapshot, seq: 3 }));
 
@@ -60,7 +62,7 @@ const onePercent = best(changed);
 const rate = (r: { ms: number }) => Math.round((COUNT / r.ms) * 1000);
 process.stdout.write(
   [
-    `diff benchmark: ${COUNT} orders × 5 line items × 4 stages, best of ${ROUNDS} (node ${process.version}, ${cpus()[0]?.model ?? 'cpu'})`,
+    `diff benchmark: ${COUNT} orders × 5 line items × 4 stages, signals ${signalsOn ? 'on' : 'off'}, best of ${ROUNDS} (node ${process.version}, ${cpus()[0]?.model ?? 'cpu'})`,
     `  unchanged:   ${unchanged.ms.toFixed(1)} ms  ${rate(unchanged).toLocaleString('en')} orders/s  events ${unchanged.events}  writes ${unchanged.writes}`,
     `  1% changed:  ${onePercent.ms.toFixed(1)} ms  ${rate(onePercent).toLocaleString('en')} orders/s  events ${onePercent.events}  writes ${onePercent.writes}`,
     `  target: ≥ 50,000 orders/s unchanged: ${rate(unchanged) >= 50_000 ? 'met' : 'MISSED'}`,
