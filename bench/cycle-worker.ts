@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { runCycle } from '../functions/cycle/cycle.js';
 import { silentLogger } from '../functions/cycle/ports.js';
 import { UphanceClient } from '../functions/uphance/client.js';
@@ -45,6 +46,7 @@ const report = await runCycle(
     // BENCH_SWEEP=1: this cycle also runs the daily full reconciliation sweep (for the monthly cost).
     sweepIntervalMs: env.BENCH_SWEEP === '1' ? 1 : 86_400_000,
     emitBaseline: false,
+    signals: DEFAULT_SIGNAL_SETTINGS,
   },
 );
 const wallMs = performance.now() - started;

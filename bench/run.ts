@@ -108,13 +108,23 @@ for (const n of sizes) {
   const orders = [...sim.state.orders.values()];
   const open = orders.filter((o) => ['draft', 'confirmed'].includes(toFilterWord(o.raw.status)));
   const pendingClosed = orders.filter((o) => !open.includes(o) && o.lineItems.some(hasWorkLeft));
-  const watched = open.length + pendingClosed.length;
+  // Complete orders not all received are watched too, for the due-date signals (their own query).
+  const undelivered = orders.filter(
+    (o) =>
+      toFilterWord(o.raw.status) === 'complete' && toFilterWord(o.raw.delivery_status) !== 'all_received',
+  );
+  const watched = new Set([...open, ...pendingClosed, ...undelivered]).size;
   process.stderr.write(`${n} orders, ${watched} watched: baseline…\n`);
   const baseline = await worker(table);
   row('baseline', n, watched, baseline, { uphance: Math.ceil(n / 50) });
   process.stderr.write('  unchanged cycle…\n');
   const quiet = await worker(table);
-  const pages = Math.ceil(open.length / 50) + Math.ceil(pendingClosed.length / 50) + 2;
+  // Each query costs at least one request, also when it finds nothing.
+  const pages =
+    Math.max(1, Math.ceil(open.length / 50)) +
+    Math.max(1, Math.ceil(pendingClosed.length / 50)) +
+    Math.max(1, Math.ceil(undelivered.length / 50)) +
+    1;
   row('no change', n, watched, quiet, { uphance: pages, reads: Math.ceil(watched / 100), writes: 0 });
   if (quiet.dynamodb.writes !== 2 || quiet.putEvents.calls !== 0)
     notes.push(`✗ ${n}: the unchanged cycle wrote or published`);
@@ -123,7 +133,7 @@ for (const n of sizes) {
   const changed = new Set<number>();
   const target = Math.max(1, Math.round(watched / 100)); // orders touched; a touch can be a no-op
   let leaving = 0;
-  const candidates = [...open, ...pendingClosed];
+  const candidates = [...new Set([...open, ...pendingClosed, ...undelivered])];
   while (changed.size < target) {
     const order = candidates[Math.floor(random() * candidates.length)]!;
     if (changed.has(order.raw.id)) continue;

@@ -1,3 +1,6 @@
+import { isTimeZone } from './core/calendar.js';
+import type { SignalSettings } from './core/signals.js';
+import { DEFAULT_SIGNAL_SETTINGS } from './core/signals.js';
 import type { Credentials } from './uphance/auth.js';
 import { DEFAULT_API_URL } from './uphance/client.js';
 
@@ -26,6 +29,67 @@ export const positiveInteger = (env: Env, name: string, fallback: number): numbe
     throw new ConfigError(`${name} must be a positive whole number, got "${raw.slice(0, 40)}"`);
   }
   return Number(raw);
+};
+
+/** The production signals' settings as given: a command-line flag, else the environment variable. */
+export interface SignalFlags {
+  timeZone?: string;
+  dueSoonDays?: string;
+  stallDays?: string;
+  stallDaysByStage?: string;
+}
+
+const wholeDays = (raw: string, name: string): number => {
+  if (!/^\d+$/.test(raw) || Number(raw) > 3650) {
+    throw new ConfigError(
+      `${name} must be a whole number of days (0 turns it off), got "${raw.slice(0, 40)}"`,
+    );
+  }
+  return Number(raw);
+};
+
+/** Parses "Sewing=14,Packing=3" (stage names as Uphance spells them). */
+const daysByStage = (raw: string, name: string): Record<string, number> => {
+  const limits: Record<string, number> = {};
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf('=');
+    const stage = entry.slice(0, Math.max(0, at)).trim();
+    if (at < 0 || stage === '') {
+      throw new ConfigError(`${name} must read like "Sewing=14,Packing=3", got "${entry.slice(0, 40)}"`);
+    }
+    limits[stage] = wholeDays(entry.slice(at + 1).trim(), `${name} (${stage.slice(0, 40)})`);
+  }
+  return limits;
+};
+
+/**
+ * Reads the production signals' settings of docs/contract.md section 1b: TIME_ZONE, DUE_SOON_DAYS, STALL_DAYS and
+ * STALL_DAYS_BY_STAGE, each overridden by its flag when given. A bad value names the flag or variable.
+ */
+export const signalSettings = (env: Env, flags: SignalFlags = {}): SignalSettings => {
+  const pick = (flag: string | undefined, flagName: string, envName: string) => {
+    if (flag !== undefined) return { raw: flag.trim(), name: flagName };
+    const raw = present(env, envName);
+    return raw === undefined ? undefined : { raw, name: envName };
+  };
+  const zone = pick(flags.timeZone, '--time-zone', 'TIME_ZONE');
+  if (zone && !isTimeZone(zone.raw)) {
+    throw new ConfigError(
+      `${zone.name} must be an IANA time zone such as Europe/London, got "${zone.raw.slice(0, 40)}"`,
+    );
+  }
+  const soon = pick(flags.dueSoonDays, '--due-soon-days', 'DUE_SOON_DAYS');
+  const stall = pick(flags.stallDays, '--stall-days', 'STALL_DAYS');
+  const byStage = pick(flags.stallDaysByStage, '--stall-days-by-stage', 'STALL_DAYS_BY_STAGE');
+  return {
+    timeZone: zone?.raw ?? DEFAULT_SIGNAL_SETTINGS.timeZone,
+    dueSoonDays: soon ? wholeDays(soon.raw, soon.name) : DEFAULT_SIGNAL_SETTINGS.dueSoonDays,
+    stallDays: stall ? wholeDays(stall.raw, stall.name) : DEFAULT_SIGNAL_SETTINGS.stallDays,
+    stallDaysByStage: byStage ? daysByStage(byStage.raw, byStage.name) : {},
+  };
 };
 
 /** localhost, 127.0.0.0/8 and ::1: names and addresses that never leave this machine. */

@@ -1,3 +1,4 @@
+import { ConfigError, signalSettings } from '../functions/config.js';
 import type { DetailType } from '../functions/core/events/catalogue.js';
 import { DETAIL_TYPES } from '../functions/core/events/catalogue.js';
 import type { NotifierStackProps } from './notifier-stack.js';
@@ -39,6 +40,24 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
   const webhookUrl = text('slackWebhookUrl');
   if (webhookUrl && !/^https:\/\//.test(webhookUrl))
     throw new Error('context slackWebhookUrl must be an https URL');
+  const webhookSecretArn = text('slackWebhookSecretArn');
+  const slack = Boolean(webhookUrl || webhookSecretArn || flag('slack'));
+  // The signal settings are checked as the poll function will check them, naming the context key.
+  const signalContext = (key: string, variable: string): string | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    try {
+      signalSettings({ [variable]: value });
+    } catch (error) {
+      if (error instanceof ConfigError) throw new Error(`context ${key}: ${error.message}`);
+      throw error;
+    }
+    return value;
+  };
+  const timeZone = signalContext('timeZone', 'TIME_ZONE');
+  const dueSoonDays = signalContext('dueSoonDays', 'DUE_SOON_DAYS');
+  const stallDays = signalContext('stallDays', 'STALL_DAYS');
+  const stallDaysByStage = signalContext('stallDaysByStage', 'STALL_DAYS_BY_STAGE');
   const addresses = list('emailAddresses');
   return {
     scheduleMinutes: number('scheduleMinutes'),
@@ -50,13 +69,24 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     eventSource: text('eventSource'),
     sweepIntervalHours: number('sweepIntervalHours'),
     emitBaseline: flag('emitBaseline'),
-    slack: webhookUrl
-      ? { webhookUrl, detailTypes: types('slackDetailTypes'), stageNames: list('slackStageNames') }
+    slack: slack
+      ? {
+          webhookUrl,
+          webhookSecretArn,
+          detailTypes: types('slackDetailTypes'),
+          stageNames: list('slackStageNames'),
+        }
       : undefined,
     email: addresses.length
       ? { addresses, detailTypes: types('emailDetailTypes'), stageNames: list('emailStageNames') }
       : undefined,
     alarmEmail: text('alarmEmail'),
+    signals: {
+      timeZone,
+      dueSoonDays: dueSoonDays === undefined ? undefined : Number(dueSoonDays),
+      stallDays: stallDays === undefined ? undefined : Number(stallDays),
+      stallDaysByStage,
+    },
     heartbeatIntervals: number('heartbeatIntervals'),
     exampleConsumer: flag('exampleConsumer'),
     retainData: flag('retainData'),

@@ -36,18 +36,37 @@ export interface NotifierStackProps extends StackProps {
   eventSource?: string;
   sweepIntervalHours?: number;
   emitBaseline?: boolean;
-  slack?: SubscriptionFilter & { webhookUrl: string };
+  /** Slack: the webhook URL in an existing secret (webhookSecretArn), given here, or put later into the stack's secret. */
+  slack?: SubscriptionFilter & { webhookUrl?: string; webhookSecretArn?: string };
   email?: SubscriptionFilter & { addresses: string[] };
   alarmEmail?: string;
   /** Alarm when no cycle completed for this many intervals (default 3). */
   heartbeatIntervals?: number;
   /** Deploy the example consumer Lambda (default false). */
   exampleConsumer?: boolean;
+  /** Production signals (CONTRACT 1b); absent values take the function's defaults (UTC, 7, 7). */
+  signals?: { timeZone?: string; dueSoonDays?: number; stallDays?: number; stallDaysByStage?: string };
   /** Keep the state table and the secret when the stack is deleted (default true). */
   retainData?: boolean;
 }
 
-export const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = ['StageCompleted', 'OrderAllReceived'];
+/** What a production team acts on; the per-line-item events stay available by configuration. */
+export const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
+  'OrderStageCompleted',
+  'OrderAllReceived',
+  'OrderOverdue',
+  'StageStalled',
+];
+
+/** The signal settings as the poll function's environment (only those given). */
+const signalEnvironment = (signals: NotifierStackProps['signals'] = {}): Record<string, string> => {
+  const env: Record<string, string> = {};
+  if (signals.timeZone) env.TIME_ZONE = signals.timeZone;
+  if (signals.dueSoonDays !== undefined) env.DUE_SOON_DAYS = String(signals.dueSoonDays);
+  if (signals.stallDays !== undefined) env.STALL_DAYS = String(signals.stallDays);
+  if (signals.stallDaysByStage) env.STALL_DAYS_BY_STAGE = signals.stallDaysByStage;
+  return env;
+};
 
 /**
  * The notifier: a schedule invokes the poll function, which keeps its state in one DynamoDB table and puts
@@ -135,6 +154,7 @@ export class NotifierStack extends Stack {
         EMIT_BASELINE: String(props.emitBaseline ?? false),
         ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
         ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
+        ...signalEnvironment(props.signals),
       },
     });
     // Least privilege: exactly the calls the DynamoDB store makes.
@@ -212,15 +232,22 @@ export class NotifierStack extends Stack {
     }
 
     const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
+    const notifyFunctions: Array<{ name: string; function: NotifierFunction }> = [];
     if (props.slack) {
       const slack = new SlackSubscription(this, 'Slack', {
         bus: this.bus,
         source,
         webhookUrl: props.slack.webhookUrl,
+        webhookSecretArn: props.slack.webhookSecretArn,
         detailTypes: props.slack.detailTypes.length ? props.slack.detailTypes : DEFAULT_SUBSCRIPTION_TYPES,
         stageNames: props.slack.stageNames,
       });
       deadLetterQueues.push({ name: 'Slack', queue: slack.deadLetterQueue });
+      notifyFunctions.push({ name: 'Slack', function: slack.function });
+      new CfnOutput(this, 'SlackWebhookSecretArn', {
+        value: slack.secret.secretArn,
+        description: 'Put the Slack incoming-webhook URL here',
+      });
     }
     if (props.email) {
       const email = new EmailSubscription(this, 'Email', {
@@ -232,6 +259,7 @@ export class NotifierStack extends Stack {
         stageNames: props.email.stageNames,
       });
       deadLetterQueues.push({ name: 'Email', queue: email.deadLetterQueue });
+      notifyFunctions.push({ name: 'Email', function: email.function });
     }
     if (props.exampleConsumer) {
       const consumer = new ExampleConsumer(this, 'ExampleConsumer', {
@@ -248,6 +276,7 @@ export class NotifierStack extends Stack {
       scheduleMinutes,
       heartbeatIntervals: props.heartbeatIntervals ?? 3,
       deadLetterQueues,
+      notifyFunctions,
       alarmEmail: props.alarmEmail,
       key: topicKey,
     });

@@ -1,8 +1,71 @@
 import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
 import { detectChanges, detectRemoval, firstSight } from '../functions/core/diff.js';
 import type { DetailType, NotifierEvent } from '../functions/core/events/catalogue.js';
+import type { Order } from '../functions/core/order.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
 import { stagesFixture } from '../simulator/fixtures.js';
+
+/**
+ * The production signals on order 1308 grown to four line items, confirmed and partly received: a week
+ * before the example's day Packing starts and the due date is 2026-11-25; on the day the last Sewing
+ * completes, Packing has stalled (10 days, limit 7) and the order is overdue; then the due date moves to
+ * 2026-11-30 (due soon: 3 days).
+ */
+const signalExamples = (base: Order): NotifierEvent[] => {
+  const settings = { ...DEFAULT_SIGNAL_SETTINGS, timeZone: 'Europe/London' };
+  const weekBefore = '2026-11-20T10:15:00.000Z';
+  const day = '2026-11-27T10:15:00.000Z';
+  const first = structuredClone(base);
+  first.status = 'confirmed';
+  first.deliveryStatus = 'receiving';
+  first.dueDate = '2026-11-25';
+  const template = first.lineItems[0]!;
+  first.lineItems = [0, 1, 2, 3].map((n) => ({
+    ...structuredClone(template),
+    id: template.id + n,
+    color: ['Lt. Peach', 'Black', 'Sage', 'Navy'][n] ?? null,
+    stages: [
+      {
+        name: 'Cutting',
+        status: 'completed',
+        startTime: '2026-11-02T08:00:00.000+01:00',
+        endTime: '2026-11-04T17:00:00.000+01:00',
+      },
+      {
+        name: 'Sewing',
+        status: 'completed',
+        startTime: '2026-11-05T08:00:00.000+01:00',
+        endTime: `2026-11-1${n}T16:30:00.000+01:00`,
+      },
+      ...(n === 0
+        ? [
+            {
+              name: 'Packing',
+              status: 'in_progress',
+              startTime: '2026-11-17T08:00:00.000+01:00',
+              endTime: null,
+            },
+          ]
+        : []),
+    ],
+  }));
+  first.lineItems[3]!.stages[1] = { ...first.lineItems[3]!.stages[1]!, status: 'in_progress', endTime: null };
+  const seen = firstSight(first, { detectedAt: weekBefore, signals: settings, emit: true });
+  const sewn = structuredClone(first);
+  sewn.lineItems[3]!.stages[1] = {
+    ...sewn.lineItems[3]!.stages[1]!,
+    status: 'completed',
+    endTime: '2026-11-27T09:40:00.000+00:00',
+  };
+  const later = detectChanges({ ...seen.snapshot, seq: 11 }, sewn, { detectedAt: day, signals: settings });
+  const moved = structuredClone(sewn);
+  moved.dueDate = '2026-11-30';
+  const soon = detectChanges(later.snapshot, moved, { detectedAt: day, signals: settings });
+  return [...later.events, ...soon.events].filter(
+    (e) => !['StageCompleted', 'OrderDueDateChanged'].includes(e.detailType),
+  );
+};
 
 /**
  * One example per detail-type, produced by the core itself from the vendor's order 1308, so that the
@@ -32,5 +95,6 @@ export const exampleEvents = (): Record<DetailType, NotifierEvent> => {
   keep(detectChanges(started.snapshot, done, { detectedAt }).events);
   keep(firstSight(base, { detectedAt, emit: true }).events);
   keep(detectRemoval(snapshotOf(base, 9), { detectedAt }).events);
+  keep(signalExamples(base));
   return found as Record<DetailType, NotifierEvent>;
 };

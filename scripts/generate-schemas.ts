@@ -43,6 +43,14 @@ const WHEN: Record<string, string> = {
     "a line item's stage is completed now and was not completed in the snapshot; one event per stage, oldest first",
   OrderRemoved:
     'an order in the snapshots is confirmed gone from the API (looked up, not merely missing from a page); carries the last snapshot',
+  OrderStageCompleted:
+    'every line item of the order that has a stage of this name has it completed; once per stage name (a stage that reopens and completes again fires again); `stage.completedAt` is the latest end time',
+  OrderDueSoon:
+    'the due date is at most `dueSoonDays` (default 7) calendar days away in the configured time zone and not yet passed, and the order is not all received and not cancelled; once per due date (`due.days` 0 = today)',
+  OrderOverdue:
+    'the due date has passed (calendar days in the configured time zone) and the order is not all received and not cancelled; once per due date (`due.days` ≥ 1)',
+  StageStalled:
+    "a line item's stage has been in progress for more calendar days than its limit (`STALL_DAYS`, default 7, or `STALL_DAYS_BY_STAGE`), counted from its start time; once per line item, stage and start time",
 };
 
 const examples = exampleEvents();
@@ -108,6 +116,12 @@ statuses, stage names, timestamps, \`dueDate\`) at ${MAX_WORD_LENGTH}. A cut val
 \`${TRUNCATION_MARKER}\` and keeps that total length. An event the bus still refuses for good is set aside in the
 state (metric \`EventsSetAside\`, with an alarm) and published again by \`npx uphance-notifier resend\`, with
 its original \`eventId\` and \`sequence\`.
+
+Production signals (\`OrderStageCompleted\`, \`OrderDueSoon\`, \`OrderOverdue\`, \`StageStalled\`) are derived each cycle
+from the fetched orders, their snapshots and the cycle's clock. Each fires when its condition turns true and not
+again while it stays true; a condition already true when an order is first seen is recorded without an event.
+Days are calendar days in \`TIME_ZONE\` (default \`UTC\`); \`DUE_SOON_DAYS\` (7), \`STALL_DAYS\` (7) and
+\`STALL_DAYS_BY_STAGE\` (\`Sewing=14,Packing=3\`) set the limits, 0 turning a signal off.
 
 TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier-events'\`.
 

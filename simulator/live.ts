@@ -16,6 +16,7 @@ export class LiveActivity {
   constructor(
     private readonly state: SimulatorState,
     seed = 7,
+    private readonly now: () => number = Date.now,
   ) {
     this.#random = seededRandom(seed);
   }
@@ -40,7 +41,7 @@ export class LiveActivity {
         firstId: this.state.nextId(),
         firstNumber: this.#nextNumber++,
         watchedShare: 1,
-        now: Date.now(),
+        now: this.now(),
       });
       if (order) {
         order.raw.status = 'DRAFT';
@@ -60,7 +61,7 @@ export class LiveActivity {
       return;
     }
     if (r < 0.78) {
-      const due = new Date(Date.now() + Math.floor(this.#random() * 60) * 86_400_000)
+      const due = new Date(this.now() + Math.floor(this.#random() * 60) * 86_400_000)
         .toISOString()
         .slice(0, 10);
       this.state.setDueDate(id, due);

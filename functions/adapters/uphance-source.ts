@@ -17,6 +17,14 @@ export const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
         by_stage_status: 'pending',
         ...pageOf(query.page),
       };
+    case 'undelivered-complete':
+      // Due-date signals watch a complete order until it is all received (docs/contract.md 1b).
+      return {
+        include_stages: true,
+        by_state: ['complete'],
+        by_delivery_status: ['not_received', 'receiving'],
+        ...pageOf(query.page),
+      };
     case 'new':
       return { include_stages: true, since_id: query.sinceId, ...pageOf(query.page) };
     case 'all':

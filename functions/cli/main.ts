@@ -21,6 +21,19 @@ export const buildProgram = (): Command => {
     .option('--emit-baseline', 'on an empty state, emit OrderCreated for every existing order')
     .option('--budget <seconds>', 'stop fetching after this long and commit what was seen', '240')
     .option('--sweep-hours <hours>', 'period of the full reconciliation sweep', '24')
+    .option('--time-zone <zone>', "IANA time zone of the signals' calendar days (env TIME_ZONE, default UTC)")
+    .option(
+      '--due-soon-days <days>',
+      'OrderDueSoon this many days ahead, 0 = off (env DUE_SOON_DAYS, default 7)',
+    )
+    .option(
+      '--stall-days <days>',
+      'StageStalled after this many days in progress, 0 = off (env STALL_DAYS, default 7)',
+    )
+    .option(
+      '--stall-days-by-stage <list>',
+      'per stage name, e.g. Sewing=14,Packing=3 (env STALL_DAYS_BY_STAGE)',
+    )
     .option('--json', 'print NDJSON even on a terminal')
     .option('--pretty', 'print one readable line per event')
     .option('--verbose', 'log every request')

@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { ConfigError, positiveInteger, requireCredentials, uphanceSettings } from '../config.js';
+import type { SignalFlags } from '../config.js';
+import {
+  ConfigError,
+  positiveInteger,
+  requireCredentials,
+  signalSettings,
+  uphanceSettings,
+} from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
@@ -10,7 +17,7 @@ import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uph
 import type { RuntimeSettings } from '../wiring.js';
 import { buildRuntime } from '../wiring.js';
 
-export interface PollFlags {
+export interface PollFlags extends SignalFlags {
   once?: boolean;
   state?: string;
   table?: string;
@@ -32,6 +39,8 @@ export interface PollIo {
   /** Aborted on SIGINT/SIGTERM: continuous polling stops after the current cycle. */
   signal?: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The cycle's clock (default Date.now); the simulator's `npm start` passes a faster one. */
+  now?: () => number;
 }
 
 export const DEFAULT_STATE_FILE = '.state/uphance-notifier.json';
@@ -89,6 +98,7 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
       leaseTtlMs: (budgetS + commitReserveS + 30) * 1000,
       sweepIntervalMs: seconds(flags.sweepHours, '--sweep-hours', 24) * 3_600_000,
       emitBaseline: flags.emitBaseline ?? false,
+      signals: signalSettings(io.env, flags),
     },
   };
 };
@@ -137,7 +147,13 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
     try {
       const requestsBefore = runtime.apiStats.requests;
       const report = await runCycle(
-        { ...runtime.deps, now: Date.now, logger, isAbandoned: abandonedOnThisHost(host, process.pid) },
+        {
+          ...runtime.deps,
+          now: Date.now,
+          ...(io.now ? { signalNow: io.now } : {}),
+          logger,
+          isAbandoned: abandonedOnThisHost(host, process.pid),
+        },
         { ...settings.cycle, owner, host, pid: process.pid },
       );
       if (report.outcome === 'lease-held' && report.holder) {

@@ -1,7 +1,7 @@
 import './quiet-warnings.js';
 import { mkdirSync, rmSync } from 'node:fs';
-import { vendorExampleOrders } from '../../simulator/fixtures.js';
-import { generateOrders } from '../../simulator/generator.js';
+import { DEMO_SPEED, fasterClock } from '../../simulator/clock.js';
+import { demoOrders } from '../../simulator/demo.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
 import { stderrLogger } from './logger.js';
@@ -10,7 +10,8 @@ import { runPoll } from './poll.js';
 /**
  * `npm start`, the main job on an embedded default. With UPHANCE_TOKEN (or UPHANCE_EMAIL and
  * UPHANCE_PASSWORD) set it polls the real API every minute with a local state file. Without credentials
- * it starts the simulator with orders that move on their own and polls it every few seconds.
+ * it starts the simulator with orders that move on their own and polls it every few seconds, on a clock
+ * that runs a day every 15 seconds so that due dates and stalled stages show at once.
  */
 const env = { ...process.env };
 const logger = stderrLogger();
@@ -31,10 +32,10 @@ if (hasCredentials) {
   );
   process.exitCode = await runPoll({ state: '.state/uphance-notifier.json', interval: '60' }, io);
 } else {
-  const sim = await startSimulator({
-    orders: [...vendorExampleOrders(), ...generateOrders({ count: 150, seed: 42, now: Date.now() })],
-  });
-  const live = new LiveActivity(sim.state);
+  // The simulator and the cycle share one faster clock: stage times, due dates and "today" agree.
+  const clock = fasterClock(DEMO_SPEED);
+  const sim = await startSimulator({ orders: demoOrders(clock()), now: clock });
+  const live = new LiveActivity(sim.state, 7, clock);
   const ticker = setInterval(() => live.tick(4), 2_000);
   mkdirSync('.state', { recursive: true });
   // A fresh simulator needs a fresh state: the previous run's is removed.
@@ -45,11 +46,18 @@ if (hasCredentials) {
     `no UPHANCE_TOKEN: polling the built-in Uphance simulator at ${sim.url} every 3 s (Ctrl-C to stop)`,
   );
   logger.info('the first cycle records a silent baseline; events follow as the simulated factory works');
+  logger.info(
+    'simulated time: one day every 15 s (due soon, overdue and stalled stages show within a minute or two)',
+  );
   env.UPHANCE_API_URL = sim.url;
   env.UPHANCE_TOKEN = 'sim-token';
   delete env.UPHANCE_EMAIL;
   delete env.UPHANCE_PASSWORD;
-  process.exitCode = await runPoll({ state: statePath, interval: '3', sweepHours: '0.01' }, io);
+  // Budget and sweep period are in simulated time: 30 days and 1 day (2 wall seconds of budget would do).
+  process.exitCode = await runPoll(
+    { state: statePath, interval: '3', sweepHours: '24', budget: String(30 * 86_400) },
+    { ...io, now: clock },
+  );
   clearInterval(ticker);
   await sim.close();
 }

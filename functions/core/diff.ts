@@ -3,6 +3,8 @@ import type { NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
+import type { SignalChange, SignalMemory, SignalSettings } from './signals.js';
+import { evaluateSignals, signalMemoryOf } from './signals.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
 import { compareStageTime, decodeStatus, keyedLineItems, snapshotOf } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
@@ -10,6 +12,13 @@ import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.j
 export interface DetectOptions {
   /** ISO instant of detection: the core has no clock, time is passed in. */
   detectedAt: string;
+  /** The cycle's clock (epoch ms) for the production signals; defaults to `detectedAt`. */
+  now?: number;
+  /**
+   * The production signals' settings (CONTRACT 1b). Without them no signal is evaluated and the signal
+   * memory of the snapshot is carried over as it was.
+   */
+  signals?: SignalSettings;
 }
 
 export interface Detection {
@@ -17,7 +26,9 @@ export interface Detection {
   snapshot: Snapshot;
 }
 
-/** Pending change before it gets a sequence number and an id. */
+type LineItemRef = ReturnType<typeof lineItemBlock>;
+
+/** Pending change before it gets a sequence number and an id; `identity` is what the eventId covers. */
 type Change =
   | { detailType: 'OrderCreated' | 'OrderAllReceived' | 'OrderRemoved'; extra: Record<string, never> }
   | {
@@ -26,7 +37,26 @@ type Change =
     }
   | {
       detailType: 'StageStarted' | 'StageCompleted';
-      extra: { lineItem: ReturnType<typeof lineItemBlock>; stage: Stage; stageKey: string };
+      extra: { lineItem: LineItemRef; stage: Stage };
+      identity: { lineItem: number; stage: string; status: string };
+    }
+  | {
+      detailType: 'OrderStageCompleted';
+      extra: {
+        stage: { name: string; completedAt: string | null };
+        lineItems: { total: number; completed: number };
+      };
+      identity: { stage: string };
+    }
+  | {
+      detailType: 'OrderDueSoon' | 'OrderOverdue';
+      extra: { due: { date: string; days: number } };
+      identity: { due: string };
+    }
+  | {
+      detailType: 'StageStalled';
+      extra: { lineItem: LineItemRef; stage: Stage; stalled: { days: number; limitDays: number } };
+      identity: { lineItem: number; stage: string; startTime: string | null };
     };
 
 const lineItemBlock = (item: LineItem) => ({
@@ -35,6 +65,13 @@ const lineItemBlock = (item: LineItem) => ({
   productName: item.productName,
   color: item.color,
 });
+
+/** The part of a change its eventId covers: what changed, not the context (updatedAt, names, day counts). */
+const identityOf = (change: Change): unknown => {
+  if ('identity' in change) return change.identity;
+  if ('change' in change.extra) return change.extra.change;
+  return null;
+};
 
 /** Numbers the changes from the snapshot's sequence and derives their stable ids. */
 const toEvents = (
@@ -46,23 +83,13 @@ const toEvents = (
   let seq = fromSeq;
   const events = changes.map((change): NotifierEvent => {
     seq += 1;
-    const { stageKey, ...extra } = change.extra as Record<string, unknown> & { stageKey?: string };
-    // The id covers what changed, not the context (updatedAt, names), so a re-detection keeps its id.
-    const identity =
-      stageKey === undefined
-        ? (extra.change ?? null)
-        : {
-            lineItem: (extra.lineItem as { id: number }).id,
-            stage: stageKey,
-            status: (extra.stage as Stage).status,
-          };
     const detail = {
       schemaVersion: SCHEMA_VERSION,
-      eventId: eventIdOf(order.id, seq, change.detailType, identity),
+      eventId: eventIdOf(order.id, seq, change.detailType, identityOf(change)),
       sequence: seq,
       detectedAt: options.detectedAt,
       order: orderRef(order),
-      ...extra,
+      ...change.extra,
     };
     return { detailType: change.detailType, detail } as NotifierEvent;
   });
@@ -79,6 +106,54 @@ const valueChange = (
   from: string | null,
   to: string | null,
 ): Change => ({ detailType, extra: { change: { from, to } } });
+
+/** A production signal (signals.ts) as a change of this order. */
+const signalChange = (signal: SignalChange, order: Order): Change => {
+  switch (signal.detailType) {
+    case 'OrderStageCompleted':
+      return {
+        detailType: signal.detailType,
+        extra: {
+          stage: { name: signal.name, completedAt: signal.completedAt },
+          lineItems: { total: signal.total, completed: signal.completed },
+        },
+        identity: { stage: signal.name },
+      };
+    case 'OrderDueSoon':
+    case 'OrderOverdue':
+      return {
+        detailType: signal.detailType,
+        extra: { due: { date: signal.date, days: signal.days } },
+        identity: { due: signal.date },
+      };
+    case 'StageStalled': {
+      const item = order.lineItems[signal.lineItemIndex] as LineItem;
+      return {
+        detailType: signal.detailType,
+        extra: {
+          lineItem: lineItemBlock(item),
+          stage: signal.stage,
+          stalled: { days: signal.days, limitDays: signal.limitDays },
+        },
+        identity: { lineItem: item.id, stage: signal.stageKey, startTime: signal.stage.startTime },
+      };
+    }
+  }
+};
+
+/** Evaluates the signals when settings are given; otherwise keeps the previous memory untouched. */
+const signalsOf = (
+  previous: SignalMemory,
+  order: Order,
+  keyed: KeyedStage[][],
+  options: DetectOptions,
+  silent: boolean,
+): { changes: Change[]; memory: SignalMemory } => {
+  if (!options.signals) return { changes: [], memory: signalMemoryOf(previous) };
+  const now = options.now ?? Date.parse(options.detectedAt);
+  const result = evaluateSignals(previous, order, keyed, now, options.signals, silent);
+  return { changes: result.changes.map((c) => signalChange(c, order)), memory: result.memory };
+};
 
 /** Stage changes of every line item, oldest first across the order. */
 const stageChanges = (previous: Snapshot['stages'], order: Order, keyedItems: KeyedStage[][]): Change[] => {
@@ -100,13 +175,15 @@ const stageChanges = (previous: Snapshot['stages'], order: Order, keyedItems: Ke
   found.sort((a, b) => compareStageTime(a.keyed, b.keyed));
   return found.map(({ keyed, item, detailType }) => ({
     detailType,
-    extra: { lineItem: lineItemBlock(item), stage: { ...keyed.stage }, stageKey: keyed.key },
+    extra: { lineItem: lineItemBlock(item), stage: { ...keyed.stage } },
+    identity: { lineItem: item.id, stage: keyed.key, status: keyed.stage.status },
   }));
 };
 
 /**
  * Diffs a freshly fetched order against its snapshot. Stage events come first (oldest first), then the
- * order-level changes: due date, delivery status (with OrderAllReceived), status.
+ * order-level changes: due date, delivery status (with OrderAllReceived), status; then the production
+ * signals: OrderStageCompleted (oldest first), StageStalled, OrderDueSoon, OrderOverdue.
  */
 export const detectChanges = (previous: Snapshot, order: Order, options: DetectOptions): Detection => {
   const changes: Change[] = [];
@@ -114,36 +191,43 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
   if (previous.removed) {
     // Gone and back again: treat as a new sighting, keeping the sequence running.
     changes.push(simple('OrderCreated'));
-  } else {
-    changes.push(...stageChanges(previous.stages, order, keyed));
-    const before = previous.order;
-    if (before.dueDate !== order.dueDate) {
-      changes.push(valueChange('OrderDueDateChanged', before.dueDate, order.dueDate));
-    }
-    if (before.deliveryStatus !== order.deliveryStatus) {
-      changes.push(valueChange('OrderDeliveryStatusChanged', before.deliveryStatus, order.deliveryStatus));
-      if (order.deliveryStatus === ALL_RECEIVED) changes.push(simple('OrderAllReceived'));
-    }
-    if (before.status !== order.status) {
-      changes.push(valueChange('OrderStatusChanged', before.status, order.status));
-    }
+    const signals = signalsOf({}, order, keyed, options, true);
+    const { events, seq } = toEvents(order, previous.seq, changes, options);
+    return { events, snapshot: snapshotOf(order, seq, keyed, signals.memory) };
   }
+  changes.push(...stageChanges(previous.stages, order, keyed));
+  const before = previous.order;
+  if (before.dueDate !== order.dueDate) {
+    changes.push(valueChange('OrderDueDateChanged', before.dueDate, order.dueDate));
+  }
+  if (before.deliveryStatus !== order.deliveryStatus) {
+    changes.push(valueChange('OrderDeliveryStatusChanged', before.deliveryStatus, order.deliveryStatus));
+    if (order.deliveryStatus === ALL_RECEIVED) changes.push(simple('OrderAllReceived'));
+  }
+  if (before.status !== order.status) {
+    changes.push(valueChange('OrderStatusChanged', before.status, order.status));
+  }
+  const signals = signalsOf(previous, order, keyed, options, false);
+  changes.push(...signals.changes);
   const { events, seq } = toEvents(order, previous.seq, changes, options);
-  return { events, snapshot: snapshotOf(order, seq, keyed) };
+  return { events, snapshot: snapshotOf(order, seq, keyed, signals.memory) };
 };
 
 /**
  * The first sight of an order. During the baseline it is recorded silently unless `emit` is set; after the
- * baseline it gives OrderCreated. Stages already started or completed give no stage events.
+ * baseline it gives OrderCreated. Stages already started or completed give no stage events, and signal
+ * conditions already true are recorded as fired, without events.
  */
 export const firstSight = (order: Order, options: DetectOptions & { emit: boolean }): Detection => {
-  if (!options.emit) return { events: [], snapshot: snapshotOf(order, 0) };
+  const keyed = keyedLineItems(order);
+  const { memory } = signalsOf({}, order, keyed, options, true);
+  if (!options.emit) return { events: [], snapshot: snapshotOf(order, 0, keyed, memory) };
   const { events, seq } = toEvents(order, 0, [simple('OrderCreated')], options);
-  return { events, snapshot: snapshotOf(order, seq) };
+  return { events, snapshot: snapshotOf(order, seq, keyed, memory) };
 };
 
 /** An order confirmed gone: OrderRemoved with the last snapshot's order block, and a tombstone. */
 export const detectRemoval = (previous: Snapshot, options: DetectOptions): Detection => {
   const { events, seq } = toEvents(previous.order, previous.seq, [simple('OrderRemoved')], options);
-  return { events, snapshot: { ...previous, seq, stages: {}, removed: true } };
+  return { events, snapshot: { v: previous.v, seq, order: previous.order, stages: {}, removed: true } };
 };

@@ -1,16 +1,19 @@
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
+import type { SignalMemory } from './signals.js';
+import { awaitsDelivery } from './signals.js';
 import { instant } from './time.js';
 import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
 
 /**
  * What is kept of an order between polls: the event context (`order`), the per-order sequence counter and
- * each line item's stage statuses in one-letter codes. An order with 200 line items of 5 stages stays
- * around 20 KB, far below DynamoDB's 400 KB item limit.
+ * each line item's stage statuses in one-letter codes, and the production signals' memory (CONTRACT 1b:
+ * what fired, and the start times of the stages in progress). An order with 200 line items of 5 stages
+ * stays around 25 KB, far below DynamoDB's 400 KB item limit.
  */
 export const SNAPSHOT_FORMAT = 1 as const;
 
-export interface Snapshot {
+export interface Snapshot extends SignalMemory {
   v: typeof SNAPSHOT_FORMAT;
   /** Last sequence number used for this order's events (0 before any). */
   seq: number;
@@ -84,34 +87,64 @@ export const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(or
   return stages;
 };
 
-export const snapshotOf = (order: Order, seq: number, keyed?: KeyedStage[][]): Snapshot => ({
+export const snapshotOf = (
+  order: Order,
+  seq: number,
+  keyed?: KeyedStage[][],
+  memory: SignalMemory = {},
+): Snapshot => ({
   v: SNAPSHOT_FORMAT,
   seq,
   order: orderRef(order),
   stages: stageMap(order, keyed),
+  ...memory,
 });
 
 /**
  * Whether the order still needs polling: it is open (not complete or cancelled, unknown statuses count as
- * open) or one of its stages is not completed yet (a complete order can still be in Packing).
+ * open), or it awaits delivery (not all received and not cancelled: the due-date signals), or one of its
+ * stages is not completed yet (a complete order can still be in Packing).
  */
 export const isWatched = (snapshot: Snapshot): boolean => {
   if (snapshot.removed) return false;
-  if (!CLOSED_STATUSES.has(snapshot.order.status)) return true;
+  if (!CLOSED_STATUSES.has(snapshot.order.status) || awaitsDelivery(snapshot.order)) return true;
   const done = encodeStatus(STAGE_COMPLETED);
   return Object.values(snapshot.stages).some((codes) => Object.values(codes).some((code) => code !== done));
 };
 
-const sameRecord = (a: Record<string, string>, b: Record<string, string>): boolean => {
+const sameRecord = <T>(a: Record<string, T>, b: Record<string, T>): boolean => {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) if (a[key] !== b[key]) return false;
   return true;
 };
 
+const sameList = (a: string[] | undefined, b: string[] | undefined): boolean => {
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  return (a ?? []).every((value, index) => value === b?.[index]);
+};
+
+const sameNested = <T>(
+  a: Record<string, Record<string, T>> | undefined,
+  b: Record<string, Record<string, T>> | undefined,
+): boolean => {
+  const x = a ?? {};
+  const y = b ?? {};
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const key of keys) {
+    const other = y[key];
+    if (!other || !sameRecord(x[key] as Record<string, T>, other)) return false;
+  }
+  return true;
+};
+
 /** Structural equality, used to write only the snapshots that changed (hot: runs for every order). */
 export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
   if (a.v !== b.v || a.seq !== b.seq || Boolean(a.removed) !== Boolean(b.removed)) return false;
+  if (a.sig !== b.sig || a.dueSoon !== b.dueSoon || a.overdue !== b.overdue) return false;
+  if (!sameList(a.rolledUp, b.rolledUp) || !sameList(a.stalled, b.stalled)) return false;
+  if (!sameNested(a.starts, b.starts)) return false;
   const x = a.order;
   const y = b.order;
   if (
@@ -127,11 +160,5 @@ export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
   ) {
     return false;
   }
-  const items = Object.keys(a.stages);
-  if (items.length !== Object.keys(b.stages).length) return false;
-  for (const item of items) {
-    const other = b.stages[item];
-    if (!other || !sameRecord(a.stages[item] as Record<string, string>, other)) return false;
-  }
-  return true;
+  return sameNested(a.stages, b.stages);
 };

@@ -1,3 +1,4 @@
+import type { SignalSettings } from '../core/signals.js';
 import { Deadline } from '../shared/timing.js';
 import type { CommitContext, CycleStep } from './commit.js';
 import { recoverJournal } from './commit.js';
@@ -23,6 +24,8 @@ export interface CycleOptions {
   sweepIntervalMs: number;
   /** Emit OrderCreated for every existing order on the first run instead of a silent baseline. */
   emitBaseline: boolean;
+  /** Production signals' settings (docs/contract.md 1b); without them no signal is evaluated. */
+  signals?: SignalSettings;
   /** Largest journal part in bytes of JSON (default JOURNAL_PART_BYTES); lowered by tests and the soak. */
   journalPartBytes?: number;
 }
@@ -32,6 +35,11 @@ export interface CycleDependencies {
   store: StateStore;
   sink: EventSink;
   now: () => number;
+  /**
+   * The time production signals are judged at (due soon, overdue, stalled); defaults to `now`. The demo
+   * simulator's calendar runs faster than the wall clock, while leases and deadlines keep real time.
+   */
+  signalNow?: () => number;
   logger: Logger;
   /** Whether the lease's holder is a process of this host that no longer runs (its lease is taken over). */
   isAbandoned?: (holder: Lease) => boolean;
@@ -183,17 +191,16 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
       report.sweep = done ? 'complete' : 'partial';
       if (!done) report.outcome = 'budget-exhausted';
     } else {
-      // A sweep under way keeps a quarter of the budget, so that it concludes even while the watched
-      // round takes every cycle's budget on a large account.
-      const sweeping = options.sweepIntervalMs > 0 && checkpoint.sweep !== null;
-      const complete = await incrementalPass(pass, { share: sweeping ? 0.75 : 1 });
-      if (!complete) report.outcome = 'budget-exhausted';
+      // A sweep that is due or under way keeps a quarter of the budget, so that it starts and concludes
+      // even while the watched round takes every cycle's budget on a large account.
       const sweepDue =
         options.sweepIntervalMs > 0 &&
         (checkpoint.sweep !== null ||
           checkpoint.lastSweepAt === null ||
           Date.parse(checkpoint.lastSweepAt) + options.sweepIntervalMs <= deps.now());
-      if ((complete || sweeping) && sweepDue && !pass.overBudget()) {
+      const complete = await incrementalPass(pass, { share: sweepDue ? 0.75 : 1 });
+      if (!complete) report.outcome = 'budget-exhausted';
+      if (sweepDue && !pass.overBudget()) {
         const done = await sweepPass(pass, false);
         report.sweep = done ? 'complete' : 'partial';
         if (!done) report.outcome = 'budget-exhausted';

@@ -4,7 +4,7 @@ import { mergeBatches } from './pass.js';
 import type { ScanProgress, SourcePage, WatchedQuery } from './ports.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
-const WATCHED_QUERIES: WatchedQuery[] = ['open', 'pending-closed'];
+const WATCHED_QUERIES: WatchedQuery[] = ['open', 'pending-closed', 'undelivered-complete'];
 
 /**
  * The incremental pass: orders newer than the highest id seen, then a round over the watched set (draft
@@ -66,6 +66,13 @@ export const incrementalPass = async (
   if (!pass.overBudget(share)) {
     for (let i = WATCHED_QUERIES.indexOf(round.query); i < WATCHED_QUERIES.length; i++) {
       const query = WATCHED_QUERIES[i] as WatchedQuery;
+      // The next query waits for the next cycle once this cycle's share is spent.
+      if (i > WATCHED_QUERIES.indexOf(round.query) && pass.overBudget(share)) {
+        stop = { done: false, nextPage: 1 };
+        round.query = query;
+        round.page = 1;
+        break;
+      }
       stop = await pass.scan({ kind: query, page: round.page }, take, share);
       if (!stop.done) {
         round.query = query;

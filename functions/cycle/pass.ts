@@ -106,9 +106,14 @@ export class CyclePass {
     const batch: Batch = { events: [], writes: [] };
     for (const order of orders) {
       const previous = snapshots.get(order.id);
+      const at = {
+        detectedAt: this.detectedAt(),
+        now: (this.deps.signalNow ?? this.deps.now)(),
+        signals: this.options.signals,
+      };
       const detection: Detection = previous
-        ? detectChanges(previous.snapshot, order, { detectedAt: this.detectedAt() })
-        : firstSight(order, { detectedAt: this.detectedAt(), emit: !baseline || this.options.emitBaseline });
+        ? detectChanges(previous.snapshot, order, at)
+        : firstSight(order, { ...at, emit: !baseline || this.options.emitBaseline });
       if (!this.deps.store.snapshotFits(detection.snapshot)) {
         // One absurd order must not stop the account: it is left out (and said so) until it shrinks.
         this.report.oversized++;

@@ -10,13 +10,15 @@ export type ScanQuery =
   | { kind: 'open'; page?: number }
   /** complete or cancelled orders whose stages are still pending, from `page` */
   | { kind: 'pending-closed'; page?: number }
+  /** complete orders not all received (due-date signals watch them: docs/contract.md 1b), from `page` */
+  | { kind: 'undelivered-complete'; page?: number }
   /** orders with an id above `sinceId`, from `page` */
   | { kind: 'new'; sinceId: number; page?: number }
   /** every order (baseline and reconciliation sweep), from `page` */
   | { kind: 'all'; page: number };
 
 /** The query kinds that make up the watched set, scanned in this order (resumable across cycles). */
-export type WatchedQuery = Extract<ScanQuery['kind'], 'open' | 'pending-closed'>;
+export type WatchedQuery = Extract<ScanQuery['kind'], 'open' | 'pending-closed' | 'undelivered-complete'>;
 
 export interface SourcePage {
   page: number;

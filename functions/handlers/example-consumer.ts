@@ -14,6 +14,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { StageCompleted } from '../core/events/catalogue.js';
+import { lineOf } from '../messages/message.js';
 
 const logger = new Logger({ serviceName: 'uphance-notifier-example-consumer' });
 
@@ -29,9 +30,7 @@ const persistenceStore = new DynamoDBPersistenceLayer({
 
 /** What the consumer does with one event: here, a log line; yours may call an API or write a row. */
 export const onStageCompleted = async (event: StageCompletedEvent) => {
-  const { order, lineItem, stage } = event.detail;
-  const message =
-    `PO ${order.number} · ${order.companyName ?? ''} · ${stage.name} completed · ${lineItem.productName ?? ''} ${lineItem.color ?? ''}`.trim();
+  const message = lineOf({ detailType: 'StageCompleted', detail: event.detail });
   logger.info(message, { eventId: event.detail.eventId, sequence: event.detail.sequence });
   return { eventId: event.detail.eventId, message };
 };

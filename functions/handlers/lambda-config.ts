@@ -1,5 +1,6 @@
-import { ConfigError, positiveInteger, uphanceSettings } from '../config.js';
+import { ConfigError, positiveInteger, signalSettings, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
+import type { SignalSettings } from '../core/signals.js';
 
 /** The poll function's configuration, set by the stack; checked at cold start. */
 export interface LambdaConfig {
@@ -13,6 +14,7 @@ export interface LambdaConfig {
   sweepIntervalMs: number;
   emitBaseline: boolean;
   requestTimeoutMs: number;
+  signals: SignalSettings;
 }
 
 const required = (env: Record<string, string | undefined>, name: string): string => {
@@ -39,6 +41,7 @@ export const lambdaConfig = (env: Record<string, string | undefined>): LambdaCon
     sweepIntervalMs: positiveInteger(env, 'SWEEP_INTERVAL_HOURS', 24) * 3_600_000,
     emitBaseline: emit === 'true',
     requestTimeoutMs: positiveInteger(env, 'UPHANCE_TIMEOUT_MS', 20_000),
+    signals: signalSettings(env),
   };
 };
 

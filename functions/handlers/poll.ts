@@ -126,6 +126,7 @@ export const pollHandler = async (_event: unknown, context: Context): Promise<Cy
         ...times,
         sweepIntervalMs: config.sweepIntervalMs,
         emitBaseline: config.emitBaseline,
+        signals: config.signals,
       },
     );
     recordMetrics(report, runtime, before);

@@ -27,6 +27,8 @@ export interface ObservabilityProps {
   /** Alarm when no cycle completed for this many schedule intervals. */
   heartbeatIntervals: number;
   deadLetterQueues: Array<{ name: string; queue: IQueue }>;
+  /** The functions that deliver Slack and email messages. */
+  notifyFunctions?: Array<{ name: string; function: IFunction }>;
   alarmEmail?: string;
   key: IKey;
 }
@@ -100,6 +102,16 @@ export class Observability extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    for (const { name, function: fn } of props.notifyFunctions ?? []) {
+      alarm(`${name}NotifyErrors`, {
+        alarmDescription: `Delivering to ${name} failed (see the notify function's logs); Lambda retries, then the dead-letter queue keeps the event.`,
+        metric: fn.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
     for (const { name, queue } of props.deadLetterQueues) {
       alarm(`${name}DeadLetters`, {
         alarmDescription: `Events for ${name} could not be delivered and wait in its dead-letter queue.`,

@@ -1,129 +1,146 @@
-import { Duration, SecretValue } from 'aws-cdk-lib';
-import type { IEventBus, RuleProps } from 'aws-cdk-lib/aws-events';
-import {
-  ApiDestination,
-  Authorization,
-  Connection,
-  EventField,
-  HttpMethod,
-  Rule,
-  RuleTargetInput,
-} from 'aws-cdk-lib/aws-events';
-import { ApiDestination as ApiDestinationTarget, SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription as SnsEmail } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { DetailType } from '../../functions/core/events/catalogue.js';
+import { NotifierFunction } from './notifier-function.js';
 
 /** Which events a subscription gets: detail-types, and optionally only some stage names. */
 export interface SubscriptionFilter {
   detailTypes: DetailType[];
-  /** Limits StageStarted/StageCompleted to these stage names (e.g. ["Sewing", "Packing"]). */
+  /** Limits the events that carry a stage (e.g. ["Sewing", "Packing"]) to these stage names. */
   stageNames?: string[];
 }
 
-const f = (path: string) => EventField.fromPath(`$.detail.${path}`);
-const head = () => `PO ${f('order.number')} · ${f('order.companyName')}`;
+/** The detail-types whose detail has `stage.name`: the ones a stage-name filter applies to. */
+export const STAGE_TYPES: ReadonlySet<DetailType> = new Set<DetailType>([
+  'StageStarted',
+  'StageCompleted',
+  'OrderStageCompleted',
+  'StageStalled',
+]);
 
-/** One readable line per detail-type, e.g. "PO 1308 · Tribal Sportswear Inc. · Sewing completed · 3465O-3206 Lt. Peach". */
-export const messageFor = (type: DetailType): string => {
-  switch (type) {
-    case 'StageCompleted':
-      return `${head()} · ${f('stage.name')} completed · ${f('lineItem.productName')} ${f('lineItem.color')}`;
-    case 'StageStarted':
-      return `${head()} · ${f('stage.name')} started · ${f('lineItem.productName')} ${f('lineItem.color')}`;
-    case 'OrderStatusChanged':
-      return `${head()} · status ${f('change.from')} → ${f('change.to')}`;
-    case 'OrderDeliveryStatusChanged':
-      return `${head()} · delivery ${f('change.from')} → ${f('change.to')}`;
-    case 'OrderAllReceived':
-      return `${head()} · all received`;
-    case 'OrderDueDateChanged':
-      return `${head()} · due date ${f('change.from')} → ${f('change.to')}`;
-    case 'OrderCreated':
-      return `${head()} · new order (${f('order.status')})`;
-    case 'OrderRemoved':
-      return `${head()} · removed from Uphance`;
+const NOTIFY_ENTRY = fileURLToPath(new URL('../../functions/handlers/notify.ts', import.meta.url));
+
+interface NotifyChannelProps extends SubscriptionFilter {
+  bus: IEventBus;
+  source: string;
+  channel: 'slack' | 'email';
+  environment: Record<string, string>;
+}
+
+/**
+ * A channel: the notify function (functions/handlers/notify.ts) words each event and delivers it; the rules
+ * send it the channel's events. Undeliverable events end in one dead-letter queue, from the rule (the
+ * function could not be invoked) or from the function (it failed after Lambda's async retries).
+ */
+class NotifyChannel extends Construct {
+  readonly function: NotifierFunction;
+  readonly deadLetterQueue: Queue;
+  readonly rules: Rule[];
+
+  constructor(scope: Construct, id: string, props: NotifyChannelProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the notify function and its rules.',
+      },
+    ]);
+    this.function = new NotifierFunction(this, 'Function', {
+      entry: NOTIFY_ENTRY,
+      description: `Words notifier events and delivers them to ${props.channel}`,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { NOTIFY_CHANNEL: props.channel, ...props.environment },
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      logGroupRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A stage-name filter only applies to events that carry a stage; the others get a rule of their own.
+    const staged = props.stageNames?.length ? props.detailTypes.filter((t) => STAGE_TYPES.has(t)) : [];
+    const plain = props.detailTypes.filter((t) => !staged.includes(t));
+    const rule = (ruleId: string, types: DetailType[], detail?: Record<string, unknown>) =>
+      new Rule(this, ruleId, {
+        eventBus: props.bus,
+        description: `${types.join(', ')} to ${props.channel}`,
+        eventPattern: { source: [props.source], detailType: types, ...(detail ? { detail } : {}) },
+        targets: [
+          new LambdaFunction(this.function, {
+            deadLetterQueue: this.deadLetterQueue,
+            retryAttempts: 20,
+            maxEventAge: Duration.hours(6),
+          }),
+        ],
+      });
+    this.rules = [
+      ...(plain.length ? [rule('Rule', plain)] : []),
+      ...(staged.length ? [rule('StageRule', staged, { stage: { name: props.stageNames } })] : []),
+    ];
   }
-};
-
-const deadLetterQueue = (scope: Construct) => {
-  const queue = new Queue(scope, 'DeadLetters', {
-    encryption: QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    retentionPeriod: Duration.days(14),
-  });
-  NagSuppressions.addResourceSuppressions(queue, [
-    {
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the subscription rules.',
-    },
-  ]);
-  return queue;
-};
-
-/** One rule per detail-type (each needs its own message), all feeding the same target. */
-const rulesFor = (
-  scope: Construct,
-  bus: IEventBus,
-  source: string,
-  filter: SubscriptionFilter,
-  target: (message: string) => RuleProps['targets'],
-) =>
-  filter.detailTypes.map(
-    (type) =>
-      new Rule(scope, `${type}Rule`, {
-        eventBus: bus,
-        description: `${type} events to ${scope.node.id}`,
-        eventPattern: {
-          source: [source],
-          detailType: [type],
-          ...(filter.stageNames?.length && (type === 'StageCompleted' || type === 'StageStarted')
-            ? { detail: { stage: { name: filter.stageNames } } }
-            : {}),
-        },
-        targets: target(messageFor(type)),
-      }),
-  );
+}
 
 export interface SlackSubscriptionProps extends SubscriptionFilter {
   bus: IEventBus;
   source: string;
-  /** A Slack incoming-webhook URL (https://hooks.slack.com/services/...). */
-  webhookUrl: string;
+  /** An existing secret holding the incoming-webhook URL (preferred: the URL stays out of the template). */
+  webhookSecretArn?: string;
+  /** The URL itself: stored in the secret the stack creates, but then also in the template. */
+  webhookUrl?: string;
 }
 
-/** Slack through an EventBridge API destination: a readable message per event, retried, with a DLQ. */
+/** Slack: Block Kit messages to an incoming webhook whose URL is kept in Secrets Manager. */
 export class SlackSubscription extends Construct {
+  readonly secret: ISecret;
+  readonly function: NotifierFunction;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[];
 
   constructor(scope: Construct, id: string, props: SlackSubscriptionProps) {
     super(scope, id);
-    // Incoming webhooks carry their secret in the URL; a connection still needs an authorization.
-    const connection = new Connection(this, 'Connection', {
-      authorization: Authorization.apiKey('x-uphance-notifier', SecretValue.unsafePlainText('slack-webhook')),
-      description: 'Slack incoming webhook (authorised by its URL)',
+    if (props.webhookSecretArn) {
+      this.secret = Secret.fromSecretCompleteArn(this, 'Webhook', props.webhookSecretArn);
+    } else {
+      const secret = new Secret(this, 'Webhook', {
+        description: 'Slack incoming-webhook URL (https://hooks.slack.com/services/...)',
+        ...(props.webhookUrl
+          ? { secretStringValue: SecretValue.unsafePlainText(props.webhookUrl) }
+          : // A placeholder until the URL is put: the notify function then says what is missing.
+            { generateSecretString: { excludePunctuation: true, passwordLength: 16 } }),
+      });
+      NagSuppressions.addResourceSuppressions(secret, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'A Slack webhook URL is issued by Slack and cannot be rotated from AWS; replace it in Slack.',
+        },
+      ]);
+      this.secret = secret;
+    }
+    const channel = new NotifyChannel(this, 'Notify', {
+      ...props,
+      channel: 'slack',
+      environment: { SLACK_WEBHOOK_SECRET_ARN: this.secret.secretArn },
     });
-    const destination = new ApiDestination(this, 'Destination', {
-      connection,
-      endpoint: props.webhookUrl,
-      httpMethod: HttpMethod.POST,
-      rateLimitPerSecond: 1,
-      description: 'Slack incoming webhook',
-    });
-    this.deadLetterQueue = deadLetterQueue(this);
-    this.rules = rulesFor(this, props.bus, props.source, props, (message) => [
-      new ApiDestinationTarget(destination, {
-        event: RuleTargetInput.fromObject({ text: message }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 20,
-        maxEventAge: Duration.hours(6),
-      }),
-    ]);
+    this.secret.grantRead(channel.function);
+    this.function = channel.function;
+    this.deadLetterQueue = channel.deadLetterQueue;
+    this.rules = channel.rules;
   }
 }
 
@@ -134,9 +151,10 @@ export interface EmailSubscriptionProps extends SubscriptionFilter {
   key: IKey;
 }
 
-/** Email through an SNS topic with a subscription per address: a readable line per event, with a DLQ. */
+/** Email: an SNS topic with a subscription per address; the notify function publishes subject and text. */
 export class EmailSubscription extends Construct {
   readonly topic: Topic;
+  readonly function: NotifierFunction;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[];
 
@@ -148,14 +166,26 @@ export class EmailSubscription extends Construct {
       enforceSSL: true,
     });
     for (const address of props.addresses) this.topic.addSubscription(new SnsEmail(address));
-    this.deadLetterQueue = deadLetterQueue(this);
-    this.rules = rulesFor(this, props.bus, props.source, props, (message) => [
-      new SnsTopic(this.topic, {
-        message: RuleTargetInput.fromText(message),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 20,
-        maxEventAge: Duration.hours(6),
-      }),
-    ]);
+    const channel = new NotifyChannel(this, 'Notify', {
+      ...props,
+      channel: 'email',
+      environment: { EMAIL_TOPIC_ARN: this.topic.topicArn },
+    });
+    this.topic.grantPublish(channel.function);
+    NagSuppressions.addResourceSuppressions(
+      channel.function,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Publishing to the encrypted topic needs kms:GenerateDataKey* on its key (what Topic.grantPublish grants); on that key only.',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+    this.function = channel.function;
+    this.deadLetterQueue = channel.deadLetterQueue;
+    this.rules = channel.rules;
   }
 }

@@ -232,31 +232,71 @@ describe('poll function and schedule', () => {
 });
 
 describe('subscriptions', () => {
-  it('Slack: an API destination with a readable message, the chosen stage names, retries and a DLQ', () => {
-    everything.template.resourceCountIs('AWS::Events::Connection', 1);
-    everything.template.hasResourceProperties('AWS::Events::ApiDestination', {
-      HttpMethod: 'POST',
-      InvocationEndpoint: 'https://hooks.slack.com/services/T000/B000/XXXX',
-    });
-    const rules = Object.values(everything.template.findResources('AWS::Events::Rule')).filter((r) =>
-      JSON.stringify(r.Properties.Targets).includes('ApiDestination'),
-    );
+  const rulesTo = (template: Template, fragment: string) =>
+    Object.values(template.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties)
+      .filter((p) => JSON.stringify(p.Targets).includes(fragment));
+  const notifyFunction = (template: Template, channel: string) =>
+    Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.NOTIFY_CHANNEL === channel,
+    )?.Properties;
+
+  it('Slack: the notify function gets the whole event (no input transformer), with retries and a DLQ', () => {
+    const rules = rulesTo(everything.template, 'SlackNotifyFunction');
     expect(rules).toHaveLength(1);
-    const rule = rules[0]!.Properties;
+    const rule = rules[0]!;
+    // The stage filter applies to every event that carries a stage name.
     expect(rule.EventPattern).toEqual({
       source: ['uphance.production-orders'],
       'detail-type': ['StageCompleted'],
       detail: { stage: { name: ['Sewing'] } },
     });
     const target = rule.Targets[0];
-    expect(target.InputTransformer.InputTemplate).toBe(
-      '{"text":"PO <detail-order-number> · <detail-order-companyName> · <detail-stage-name> completed · <detail-lineItem-productName> <detail-lineItem-color>"}',
-    );
+    expect(target.Input).toBeUndefined();
+    expect(target.InputTransformer).toBeUndefined();
+    expect(target.InputPath).toBeUndefined();
     expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 21600 });
     expect(target.DeadLetterConfig.Arn).toBeDefined();
+    const fn = notifyFunction(everything.template, 'slack')!;
+    expect(fn.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN).toEqual({
+      Ref: expect.stringMatching(/^SlackWebhook/),
+    });
+    expect(fn.DeadLetterConfig.TargetArn).toBeDefined();
+    everything.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+    });
+    everything.template.resourceCountIs('AWS::Events::ApiDestination', 0);
   });
 
-  it('email: an encrypted SNS topic, one subscription per address, a readable message, a DLQ', () => {
+  it('Slack: the webhook URL lives in a secret; given by ARN it is not in the template at all', () => {
+    const byArn = synth({
+      slack: {
+        webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
+        detailTypes: [],
+      },
+    });
+    expect(JSON.stringify(byArn.template.toJSON())).not.toContain('hooks.slack.com');
+    const fn = notifyFunction(byArn.template, 'slack')!;
+    expect(fn.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN).toBe(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
+    );
+    // Default subscriptions: what a team acts on.
+    const [rule] = rulesTo(byArn.template, 'SlackNotifyFunction');
+    expect(rule?.EventPattern['detail-type']).toEqual([
+      'OrderStageCompleted',
+      'OrderAllReceived',
+      'OrderOverdue',
+      'StageStalled',
+    ]);
+    const placeholder = synth({ slack: { detailTypes: ['OrderOverdue'] } });
+    placeholder.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('Slack incoming-webhook URL'),
+      GenerateSecretString: Match.anyValue(),
+    });
+  });
+
+  it('email: an encrypted SNS topic, one subscription per address, published to by the notify function', () => {
     everything.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@brand.example',
@@ -265,13 +305,26 @@ describe('subscriptions', () => {
       Protocol: 'email',
       Endpoint: 'buyer@brand.example',
     });
-    const rule = Object.values(everything.template.findResources('AWS::Events::Rule')).find((r) =>
-      JSON.stringify(r.Properties.EventPattern).includes('OrderAllReceived'),
-    )!.Properties;
-    expect(rule.Targets[0].InputTransformer.InputTemplate).toBe(
-      '"PO <detail-order-number> · <detail-order-companyName> · all received"',
+    const [rule] = rulesTo(everything.template, 'EmailNotifyFunction');
+    expect(rule?.EventPattern).toEqual({
+      source: ['uphance.production-orders'],
+      'detail-type': ['OrderAllReceived'],
+    });
+    expect(rule?.Targets[0].InputTransformer).toBeUndefined();
+    expect(rule?.Targets[0].DeadLetterConfig).toBeDefined();
+    const fn = notifyFunction(everything.template, 'email')!;
+    expect(fn.Environment.Variables.EMAIL_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^EmailTopic/) });
+    const statements = Object.values(everything.template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
     );
-    expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'sns:Publish',
+          Resource: { Ref: expect.stringMatching(/^EmailTopic/) },
+        }),
+      ]),
+    );
     everything.template.hasResourceProperties('AWS::SNS::Topic', {
       DisplayName: 'Uphance production orders',
       KmsMasterKeyId: Match.anyValue(),
@@ -279,7 +332,8 @@ describe('subscriptions', () => {
   });
 
   it('none unless configured', () => {
-    base.template.resourceCountIs('AWS::Events::ApiDestination', 0);
+    expect(notifyFunction(base.template, 'slack')).toBeUndefined();
+    expect(notifyFunction(base.template, 'email')).toBeUndefined();
     expect(JSON.stringify(base.template.findResources('AWS::SNS::Subscription'))).toBe('{}');
   });
 });
@@ -294,7 +348,8 @@ describe('observability', () => {
       (a) => a.Properties,
     );
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
-    expect(byMetric('Errors')).toHaveLength(1);
+    // The poll function and the two notify functions.
+    expect(byMetric('Errors')).toHaveLength(3);
     expect(byMetric('CycleCompleted')[0]).toMatchObject({
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: 3,
@@ -404,6 +459,40 @@ describe('context', () => {
     ).toThrow(/unknown detail-type "StageDone"/);
     expect(() => propsFromContext((k) => ({ scheduleMinutes: 'often' })[k])).toThrow(
       /scheduleMinutes must be a whole number/,
+    );
+  });
+
+  it('passes the signal settings to the poll function and names a bad one', () => {
+    const context: Record<string, string> = {
+      timeZone: 'Europe/London',
+      dueSoonDays: '3',
+      stallDays: '10',
+      stallDaysByStage: 'Sewing=14,Packing=3',
+      slack: 'true',
+    };
+    const props = propsFromContext((k) => context[k]);
+    expect(props.signals).toEqual({
+      timeZone: 'Europe/London',
+      dueSoonDays: 3,
+      stallDays: 10,
+      stallDaysByStage: 'Sewing=14,Packing=3',
+    });
+    expect(props.slack).toMatchObject({ webhookUrl: undefined, detailTypes: [] });
+    synth({ signals: props.signals }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TIME_ZONE: 'Europe/London',
+          DUE_SOON_DAYS: '3',
+          STALL_DAYS: '10',
+          STALL_DAYS_BY_STAGE: 'Sewing=14,Packing=3',
+        }),
+      },
+    });
+    expect(() => propsFromContext((k) => ({ timeZone: 'Mars/Olympus' })[k])).toThrow(
+      /context timeZone: TIME_ZONE/,
+    );
+    expect(() => propsFromContext((k) => ({ stallDaysByStage: 'Sewing' })[k])).toThrow(
+      /context stallDaysByStage: STALL_DAYS_BY_STAGE must read like/,
     );
   });
 });

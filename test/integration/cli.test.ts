@@ -126,6 +126,21 @@ describe('uphance-notifier poll', () => {
     expect(badInterval.stderr).toMatch(/--interval must be a positive number of seconds, got "soon"/);
   });
 
+  it('signal settings: a bad value exits 2 naming the flag or variable; a good flag wins over a bad variable', async () => {
+    const badZone = await cli(['poll', '--once', '--time-zone', 'Mars/Olympus'], simEnv());
+    expect(badZone.code).toBe(2);
+    expect(badZone.stderr).toMatch(/--time-zone must be an IANA time zone/);
+    const badEnv = await cli(['poll', '--once'], { ...simEnv(), STALL_DAYS_BY_STAGE: 'Sewing' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/STALL_DAYS_BY_STAGE must read like "Sewing=14,Packing=3"/);
+    const state = tempStatePath();
+    const flagWins = await cli(['poll', '--once', '--state', state, '--due-soon-days', '3'], {
+      ...simEnv(),
+      DUE_SOON_DAYS: 'soon',
+    });
+    expect(flagWins.code).toBe(0);
+  });
+
   it('rejected credentials: exit 3, the token never printed, the state exactly as it was', async () => {
     const state = tempStatePath();
     await cli(['poll', '--once', '--state', state], simEnv());
@@ -164,7 +179,11 @@ describe('uphance-notifier poll', () => {
     const run = await cli(args, env);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
-    expect(bus.events.map((e) => [e.busName, e.detailType])).toEqual([['orders-bus', 'StageCompleted']]);
+    // Order 1308 has one line item: its Packing completing is also the whole order's.
+    expect(bus.events.map((e) => [e.busName, e.detailType])).toEqual([
+      ['orders-bus', 'StageCompleted'],
+      ['orders-bus', 'OrderStageCompleted'],
+    ]);
   });
 
   it('killed while it publishes, then run again at once: the rerun takes over the dead run’s lease and delivers', async () => {

@@ -78,9 +78,11 @@ describe('poll Lambda handler', () => {
     expect(baseline).toMatchObject({ baseline: true, events: 0, outcome: 'completed' });
     sim.state.advanceStage(23621);
     const report = await handler({}, context());
-    expect(report).toMatchObject({ events: 1, eventsByType: { StageCompleted: 1 } });
+    // Order 1308 has one line item: its Packing completing is also the whole order's (signals are on).
+    expect(report).toMatchObject({ events: 2, eventsByType: { StageCompleted: 1, OrderStageCompleted: 1 } });
     expect(bus.events.map((e) => [e.busName, e.source, e.detailType])).toEqual([
       ['uphance-notifier', 'uphance.production-orders', 'StageCompleted'],
+      ['uphance-notifier', 'uphance.production-orders', 'OrderStageCompleted'],
     ]);
     // The secret is cached between warm invocations.
     expect(secrets.reads).toBe(1);
@@ -190,7 +192,7 @@ describe('example consumer Lambda', () => {
     const event = JSON.parse(readFileSync('schemas/examples/StageCompleted.json', 'utf8'));
     const first = await consumer.handler(event, context());
     expect(first.message).toBe(
-      'PO 1308 · Tribal Sportswear Inc. · Packing completed · 3465O-3206 - Tie Frt V Neck Blouse Lt. Peach',
+      'PO 1308 · Packing completed on 3465O-3206 - Tie Frt V Neck Blouse Lt. Peach · Tribal Sportswear Inc.',
     );
     expect(logged.mock.calls.some((c) => String(c[0]).includes('Packing completed'))).toBe(true);
     logged.mockClear();

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
+import { validateEvent } from '../../functions/core/events/catalogue.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import { LeaseLostError } from '../../functions/cycle/ports.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
@@ -199,5 +201,42 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
     expect(sim.faults.injected.server_error).toBeGreaterThan(0);
     expect(outcomes.every((o) => ['completed', 'UphanceApiError'].includes(o))).toBe(true);
     expect((await n.verify(from, receivedEvents(bus))).violations).toEqual([]);
+  });
+
+  it('production signals end to end: due soon, overdue and stalled stages arrive on the bus once each', async () => {
+    const n = await deployed();
+    const signals = { ...DEFAULT_SIGNAL_SETTINGS, timeZone: 'Europe/London' };
+    await n.run({ signals });
+    const open = [...sim.state.orders.values()].filter(
+      (o) => o.raw.status === 'CONFIRMED' && o.raw.delivery_status !== 'All Received',
+    );
+    const [soon, late, busyOrder] = open;
+    // The harness clock says 2026-11-27 10:01 (London: the same day).
+    sim.state.setDueDate(soon!.raw.id, '2026-11-30');
+    sim.state.setDueDate(late!.raw.id, '2026-11-20');
+    // Starts a stage (at the simulator's wall-clock time) or completes one: either way a roll-up may follow.
+    for (const item of busyOrder!.lineItems) sim.state.advanceStage(busyOrder!.raw.id, item.raw.id as number);
+    await n.run({ signals });
+    const signalsOf = () =>
+      receivedEvents(bus).filter((e) =>
+        ['OrderStageCompleted', 'OrderDueSoon', 'OrderOverdue', 'StageStalled'].includes(e.detailType),
+      );
+    expect(signalsOf().filter((e) => e.detail.order.id === soon!.raw.id)).toMatchObject([
+      { detailType: 'OrderDueSoon', detail: { due: { date: '2026-11-30', days: 3 } } },
+    ]);
+    expect(signalsOf().filter((e) => e.detail.order.id === late!.raw.id)).toMatchObject([
+      { detailType: 'OrderOverdue', detail: { due: { date: '2026-11-20', days: 7 } } },
+    ]);
+    // A month later every stage started since has stalled and every due date has passed: each fires once.
+    n.clock.advance(40 * 86_400_000);
+    await n.run({ signals });
+    const afterMonth = signalsOf();
+    expect(afterMonth.some((e) => e.detailType === 'StageStalled')).toBe(true);
+    expect(afterMonth.filter((e) => e.detailType === 'OrderOverdue').length).toBeGreaterThan(1);
+    await n.run({ signals });
+    expect(signalsOf()).toHaveLength(afterMonth.length);
+    const identities = afterMonth.map((e) => JSON.stringify([e.detail.order.id, e.detailType, e.detail]));
+    expect(new Set(afterMonth.map((e) => e.detail.eventId)).size).toBe(identities.length);
+    for (const event of afterMonth) validateEvent(event);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsFromSecret, uphanceSettings } from '../../functions/config.js';
+import {
+  ConfigError,
+  credentialsFromSecret,
+  signalSettings,
+  uphanceSettings,
+} from '../../functions/config.js';
 
 describe('configuration', () => {
   it('reads the Uphance settings and names a bad one', () => {
@@ -52,5 +57,44 @@ describe('configuration', () => {
       /S holds no usable Uphance credentials/,
     );
     expect(() => credentialsFromSecret('{"token":"","unset":"x7Yq"}', 'S')).not.toThrow(/x7Yq/);
+  });
+});
+
+describe('production signal settings (CONTRACT 1b)', () => {
+  it('defaults to UTC, 7 and 7; reads the environment; a flag wins over it', () => {
+    expect(signalSettings({})).toEqual({
+      timeZone: 'UTC',
+      dueSoonDays: 7,
+      stallDays: 7,
+      stallDaysByStage: {},
+    });
+    const env = {
+      TIME_ZONE: 'Europe/London',
+      DUE_SOON_DAYS: '3',
+      STALL_DAYS: '0',
+      STALL_DAYS_BY_STAGE: 'Sewing=14, Hand Finishing=3',
+    };
+    expect(signalSettings(env)).toEqual({
+      timeZone: 'Europe/London',
+      dueSoonDays: 3,
+      stallDays: 0,
+      stallDaysByStage: { Sewing: 14, 'Hand Finishing': 3 },
+    });
+    expect(
+      signalSettings(env, { timeZone: 'Asia/Kolkata', dueSoonDays: '5', stallDaysByStage: 'Packing=2' }),
+    ).toEqual({ timeZone: 'Asia/Kolkata', dueSoonDays: 5, stallDays: 0, stallDaysByStage: { Packing: 2 } });
+  });
+
+  it.each([
+    [{ TIME_ZONE: 'Mars/Olympus' }, {}, /TIME_ZONE must be an IANA time zone/],
+    [{}, { timeZone: 'CEST+2' }, /--time-zone must be an IANA time zone/],
+    [{ DUE_SOON_DAYS: '-1' }, {}, /DUE_SOON_DAYS must be a whole number of days/],
+    [{ DUE_SOON_DAYS: '3' }, { dueSoonDays: 'soon' }, /--due-soon-days must be a whole number/],
+    [{ STALL_DAYS: '1.5' }, {}, /STALL_DAYS must be a whole number/],
+    [{ STALL_DAYS_BY_STAGE: 'Sewing' }, {}, /STALL_DAYS_BY_STAGE must read like "Sewing=14,Packing=3"/],
+    [{}, { stallDaysByStage: 'Sewing=two' }, /--stall-days-by-stage \(Sewing\) must be a whole number/],
+  ])('%o %o is a configuration error naming the setting', (env, flags, message) => {
+    expect(() => signalSettings(env, flags)).toThrow(ConfigError);
+    expect(() => signalSettings(env, flags)).toThrow(message);
   });
 });

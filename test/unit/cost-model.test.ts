@@ -29,7 +29,7 @@ describe('the monthly cost model', () => {
     expect(cost.putEvents).toBeCloseTo(2, 6);
     expect(cost.scheduler).toBeCloseTo(1, 6);
     expect(cost.secretsManager).toBeCloseTo(0.4 + 5, 6);
-    expect(cost.cloudwatch).toBeCloseTo(13 * 0.3 + 3 * 0.1, 6);
+    expect(cost.cloudwatch).toBeCloseTo(18 * 0.3 + 4 * 0.1, 6);
     expect(cost.total).toBeCloseTo(
       cost.lambda + cost.dynamodb + cost.putEvents + cost.scheduler + cost.secretsManager + cost.cloudwatch,
       9,
@@ -50,7 +50,7 @@ describe('the monthly cost model', () => {
 
   it('counts the custom metrics the poll handler really emits', () => {
     const handler = readFileSync(resolve(import.meta.dirname, '../../functions/handlers/poll.ts'), 'utf8');
-    const names = new Set([...handler.matchAll(/addMetric\('(\w+)'/g)].map((m) => m[1]));
+    const names = new Set([...handler.matchAll(/METRIC\.(\w+)/g)].map((m) => m[1]));
     expect(names.size).toBe(DEFAULT_DEPLOYMENT.customMetrics);
   });
 });

@@ -119,13 +119,14 @@ describe('incremental cycles', () => {
     await n.run();
     sim.resetCounts();
     await n.run();
-    // open (2 pages at 40% of 143), pending-closed (1), new (1)
-    expect(sim.counts['GET /production_orders']).toBeLessThanOrEqual(5);
+    // open (2 pages at 40% of 143), pending-closed (1), undelivered-complete (1), new (1)
+    expect(sim.counts['GET /production_orders']).toBeLessThanOrEqual(6);
     expect(sim.requests.some((r) => r.query.includes('by_q'))).toBe(false);
     const leaving = watchedOrders()[0]!;
     for (const item of leaving.lineItems)
       while (sim.state.advanceStage(leaving.raw.id, item.raw.id as number));
     sim.state.setStatus(leaving.raw.id, 'complete');
+    sim.state.setDeliveryStatus(leaving.raw.id, 'all_received');
     sim.resetCounts();
     const report = await n.run();
     expect(report.lookups).toBe(1);
@@ -210,7 +211,8 @@ describe('incremental cycles', () => {
     const closed = [...sim.state.orders.values()].find(
       (o) => o.raw.status === 'COMPLETE' && !o.lineItems.some(hasWorkLeft),
     )!;
-    sim.state.setDeliveryStatus(closed.raw.id, 'receiving');
+    // All received and complete: unwatched, so only the sweep sees its due date move.
+    sim.state.setDueDate(closed.raw.id, '2027-01-31');
     const gone = [...sim.state.orders.values()].find(
       (o) => o !== closed && o.raw.status === 'COMPLETE' && !o.lineItems.some(hasWorkLeft),
     )!;
@@ -221,7 +223,7 @@ describe('incremental cycles', () => {
     n.clock.advance(3_600_000);
     const swept = await n.run({ sweepIntervalMs: 3_600_000 });
     expect(swept.sweep).toBe('complete');
-    expect(types(n.memory.published).sort()).toEqual(['OrderDeliveryStatusChanged', 'OrderRemoved']);
+    expect(types(n.memory.published).sort()).toEqual(['OrderDueDateChanged', 'OrderRemoved']);
     expect((await n.verify(from)).violations).toEqual([]);
   });
 

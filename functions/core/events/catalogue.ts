@@ -98,6 +98,59 @@ export const OrderRemoved = z.looseObject({ ...base }).meta({
     'An order in the snapshots is confirmed gone from the API; carries the last snapshot of the order.',
 });
 
+export const OrderStageCompleted = z
+  .looseObject({
+    ...base,
+    stage: z.looseObject({
+      name: z.string(),
+      completedAt: z.string().nullable().meta({
+        description: "The latest end time of the stage across the line items, with the API's offset",
+      }),
+    }),
+    lineItems: z
+      .looseObject({ total: z.number().int().min(0), completed: z.number().int().min(0) })
+      .meta({ description: "The order's line items, and those with this stage completed" }),
+  })
+  .meta({
+    title: 'OrderStageCompleted',
+    description:
+      'Every line item of the order that has a stage of this name has it completed (once per stage name; a stage that reopens and completes again fires again).',
+  });
+const due = (meaning: string) =>
+  z.looseObject({
+    date: z.string().meta({ description: 'The due date (ISO date)' }),
+    days: z.number().int().min(0).meta({ description: meaning }),
+  });
+export const OrderDueSoon = z
+  .looseObject({ ...base, due: due('Whole days left in the configured time zone; 0 = due today') })
+  .meta({
+    title: 'OrderDueSoon',
+    description:
+      'The due date is at most dueSoonDays days away and not yet passed; the order is not all received and not cancelled (once per due date).',
+  });
+export const OrderOverdue = z
+  .looseObject({ ...base, due: due('Whole days past the due date in the configured time zone (at least 1)') })
+  .meta({
+    title: 'OrderOverdue',
+    description:
+      'The due date has passed; the order is not all received and not cancelled (once per due date).',
+  });
+export const StageStalled = z
+  .looseObject({
+    ...base,
+    lineItem: LineItemBlock,
+    stage: StageBlock,
+    stalled: z.looseObject({
+      days: z.number().int().min(1).meta({ description: 'Calendar days in progress since its start time' }),
+      limitDays: z.number().int().min(1).meta({ description: 'The limit for this stage name' }),
+    }),
+  })
+  .meta({
+    title: 'StageStalled',
+    description:
+      "A line item's stage has been in progress for longer than its limit, counted in calendar days from its start time (once per line item, stage and start time).",
+  });
+
 export const detailSchemas = {
   OrderCreated,
   OrderStatusChanged,
@@ -107,6 +160,10 @@ export const detailSchemas = {
   StageStarted,
   StageCompleted,
   OrderRemoved,
+  OrderStageCompleted,
+  OrderDueSoon,
+  OrderOverdue,
+  StageStalled,
 } as const;
 
 export type DetailType = keyof typeof detailSchemas;
@@ -120,6 +177,10 @@ export type OrderDueDateChangedDetail = z.infer<typeof OrderDueDateChanged>;
 export type StageStartedDetail = z.infer<typeof StageStarted>;
 export type StageCompletedDetail = z.infer<typeof StageCompleted>;
 export type OrderRemovedDetail = z.infer<typeof OrderRemoved>;
+export type OrderStageCompletedDetail = z.infer<typeof OrderStageCompleted>;
+export type OrderDueSoonDetail = z.infer<typeof OrderDueSoon>;
+export type OrderOverdueDetail = z.infer<typeof OrderOverdue>;
+export type StageStalledDetail = z.infer<typeof StageStalled>;
 
 export interface DetailByType {
   OrderCreated: OrderCreatedDetail;
@@ -130,6 +191,10 @@ export interface DetailByType {
   StageStarted: StageStartedDetail;
   StageCompleted: StageCompletedDetail;
   OrderRemoved: OrderRemovedDetail;
+  OrderStageCompleted: OrderStageCompletedDetail;
+  OrderDueSoon: OrderDueSoonDetail;
+  OrderOverdue: OrderOverdueDetail;
+  StageStalled: StageStalledDetail;
 }
 
 /** A detected change: its detail-type and detail, before it is wrapped for a bus. */

@@ -1,0 +1,268 @@
+import { dayNumber, dayOfIsoDate, startOfDay } from './calendar.js';
+import type { Order, Stage } from './order.js';
+import type { KeyedStage, Snapshot } from './snapshot.js';
+import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
+
+/** The production signals' settings (CONTRACT 1b). A limit of 0 turns its signal off. */
+export interface SignalSettings {
+  /** IANA time zone in which calendar days are counted. */
+  timeZone: string;
+  /** OrderDueSoon when the due date is at most this many days away. */
+  dueSoonDays: number;
+  /** StageStalled when a stage has been in progress for more days than this. */
+  stallDays: number;
+  /** Per stage name, overrides stallDays. */
+  stallDaysByStage: Record<string, number>;
+}
+
+export const DEFAULT_SIGNAL_SETTINGS: SignalSettings = Object.freeze({
+  timeZone: 'UTC',
+  dueSoonDays: 7,
+  stallDays: 7,
+  stallDaysByStage: Object.freeze({}) as Record<string, number>,
+});
+
+/** The signals' memory, kept in the snapshot (all optional: absent means nothing fired yet). */
+export interface SignalMemory {
+  /**
+   * Set once the signals have been evaluated on this snapshot. A snapshot without it (written before the
+   * signals existed, or with them off) is a first sight for them: what is already true is recorded silently
+   * instead of firing for every order at once after an upgrade.
+   */
+  sig?: 1;
+  /** Stage names whose OrderStageCompleted fired and whose condition still holds. */
+  rolledUp?: string[];
+  /** The due date OrderDueSoon fired for. */
+  dueSoon?: string;
+  /** The due date OrderOverdue fired for. */
+  overdue?: string;
+  /** lineItemId -> stageKey -> start (epoch ms) of the stages in progress that have a start time. */
+  starts?: Record<string, Record<string, number>>;
+  /** `lineItemId/stageKey/startMs` of the stalls that fired, kept while that stage is still listed. */
+  stalled?: string[];
+}
+
+export type SignalChange =
+  | {
+      detailType: 'OrderStageCompleted';
+      name: string;
+      completedAt: string | null;
+      total: number;
+      completed: number;
+    }
+  | { detailType: 'OrderDueSoon' | 'OrderOverdue'; date: string; days: number }
+  | {
+      detailType: 'StageStalled';
+      lineItemIndex: number;
+      stage: Stage;
+      stageKey: string;
+      days: number;
+      limitDays: number;
+    };
+
+export interface SignalResult {
+  changes: SignalChange[];
+  memory: SignalMemory;
+}
+
+/** The stall limit of a stage name in days (0 = never stalls). */
+export const stallLimit = (settings: SignalSettings, name: string): number =>
+  settings.stallDaysByStage[name] ?? settings.stallDays;
+
+/** Due-date signals watch orders that are not all received and not cancelled, whatever their status. */
+export const awaitsDelivery = (order: { status: string; deliveryStatus: string | null }): boolean =>
+  order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';
+
+const stallKey = (lineItemId: number | string, stageKey: string, startMs: number) =>
+  `${lineItemId}/${stageKey}/${startMs}`;
+
+interface RollUp {
+  /** Line items that have a stage of this name, and those with every stage of it completed. */
+  having: number;
+  completed: number;
+  latest: KeyedStage | null;
+  /** Bookkeeping of the line item being counted (its stages come one after the other). */
+  item: number;
+  itemDone: boolean;
+}
+
+/** Roll-ups per stage name, in one pass and one map per order (the diff runs for every order). */
+const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
+  const byName = new Map<string, RollUp>();
+  keyed.forEach((entries, index) => {
+    for (const entry of entries) {
+      const done = entry.stage.status === STAGE_COMPLETED;
+      let roll = byName.get(entry.stage.name);
+      if (!roll) {
+        roll = { having: 0, completed: 0, latest: null, item: -1, itemDone: false };
+        byName.set(entry.stage.name, roll);
+      }
+      if (roll.item !== index) {
+        roll.item = index;
+        roll.having++;
+        roll.itemDone = done;
+        if (done) roll.completed++;
+      } else if (roll.itemDone && !done) {
+        // A stage of this name redone on the same line item and not completed yet.
+        roll.itemDone = false;
+        roll.completed--;
+      }
+      if (done && (roll.latest === null || (entry.end ?? -Infinity) > (roll.latest.end ?? -Infinity))) {
+        roll.latest = entry;
+      }
+    }
+  });
+  return byName;
+};
+
+/**
+ * Evaluates the four signals of CONTRACT 1b on a fetched order against the memory of the previous
+ * snapshot. Each fires when its condition turns true (memory says it has not fired for this arming);
+ * at a first sight (`firstSeen`, or a snapshot without signal memory) conditions already true are recorded
+ * as fired without a change.
+ */
+export const evaluateSignals = (
+  previous: SignalMemory,
+  order: Order,
+  keyed: KeyedStage[][],
+  now: number,
+  settings: SignalSettings,
+  firstSeen: boolean,
+): SignalResult => {
+  const changes: SignalChange[] = [];
+  const memory: SignalMemory = { sig: 1 };
+  const silent = firstSeen || previous.sig !== 1;
+  const today = dayNumber(now, settings.timeZone);
+
+  // OrderStageCompleted: every line item that has a stage of this name has it completed.
+  const wasRolled = previous.rolledUp ?? [];
+  const rolled: string[] = [];
+  const fired: SignalChange[] = [];
+  for (const [name, roll] of rollUps(keyed)) {
+    if (roll.having === 0 || roll.completed !== roll.having) continue;
+    rolled.push(name);
+    if (silent || wasRolled.includes(name)) continue;
+    fired.push({
+      detailType: 'OrderStageCompleted',
+      name,
+      completedAt: roll.latest?.stage.endTime ?? null,
+      total: order.lineItems.length,
+      completed: roll.completed,
+    });
+  }
+  // Oldest first, like the stage events: by the latest end time, then by name (code units, not locale).
+  const keyOf = (c: SignalChange) =>
+    c.detailType === 'OrderStageCompleted'
+      ? { end: (c.completedAt ? Date.parse(c.completedAt) : 0) || 0, name: c.name }
+      : { end: 0, name: '' };
+  fired.sort((a, b) => {
+    const [x, y] = [keyOf(a), keyOf(b)];
+    return x.end - y.end || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+  });
+  changes.push(...fired);
+  if (rolled.length > 0) memory.rolledUp = rolled.sort();
+
+  // StageStalled: in progress for more calendar days than its limit, counted from its start time.
+  const wasStalled = previous.stalled ?? [];
+  const stalled: string[] = [];
+  const starts: Record<string, Record<string, number>> = {};
+  let anyStart = false;
+  const stalls: Array<{ change: SignalChange; start: number }> = [];
+  order.lineItems.forEach((item, index) => {
+    for (const entry of keyed[index] ?? []) {
+      if (entry.start === null) continue;
+      const running = entry.stage.status === STAGE_IN_PROGRESS;
+      // Keys are only built where they can matter: a stage in progress, or a stall remembered.
+      if (!running && wasStalled.length === 0) continue;
+      const key = wasStalled.length === 0 ? null : stallKey(item.id, entry.key, entry.start);
+      const known = key !== null && wasStalled.includes(key);
+      if (known) stalled.push(key);
+      if (!running) continue;
+      const itemStarts = starts[String(item.id)] ?? {};
+      itemStarts[entry.key] = entry.start;
+      starts[String(item.id)] = itemStarts;
+      anyStart = true;
+      const limit = stallLimit(settings, entry.stage.name);
+      if (limit <= 0 || known) continue;
+      const days = today - dayNumber(entry.start, settings.timeZone);
+      if (days <= limit) continue;
+      stalled.push(key ?? stallKey(item.id, entry.key, entry.start));
+      if (silent) continue;
+      stalls.push({
+        start: entry.start,
+        change: {
+          detailType: 'StageStalled',
+          lineItemIndex: index,
+          stage: { ...entry.stage },
+          stageKey: entry.key,
+          days,
+          limitDays: limit,
+        },
+      });
+    }
+  });
+  stalls.sort((a, b) => a.start - b.start);
+  changes.push(...stalls.map((s) => s.change));
+  if (anyStart) memory.starts = starts;
+  if (stalled.length > 0) memory.stalled = stalled.sort();
+
+  // OrderDueSoon and OrderOverdue: once per due date; a new due date re-arms them.
+  const due = order.dueDate;
+  const dueDay = dayOfIsoDate(due);
+  if (due !== null && dueDay !== null) {
+    const left = dueDay - today;
+    const watching = awaitsDelivery(order);
+    const soon = watching && settings.dueSoonDays > 0 && left >= 0 && left <= settings.dueSoonDays;
+    const over = watching && left < 0;
+    if (previous.dueSoon === due || soon) memory.dueSoon = due;
+    if (previous.overdue === due || over) memory.overdue = due;
+    if (!silent && soon && previous.dueSoon !== due) {
+      changes.push({ detailType: 'OrderDueSoon', date: due, days: left });
+    }
+    if (!silent && over && previous.overdue !== due) {
+      changes.push({ detailType: 'OrderOverdue', date: due, days: -left });
+    }
+  }
+  return { changes, memory };
+};
+
+/** Copies only the memory fields, so that a snapshot carries no empty keys. */
+export const signalMemoryOf = (snapshot: SignalMemory): SignalMemory => {
+  const memory: SignalMemory = {};
+  if (snapshot.sig !== undefined) memory.sig = snapshot.sig;
+  if (snapshot.rolledUp) memory.rolledUp = snapshot.rolledUp;
+  if (snapshot.dueSoon !== undefined) memory.dueSoon = snapshot.dueSoon;
+  if (snapshot.overdue !== undefined) memory.overdue = snapshot.overdue;
+  if (snapshot.starts) memory.starts = snapshot.starts;
+  if (snapshot.stalled) memory.stalled = snapshot.stalled;
+  return memory;
+};
+
+/**
+ * The earliest instant (epoch ms) at which a time-based signal (due soon, overdue, stalled) could fire for
+ * this snapshot if the order does not change, or null when none can. A value in the past means "now". For
+ * an index of orders to re-check; OrderStageCompleted needs a change of the order, not time.
+ */
+export const nextSignalAt = (snapshot: Snapshot, settings: SignalSettings): number | null => {
+  if (snapshot.removed) return null;
+  const candidates: number[] = [];
+  const { order } = snapshot;
+  const dueDay = dayOfIsoDate(order.dueDate);
+  if (order.dueDate !== null && dueDay !== null && awaitsDelivery(order)) {
+    const overdueFired = snapshot.overdue === order.dueDate;
+    if (!overdueFired) candidates.push(startOfDay(dueDay + 1, settings.timeZone));
+    if (settings.dueSoonDays > 0 && snapshot.dueSoon !== order.dueDate && !overdueFired) {
+      candidates.push(startOfDay(dueDay - settings.dueSoonDays, settings.timeZone));
+    }
+  }
+  const stalled = new Set(snapshot.stalled ?? []);
+  for (const [lineItemId, stages] of Object.entries(snapshot.starts ?? {})) {
+    for (const [stageKey, start] of Object.entries(stages)) {
+      const name = stageKey.replace(/#\d+$/, '');
+      const limit = stallLimit(settings, name);
+      if (limit <= 0 || stalled.has(stallKey(lineItemId, stageKey, start))) continue;
+      candidates.push(startOfDay(dayNumber(start, settings.timeZone) + limit + 1, settings.timeZone));
+    }
+  }
+  return candidates.length === 0 ? null : Math.min(...candidates);
+};

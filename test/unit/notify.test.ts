@@ -1,0 +1,115 @@
+import { createServer } from 'node:http';
+import type { PublishCommand } from '@aws-sdk/client-sns';
+import { afterEach, describe, expect, it } from 'vitest';
+import { postToSlack, SlackWebhookError } from '../../functions/adapters/slack-webhook.js';
+import { ConfigError } from '../../functions/config.js';
+import { toEnvelope } from '../../functions/core/events/envelope.js';
+import {
+  notify,
+  notifyConfig,
+  parseEnvelope,
+  webhookUrlOf,
+} from '../../functions/handlers/notify-delivery.js';
+import { emailOf } from '../../functions/messages/email.js';
+import { slackPayloadOf } from '../../functions/messages/slack.js';
+import { listenOnLoopback } from '../../local-aws/loopback.js';
+import { exampleEvents } from '../../scripts/event-examples.js';
+
+const examples = exampleEvents();
+const envelope = toEnvelope(examples.OrderOverdue, { source: 'uphance.production-orders' });
+
+/** A Slack webhook stand-in answering with the given statuses in turn, recording the bodies. */
+const fakeSlack = async (statuses: number[]) => {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      const status = statuses.shift() ?? 200;
+      res.writeHead(status, status === 429 ? { 'retry-after': '0' } : {});
+      res.end(status === 200 ? 'ok' : 'rate_limited');
+    });
+  });
+  const running = await listenOnLoopback(server);
+  closers.push(running.close);
+  return { url: `${running.url}/services/T000/B000/secret-part`, bodies };
+};
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+const noSleep = async () => {};
+
+describe('notify function', () => {
+  it('posts the Block Kit payload to Slack, retrying a 429 and a 503', async () => {
+    const slack = await fakeSlack([429, 503, 200]);
+    await postToSlack(slackPayloadOf(examples.OrderOverdue), { url: slack.url, sleep: noSleep });
+    expect(slack.bodies).toHaveLength(3);
+    expect(slack.bodies[2]).toEqual(slackPayloadOf(examples.OrderOverdue));
+  });
+
+  it('gives up on a 400 at once, without the webhook URL in the error', async () => {
+    const slack = await fakeSlack([400]);
+    const failure = postToSlack(slackPayloadOf(examples.OrderOverdue), { url: slack.url, sleep: noSleep });
+    await expect(failure).rejects.toBeInstanceOf(SlackWebhookError);
+    await expect(failure).rejects.not.toThrow(/secret-part/);
+    expect(slack.bodies).toHaveLength(1);
+  });
+
+  it('delivers an EventBridge event to Slack through the whole path', async () => {
+    const slack = await fakeSlack([200]);
+    const logged: unknown[] = [];
+    await notify(envelope, {
+      config: { channel: 'slack', target: 'arn:secret' },
+      webhookUrl: async () => slack.url,
+      sns: { send: async () => ({}) } as never,
+      logger: { info: (...args: unknown[]) => logged.push(args) },
+    });
+    expect(slack.bodies).toEqual([slackPayloadOf(examples.OrderOverdue)]);
+    expect(JSON.stringify(logged)).not.toContain('secret-part');
+  });
+
+  it('publishes the email subject and plain text to the topic', async () => {
+    const sent: PublishCommand[] = [];
+    await notify(envelope, {
+      config: { channel: 'email', target: 'arn:aws:sns:eu-west-1:123456789012:topic' },
+      webhookUrl: async () => {
+        throw new Error('not used');
+      },
+      sns: { send: async (command: PublishCommand) => sent.push(command) } as never,
+      logger: { info: () => {} },
+    });
+    const email = emailOf(examples.OrderOverdue);
+    expect(sent.map((c) => c.input)).toEqual([
+      { TopicArn: 'arn:aws:sns:eu-west-1:123456789012:topic', Subject: email.subject, Message: email.body },
+    ]);
+  });
+
+  it('refuses an event it has no schema for, or a bad detail', () => {
+    expect(() => parseEnvelope({ 'detail-type': 'Nope', detail: {} })).toThrow(
+      /no message for detail-type "Nope"/,
+    );
+    expect(() => parseEnvelope({ 'detail-type': 'OrderOverdue', detail: { due: 1 } })).toThrow();
+  });
+
+  it('reads its configuration and the webhook secret, naming what is wrong', () => {
+    expect(notifyConfig({ NOTIFY_CHANNEL: 'email', EMAIL_TOPIC_ARN: 'arn:t' })).toEqual({
+      channel: 'email',
+      target: 'arn:t',
+    });
+    expect(() => notifyConfig({ NOTIFY_CHANNEL: 'slack' })).toThrow(ConfigError);
+    expect(webhookUrlOf('https://hooks.slack.com/services/a', 'S')).toBe(
+      'https://hooks.slack.com/services/a',
+    );
+    expect(webhookUrlOf('{"url":"https://hooks.slack.com/services/b"}', 'S')).toBe(
+      'https://hooks.slack.com/services/b',
+    );
+    expect(() => webhookUrlOf('Xy12generated', 'SLACK_WEBHOOK_SECRET_ARN')).toThrow(
+      /SLACK_WEBHOOK_SECRET_ARN holds no Slack webhook URL/,
+    );
+  });
+});
