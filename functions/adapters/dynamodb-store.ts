@@ -40,6 +40,8 @@ export interface DynamoStats {
   reads: number;
   writes: number;
   batchGets: number;
+  /** Items returned by GetItem, BatchGetItem and Query (what a cycle reads, whatever the calls). */
+  itemsRead: number;
   readCapacity: number;
   writeCapacity: number;
 }
@@ -88,7 +90,14 @@ interface PendingWrite {
  * another runner holds the lease, nothing the old holder sends is applied. Reads are strongly consistent.
  */
 export class DynamoStateStore implements StateStore {
-  readonly stats: DynamoStats = { reads: 0, writes: 0, batchGets: 0, readCapacity: 0, writeCapacity: 0 };
+  readonly stats: DynamoStats = {
+    reads: 0,
+    writes: 0,
+    batchGets: 0,
+    itemsRead: 0,
+    readCapacity: 0,
+    writeCapacity: 0,
+  };
   readonly #pk: string;
   readonly #sleep: (ms: number) => Promise<unknown>;
   readonly #random: () => number;
@@ -123,6 +132,7 @@ export class DynamoStateStore implements StateStore {
       }),
     );
     this.#consumed(out.ConsumedCapacity, 'read');
+    if (out.Item) this.stats.itemsRead++;
     return out.Item;
   }
 
@@ -243,6 +253,7 @@ export class DynamoStateStore implements StateStore {
           }),
         );
         this.#consumed(out.ConsumedCapacity, 'read');
+        this.stats.itemsRead += out.Responses?.[this.options.tableName]?.length ?? 0;
         for (const item of out.Responses?.[this.options.tableName] ?? []) {
           const id = Number(item.sk?.S?.slice('order#'.length));
           found.set(id, {
@@ -274,6 +285,7 @@ export class DynamoStateStore implements StateStore {
         }),
       );
       this.#consumed(out.ConsumedCapacity, 'read');
+      this.stats.itemsRead += out.Items?.length ?? 0;
       yield out.Items ?? [];
       start = out.LastEvaluatedKey;
     } while (start);
