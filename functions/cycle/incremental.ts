@@ -24,7 +24,8 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
       fetched.set(order.id, order);
       seen.add(order.id);
     }
-    reader.want(page.orders.map((o) => o.id));
+    // The index says which orders changed: only their snapshots are read.
+    reader.want(page.orders.filter((o) => !pass.unchanged(o)).map((o) => o.id));
     for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
   };
 
@@ -78,10 +79,20 @@ export const incrementalPass = async (pass: CyclePass): Promise<boolean> => {
     checkpoint.scan = { ...round, unseen };
   }
   missing = missing.filter((id) => !fetched.has(id));
+  // Decided again on the last version fetched (an order can show up in two queries; a due time can pass).
+  const changed: Order[] = [];
+  for (const order of fetched.values()) {
+    if (!pass.unchanged(order)) changed.push(order);
+    else {
+      pass.watched.add(order.id);
+      pass.report.unchanged++;
+    }
+  }
+  reader.want(changed.map((o) => o.id));
   reader.want(missing);
   const snapshots = await reader.all();
-  const scanned = pass.diffOrders([...fetched.values()], snapshots, false);
-  const looked = await pass.lookUpMissing(missing, snapshots);
+  const scanned = pass.diffOrders(changed, snapshots, false, 'add');
+  const looked = await pass.lookUpMissing(missing, snapshots, 'add');
   checkpoint.pendingLookups = looked.remaining;
   await pass.commit(mergeBatches(scanned, looked.batch));
   return stop.done && looked.remaining.length === 0 && newStop.done;
