@@ -608,7 +608,6 @@ export class DynamoStateStore implements StateStore {
    */
   async applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
-    const shards = this.#index ?? (await this.#loadIndex());
     const byShard = new Map<
       number,
       { writes: SnapshotWrite[]; updates: NonNullable<StateWrites['index']> }
@@ -624,6 +623,9 @@ export class DynamoStateStore implements StateStore {
     };
     for (const write of writes.writes) of(write.orderId).writes.push(write);
     for (const update of writes.index ?? []) of(update.orderId).updates.push(update);
+    // The shards as read under this lease (read now if they were not: a checkpoint alone needs none).
+    const shards =
+      byShard.size === 0 ? new Map<number, IndexShard>() : (this.#index ?? (await this.#loadIndex()));
 
     const groups: WriteGroup[] = [];
     for (const [shard, work] of [...byShard].sort((a, b) => a[0] - b[0])) {
