@@ -528,3 +528,49 @@ describe('the fingerprint', () => {
     expect(orderFingerprint(newOrder(5))).toMatch(/^[0-9a-f]{16}$/);
   });
 });
+
+describe('time-based signals', () => {
+  it('an order is diffed again once the time its index entry gives has come, and not before', async () => {
+    const world = new World(3);
+    const file = new FileStateStore(tempStatePath());
+    const reads: number[][] = [];
+    const store = interceptStore(file, {
+      around: (call, phase, args) => {
+        if (call === 'getSnapshots' && phase === 'before')
+          reads[reads.length - 1]?.push(...(args[0] as number[]));
+      },
+    });
+    let now = Date.UTC(2026, 0, 1);
+    const dueAt = now + 10 * 60_000;
+    // Order 2 has a signal due at `dueAt`; once diffed after that time, none.
+    const nextSignalAt = (snapshot: { order: { id: number } }) =>
+      snapshot.order.id === 2 && now < dueAt ? dueAt : null;
+    const cycle = async () => {
+      now += 60_000;
+      reads.push([]);
+      return runCycle(
+        {
+          source: sourceOf(world),
+          store,
+          sink: { publish: async () => ({ rejected: [] }) },
+          now: () => now,
+          logger: silentLogger,
+          nextSignalAt,
+        },
+        { owner: 'due', leaseTtlMs: 120_000, budgetMs: 60_000, sweepIntervalMs: 0, emitBaseline: false },
+      );
+    };
+    await cycle(); // baseline
+    await cycle(); // builds the index
+    expect((await file.readIndex()).get(2)?.dueAt).toBe(dueAt);
+    await cycle();
+    expect(reads[reads.length - 1]).toEqual([]);
+    now = dueAt - 60_000;
+    const due = await cycle(); // now === dueAt: its time has come
+    expect(reads[reads.length - 1]).toEqual([2]);
+    expect(due.unchanged).toBe(2);
+    expect((await file.readIndex()).get(2)?.dueAt).toBeNull();
+    await cycle();
+    expect(reads[reads.length - 1]).toEqual([]);
+  });
+});
