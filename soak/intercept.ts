@@ -6,6 +6,7 @@ export const STORE_CALLS = [
   'takeOverLease',
   'getCheckpoint',
   'getSnapshots',
+  'readIndex',
   'readJournal',
   'writeJournalPart',
   'sealJournal',

@@ -21,6 +21,7 @@ import type {
   Checkpoint,
   CommitRef,
   Fence,
+  IndexEntry,
   Journal,
   JournalPart,
   JournalSeal,
@@ -28,6 +29,7 @@ import type {
   LeaseClaim,
   LeaseOutcome,
   SetAsideEvent,
+  SnapshotWrite,
   StateStore,
   StateWrites,
   StoredSnapshot,
@@ -46,6 +48,8 @@ export interface DynamoStats {
   reads: number;
   writes: number;
   batchGets: number;
+  /** Items returned by GetItem, BatchGetItem and Query (what a cycle reads, whatever the calls). */
+  itemsRead: number;
   readCapacity: number;
   writeCapacity: number;
 }
@@ -90,6 +94,60 @@ const partKey = (ref: CommitRef, part: number) =>
 const sealKey = (ref: CommitRef) => (isLegacy(ref) ? legacyKey(ref) : `${commitKey(ref)}#seal`);
 const asideKey = (eventId: string) => `aside#${eventId}`;
 
+/**
+ * The index of watched orders lives in INDEX_SHARDS items, `index#0` to `index#7`; an order's entry is in
+ * shard `id % INDEX_SHARDS`. A fixed number: entries found in a shard that is not theirs are ignored.
+ * About 11 bytes an entry once packed, so 50,000 watched orders take some 550 KB in all, ~70 KB a shard.
+ */
+export const INDEX_SHARDS = 8;
+const indexKey = (shard: number) => `index#${shard}`;
+const shardOf = (orderId: number) => orderId % INDEX_SHARDS;
+
+interface IndexShard {
+  /** Item version (0 = no item): every write of a shard is conditional on the version read. */
+  ver: number;
+  entries: Map<number, IndexEntry>;
+}
+
+/** A shard's entries in columns (ids delta-encoded, fingerprints concatenated), deflated. */
+interface PackedShard {
+  ids: number[];
+  fps: string;
+  revs: number[];
+  due: Array<number | null>;
+}
+
+const packShard = (entries: Map<number, IndexEntry>): PackedShard => {
+  const ids = [...entries.keys()].sort((a, b) => a - b);
+  let last = 0;
+  return {
+    ids: ids.map((id) => {
+      const delta = id - last;
+      last = id;
+      return delta;
+    }),
+    fps: ids.map((id) => entries.get(id)?.fp ?? '').join(','),
+    revs: ids.map((id) => entries.get(id)?.rev ?? 0),
+    due: ids.map((id) => entries.get(id)?.dueAt ?? null),
+  };
+};
+
+const unpackShard = (shard: number, packed: PackedShard): Map<number, IndexEntry> => {
+  const entries = new Map<number, IndexEntry>();
+  const fps = packed.fps.split(',');
+  let id = 0;
+  packed.ids.forEach((delta, i) => {
+    id += delta;
+    const fp = fps[i];
+    if (shardOf(id) !== shard || !fp) return;
+    entries.set(id, { fp, rev: packed.revs[i] ?? 0, dueAt: packed.due[i] ?? null });
+  });
+  return entries;
+};
+
+const sameEntry = (a: IndexEntry | undefined, b: IndexEntry | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.fp === b.fp && a.rev === b.rev && a.dueAt === b.dueAt);
+
 const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
 const MAX_ATTEMPTS = 10;
 
@@ -100,6 +158,12 @@ interface PendingWrite {
   describe: string;
 }
 
+/** Writes that go in one transaction together; `applied` runs once it succeeded. */
+interface WriteGroup {
+  writes: PendingWrite[];
+  applied?: () => void;
+}
+
 /**
  * State in one DynamoDB table (pk, sk). Per organisation: one item per order snapshot (deflated JSON, a
  * version number and the journaled commit that wrote it), one checkpoint item, journal parts and seals,
@@ -108,8 +172,17 @@ interface PendingWrite {
  * another runner holds the lease, nothing the old holder sends is applied. Reads are strongly consistent.
  */
 export class DynamoStateStore implements StateStore {
-  readonly stats: DynamoStats = { reads: 0, writes: 0, batchGets: 0, readCapacity: 0, writeCapacity: 0 };
+  readonly stats: DynamoStats = {
+    reads: 0,
+    writes: 0,
+    batchGets: 0,
+    itemsRead: 0,
+    readCapacity: 0,
+    writeCapacity: 0,
+  };
   readonly #pk: string;
+  /** The index shards as last read or written under the current lease (undefined: read them first). */
+  #index: Map<number, IndexShard> | undefined;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   readonly #random: () => number;
 
@@ -143,6 +216,7 @@ export class DynamoStateStore implements StateStore {
       }),
     );
     this.#consumed(out.ConsumedCapacity, 'read');
+    if (out.Item) this.stats.itemsRead++;
     return out.Item;
   }
 
@@ -218,6 +292,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
+    this.#index = undefined;
     return this.#take(
       claim,
       'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR #owner = :owner',
@@ -226,6 +301,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
+    this.#index = undefined;
     return this.#take(
       claim,
       'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR (#owner = :heldOwner AND generation = :heldGeneration)',
@@ -262,12 +338,13 @@ export class DynamoStateStore implements StateStore {
     return item?.data?.B ? unpack<Checkpoint>(item.data.B) : undefined;
   }
 
-  async getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>> {
-    const found = new Map<number, StoredSnapshot>();
-    for (let i = 0; i < orderIds.length; i += 100) {
-      let keys: Array<Record<string, AttributeValue>> | undefined = orderIds
+  /** Strongly consistent BatchGetItem calls of ≤100 keys, unprocessed keys retried with backoff. */
+  async #batchGet(sks: string[]): Promise<Array<Record<string, AttributeValue>>> {
+    const items: Array<Record<string, AttributeValue>> = [];
+    for (let i = 0; i < sks.length; i += 100) {
+      let keys: Array<Record<string, AttributeValue>> | undefined = sks
         .slice(i, i + 100)
-        .map((id) => this.#key(orderKey(id)));
+        .map((sk) => this.#key(sk));
       for (let attempt = 1; keys && keys.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS)
           throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${MAX_ATTEMPTS} attempts`);
@@ -281,18 +358,50 @@ export class DynamoStateStore implements StateStore {
           }),
         );
         this.#consumed(out.ConsumedCapacity, 'read');
-        for (const item of out.Responses?.[this.options.tableName] ?? []) {
-          const id = Number(item.sk?.S?.slice('order#'.length));
-          found.set(id, {
-            rev: Number(item.rev?.N ?? 0),
-            snapshot: unpack<Snapshot>(item.data?.B as Uint8Array),
-          });
-        }
+        const found = out.Responses?.[this.options.tableName] ?? [];
+        this.stats.itemsRead += found.length;
+        items.push(...found);
         // Throttled or too large: DynamoDB hands back what it did not read; ask again with backoff.
         keys = out.UnprocessedKeys?.[this.options.tableName]?.Keys;
       }
     }
+    return items;
+  }
+
+  async getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>> {
+    const found = new Map<number, StoredSnapshot>();
+    for (const item of await this.#batchGet(orderIds.map(orderKey))) {
+      const id = Number(item.sk?.S?.slice('order#'.length));
+      found.set(id, {
+        rev: Number(item.rev?.N ?? 0),
+        snapshot: unpack<Snapshot>(item.data?.B as Uint8Array),
+      });
+    }
     return found;
+  }
+
+  /** Reads every index shard (one BatchGetItem of INDEX_SHARDS keys) and keeps them for the writes. */
+  async #loadIndex(): Promise<Map<number, IndexShard>> {
+    const shards = new Map<number, IndexShard>();
+    for (let shard = 0; shard < INDEX_SHARDS; shard++) shards.set(shard, { ver: 0, entries: new Map() });
+    const keys = [...shards.keys()].map(indexKey);
+    for (const item of await this.#batchGet(keys)) {
+      const shard = Number(item.sk?.S?.slice('index#'.length));
+      if (!shards.has(shard)) continue;
+      shards.set(shard, {
+        ver: Number(item.ver?.N ?? 0),
+        entries: unpackShard(shard, unpack<PackedShard>(item.data?.B as Uint8Array)),
+      });
+    }
+    this.#index = shards;
+    return shards;
+  }
+
+  async readIndex(): Promise<Map<number, IndexEntry>> {
+    const shards = await this.#loadIndex();
+    const index = new Map<number, IndexEntry>();
+    for (const shard of shards.values()) for (const [id, entry] of shard.entries) index.set(id, { ...entry });
+    return index;
   }
 
   /** Every item of this organisation whose sort key starts with `prefix`, page by page. */
@@ -312,6 +421,7 @@ export class DynamoStateStore implements StateStore {
         }),
       );
       this.#consumed(out.ConsumedCapacity, 'read');
+      this.stats.itemsRead += out.Items?.length ?? 0;
       yield out.Items ?? [];
       start = out.LastEvaluatedKey;
     } while (start);
@@ -364,20 +474,51 @@ export class DynamoStateStore implements StateStore {
    * a runner that lost its lease writes nothing. Transaction conflicts and throttling are retried.
    */
   async #fenced(fence: Fence, writes: PendingWrite[]): Promise<void> {
-    const chunks: PendingWrite[][] = [];
-    let current: PendingWrite[] = [];
+    return this.#fencedGroups(
+      fence,
+      writes.map((write) => ({ writes: [write] })),
+    );
+  }
+
+  /**
+   * Writes groups in transactions of at most 99 items and 3.5 MB, never splitting a group (what must be
+   * applied together: snapshots and the index shard that describes them). `applied` runs once the group's
+   * transaction succeeded.
+   */
+  async #fencedGroups(fence: Fence, groups: WriteGroup[]): Promise<void> {
+    const chunks: WriteGroup[][] = [];
+    let current: WriteGroup[] = [];
+    let items = 0;
     let bytes = 0;
-    for (const write of writes) {
-      if (current.length === MAX_TRANSACTION_ITEMS || bytes + write.bytes > MAX_TRANSACTION_BYTES) {
+    for (const group of groups) {
+      const size = group.writes.reduce((sum, w) => sum + w.bytes, 0);
+      if (
+        current.length > 0 &&
+        (items + group.writes.length > MAX_TRANSACTION_ITEMS || bytes + size > MAX_TRANSACTION_BYTES)
+      ) {
         chunks.push(current);
         current = [];
+        items = 0;
         bytes = 0;
       }
-      current.push(write);
-      bytes += write.bytes;
+      current.push(group);
+      items += group.writes.length;
+      bytes += size;
     }
     if (current.length > 0) chunks.push(current);
-    for (const chunk of chunks) await this.#transact(fence, chunk);
+    for (const chunk of chunks) {
+      try {
+        await this.#transact(
+          fence,
+          chunk.flatMap((g) => g.writes),
+        );
+      } catch (error) {
+        // A refused shard version means the shards held here are not the table's: read them again.
+        if (error instanceof ConflictError) this.#index = undefined;
+        throw error;
+      }
+      for (const group of chunk) group.applied?.();
+    }
   }
 
   async #transact(fence: Fence, chunk: PendingWrite[]): Promise<void> {
@@ -456,6 +597,61 @@ export class DynamoStateStore implements StateStore {
     return this.#fenced(fence, [this.#put(sealKey(seal), seal)]);
   }
 
+  /** A snapshot's conditional put (on the version read, or on this commit's tag when replaying). */
+  #snapshotPut(write: SnapshotWrite, tag: string | undefined, replay: boolean): PendingWrite {
+    const put = this.#put(orderKey(write.orderId), write.snapshot, {
+      rev: { N: String(write.expectedRev + 1) },
+      ...(tag === undefined ? {} : { commit: { S: tag } }),
+    });
+    const expected = write.expectedRev === 0 ? 'attribute_not_exists(pk)' : 'rev = :expected';
+    // Replaying: the item may already carry this commit's write (applied before a crash).
+    const replayed = replay && tag !== undefined ? ' OR #commit = :commit' : '';
+    Object.assign(put.item.Put ?? {}, {
+      ConditionExpression: `${expected}${replayed}`,
+      ...(replayed ? { ExpressionAttributeNames: { '#commit': 'commit' } } : {}),
+      ...(write.expectedRev === 0 && !replayed
+        ? {}
+        : {
+            ExpressionAttributeValues: {
+              ...(write.expectedRev === 0 ? {} : { ':expected': { N: String(write.expectedRev) } }),
+              ...(replayed ? { ':commit': { S: tag } } : {}),
+            },
+          }),
+    });
+    put.describe = `the snapshot of order ${write.orderId}`;
+    return put;
+  }
+
+  /**
+   * An index shard's put, conditional on the version read. A shard that would not fit in one item keeps
+   * the entries of its lowest ids (an order without an entry is simply read): returned with what it kept.
+   */
+  #shardPut(shard: number, entries: Map<number, IndexEntry>, ver: number) {
+    let kept = entries;
+    for (;;) {
+      const packed = pack(packShard(kept));
+      if (packed.length + ITEM_OVERHEAD_BYTES <= MAX_ITEM_BYTES) break;
+      const ids = [...kept.keys()].sort((a, b) => a - b);
+      kept = new Map(
+        ids.slice(0, Math.floor(ids.length * 0.9)).map((id) => [id, kept.get(id) as IndexEntry]),
+      );
+    }
+    const put = this.#put(indexKey(shard), packShard(kept), { ver: { N: String(ver + 1) } });
+    Object.assign(put.item.Put ?? {}, {
+      ConditionExpression: ver === 0 ? 'attribute_not_exists(pk)' : 'ver = :ver',
+      ...(ver === 0 ? {} : { ExpressionAttributeValues: { ':ver': { N: String(ver) } } }),
+    });
+    put.describe = `index shard ${shard}`;
+    return { put, kept };
+  }
+
+  /**
+   * Snapshots, the index and the checkpoint. The index shard of each order goes in the same transaction
+   * as its snapshot, written as it stands once that transaction's snapshots are in (a shard whose orders
+   * span several transactions is written in each, cumulatively): a crash between two transactions never
+   * leaves an entry that describes a snapshot other than the stored one. Index updates without a snapshot
+   * (entries of unchanged snapshots, due times, removals) are safe in any transaction.
+   */
   async applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
     let list = writes.writes;
@@ -464,31 +660,81 @@ export class DynamoStateStore implements StateStore {
       const current = await this.getSnapshots(list.map((w) => w.orderId));
       list = list.filter((w) => (current.get(w.orderId)?.rev ?? 0) <= w.expectedRev);
     }
-    const pending = list.map((write) => {
-      const put = this.#put(orderKey(write.orderId), write.snapshot, {
-        rev: { N: String(write.expectedRev + 1) },
-        ...(tag === undefined ? {} : { commit: { S: tag } }),
-      });
-      const expected = write.expectedRev === 0 ? 'attribute_not_exists(pk)' : 'rev = :expected';
-      // Replaying: the item may already carry this commit's write (applied before a crash).
-      const replayed = writes.replay && tag !== undefined ? ' OR #commit = :commit' : '';
-      Object.assign(put.item.Put ?? {}, {
-        ConditionExpression: `${expected}${replayed}`,
-        ...(replayed ? { ExpressionAttributeNames: { '#commit': 'commit' } } : {}),
-        ...(write.expectedRev === 0 && !replayed
-          ? {}
-          : {
-              ExpressionAttributeValues: {
-                ...(write.expectedRev === 0 ? {} : { ':expected': { N: String(write.expectedRev) } }),
-                ...(replayed ? { ':commit': { S: tag } } : {}),
-              },
-            }),
-      });
-      put.describe = `the snapshot of order ${write.orderId}`;
-      return put;
-    });
-    if (writes.checkpoint) pending.push(this.#put('checkpoint', writes.checkpoint));
-    return this.#fenced(fence, pending);
+    const byShard = new Map<
+      number,
+      { writes: SnapshotWrite[]; updates: NonNullable<StateWrites['index']> }
+    >();
+    const of = (id: number) => {
+      const shard = shardOf(id);
+      let entry = byShard.get(shard);
+      if (!entry) {
+        entry = { writes: [], updates: [] };
+        byShard.set(shard, entry);
+      }
+      return entry;
+    };
+    for (const write of list) of(write.orderId).writes.push(write);
+    for (const update of writes.index ?? []) of(update.orderId).updates.push(update);
+    // The shards as read under this lease (read now if they were not: a checkpoint alone needs none).
+    const shards =
+      byShard.size === 0 ? new Map<number, IndexShard>() : (this.#index ?? (await this.#loadIndex()));
+
+    const groups: WriteGroup[] = [];
+    for (const [shard, work] of [...byShard].sort((a, b) => a[0] - b[0])) {
+      const held = shards.get(shard) ?? { ver: 0, entries: new Map<number, IndexEntry>() };
+      const entries = new Map(held.entries);
+      let ver = held.ver;
+      let dirty = false;
+      const set = (id: number, entry: IndexEntry | null) => {
+        const current = entries.get(id);
+        if (entry === null) {
+          if (current !== undefined) {
+            entries.delete(id);
+            dirty = true;
+          }
+        } else if (!sameEntry(current, entry)) {
+          entries.set(id, entry);
+          dirty = true;
+        }
+      };
+      for (const update of work.updates) set(update.orderId, update.entry);
+      // Snapshots in runs that fit one transaction beside their shard (≤ 98 items, room for 400 KB).
+      const runs: Array<Array<{ write: SnapshotWrite; put: PendingWrite }>> = [[]];
+      let runBytes = 0;
+      for (const write of work.writes) {
+        const put = this.#snapshotPut(write, tag, writes.replay);
+        const run = runs[runs.length - 1] as Array<{ write: SnapshotWrite; put: PendingWrite }>;
+        if (
+          run.length > 0 &&
+          (run.length === MAX_TRANSACTION_ITEMS - 1 ||
+            runBytes + put.bytes > MAX_TRANSACTION_BYTES - MAX_ITEM_BYTES)
+        ) {
+          runs.push([]);
+          runBytes = 0;
+        }
+        (runs[runs.length - 1] as Array<{ write: SnapshotWrite; put: PendingWrite }>).push({ write, put });
+        runBytes += put.bytes;
+      }
+      for (const run of runs) {
+        for (const { write } of run) {
+          set(write.orderId, write.indexed ? { ...write.indexed, rev: write.expectedRev + 1 } : null);
+        }
+        const group: WriteGroup = { writes: run.map((r) => r.put) };
+        if (dirty) {
+          const { put, kept } = this.#shardPut(shard, entries, ver);
+          ver += 1;
+          const state: IndexShard = { ver, entries: new Map(kept) };
+          group.writes.push(put);
+          group.applied = () => {
+            this.#index?.set(shard, state);
+          };
+          dirty = false;
+        }
+        if (group.writes.length > 0) groups.push(group);
+      }
+    }
+    if (writes.checkpoint) groups.push({ writes: [this.#put('checkpoint', writes.checkpoint)] });
+    return this.#fencedGroups(fence, groups);
   }
 
   async clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void> {

@@ -7,6 +7,7 @@ import type {
   Checkpoint,
   CommitRef,
   Fence,
+  IndexEntry,
   Journal,
   JournalPart,
   JournalSeal,
@@ -31,6 +32,8 @@ interface FileState {
   journal: JournalPart[];
   seals: JournalSeal[];
   setAside: SetAsideEvent[];
+  /** The index of watched orders, by order id (absent in files written before it: read as empty). */
+  index?: Record<string, IndexEntry>;
 }
 
 /** Version 1 kept one journal record per commit part, without seals: each is replayed as a sealed commit. */
@@ -294,11 +297,22 @@ export class FileStateStore implements StateStore {
     });
   }
 
+  async readIndex(): Promise<Map<number, IndexEntry>> {
+    const index = (await this.#load()).index ?? {};
+    return new Map(Object.entries(index).map(([id, entry]) => [Number(id), { ...entry }]));
+  }
+
+  /** Snapshots, their index entries, index updates and the checkpoint: one file write, all or nothing. */
   applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
     return this.#fenced(fence, (state) => {
+      const index = state.index ?? {};
+      state.index = index;
       for (const write of writes.writes) {
         const key = String(write.orderId);
+        // The entry describes the snapshot as this write leaves it (also when a replay skips the write).
+        if (write.indexed) index[key] = { ...write.indexed, rev: write.expectedRev + 1 };
+        else delete index[key];
         const current = state.snapshots[key];
         const rev = current?.rev ?? 0;
         if (rev !== write.expectedRev) {
@@ -314,6 +328,10 @@ export class FileStateStore implements StateStore {
           snapshot: structuredClone(write.snapshot),
           ...(tag === undefined ? {} : { commit: tag }),
         };
+      }
+      for (const update of writes.index ?? []) {
+        if (update.entry) index[String(update.orderId)] = { ...update.entry };
+        else delete index[String(update.orderId)];
       }
       if (writes.checkpoint) state.checkpoint = structuredClone(writes.checkpoint);
     });

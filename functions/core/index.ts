@@ -3,6 +3,7 @@ export * from './calendar.js';
 export * from './diff.js';
 export * from './event-id.js';
 export * from './events/index.js';
+export * from './fingerprint.js';
 export * from './order.js';
 export * from './signals.js';
 export * from './snapshot.js';

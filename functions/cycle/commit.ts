@@ -4,6 +4,7 @@ import type {
   CommitRef,
   EventSink,
   Fence,
+  IndexUpdate,
   Journal,
   JournalPart,
   Lease,
@@ -50,7 +51,11 @@ export interface CommitBatch {
   events: NotifierEvent[];
   writes: SnapshotWrite[];
   checkpoint: Checkpoint | null;
+  /** Index changes without a snapshot write (repairs, due times, orders leaving the index). */
+  index?: IndexUpdate[];
 }
+
+const indexOf = (batch: CommitBatch): IndexUpdate[] => batch.index ?? [];
 
 /** Splits a commit into parts of at most JOURNAL_PART_BYTES of JSON (a single larger item gets a part alone). */
 export const splitForJournal = (
@@ -62,21 +67,25 @@ export const splitForJournal = (
   const fresh = (): JournalPart => ({ ...ref, part: parts.length, events: [], writes: [], checkpoint: null });
   let current = fresh();
   let size = 0;
-  const push = (kind: 'events' | 'writes', item: NotifierEvent | SnapshotWrite) => {
+  const filled = (part: JournalPart) =>
+    part.events.length > 0 || part.writes.length > 0 || (part.index?.length ?? 0) > 0;
+  const push = (kind: 'events' | 'writes' | 'index', item: NotifierEvent | SnapshotWrite | IndexUpdate) => {
     const bytes = JSON.stringify(item).length;
-    if (size + bytes > maxBytes && (current.events.length > 0 || current.writes.length > 0)) {
+    if (size + bytes > maxBytes && filled(current)) {
       parts.push(current);
       current = fresh();
       size = 0;
     }
-    (current[kind] as unknown[]).push(item);
+    if (kind === 'index') current.index = [...(current.index ?? []), item as IndexUpdate];
+    else (current[kind] as unknown[]).push(item);
     size += bytes;
   };
   for (const event of batch.events) push('events', event);
   for (const write of batch.writes) push('writes', write);
+  for (const update of indexOf(batch)) push('index', update);
   if (batch.checkpoint) {
     const bytes = JSON.stringify(batch.checkpoint).length;
-    if (size + bytes > maxBytes && (current.events.length > 0 || current.writes.length > 0)) {
+    if (size + bytes > maxBytes && filled(current)) {
       parts.push(current);
       current = fresh();
     }
@@ -100,10 +109,11 @@ const apply = async (
   replay: boolean,
 ): Promise<void> => {
   const fence = fenceOf(context);
-  if (batch.writes.length > 0 || batch.checkpoint) {
+  if (batch.writes.length > 0 || batch.checkpoint || indexOf(batch).length > 0) {
     await context.store.applyWrites(fence, {
       writes: batch.writes,
       checkpoint: batch.checkpoint,
+      ...(indexOf(batch).length > 0 ? { index: indexOf(batch) } : {}),
       commit: ref,
       replay,
     });
@@ -153,7 +163,13 @@ const apply = async (
  * the order moved on meanwhile. Batches without events skip the journal: their writes are safe to lose.
  */
 export const commit = async (context: CommitContext, batch: CommitBatch): Promise<void> => {
-  if (batch.events.length === 0 && batch.writes.length === 0 && batch.checkpoint === null) return;
+  if (
+    batch.events.length === 0 &&
+    batch.writes.length === 0 &&
+    batch.checkpoint === null &&
+    indexOf(batch).length === 0
+  )
+    return;
   if (batch.events.length === 0) {
     await apply(context, null, batch, [], false);
     return;
@@ -203,6 +219,7 @@ export const recoverJournal = async (context: CommitContext, journal: Journal): 
       events: parts.flatMap((p) => p.events),
       writes: parts.flatMap((p) => p.writes),
       checkpoint: parts.find((p) => p.checkpoint)?.checkpoint ?? null,
+      index: parts.flatMap((p) => p.index ?? []),
     };
     await apply(
       context,

@@ -1,4 +1,5 @@
 import type { SignalSettings } from '../core/signals.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { Deadline } from '../shared/timing.js';
 import type { CommitContext, CycleStep } from './commit.js';
 import { recoverJournal } from './commit.js';
@@ -44,6 +45,12 @@ export interface CycleDependencies {
   /** Whether the lease's holder is a process of this host that no longer runs (its lease is taken over). */
   isAbandoned?: (holder: Lease) => boolean;
   step?: (step: CycleStep) => Promise<void> | void;
+  /**
+   * The earliest time (epoch ms) at which a time-based signal could fire for an order with this snapshot,
+   * or null: kept in the index, so that the order is diffed (its snapshot read) once that time has come.
+   * Defaults to none (no time-based signal).
+   */
+  nextSignalAt?: (snapshot: Snapshot) => number | null;
 }
 
 export interface CycleReport {
@@ -57,6 +64,8 @@ export interface CycleReport {
   baseline: boolean;
   sweep: 'none' | 'partial' | 'complete';
   ordersScanned: number;
+  /** Fetched orders the index showed unchanged: neither read nor diffed. */
+  unchanged: number;
   snapshotsWritten: number;
   events: number;
   eventsByType: Record<string, number>;
@@ -89,6 +98,7 @@ const emptyReport = (): CycleReport => ({
   baseline: false,
   sweep: 'none',
   ordersScanned: 0,
+  unchanged: 0,
   snapshotsWritten: 0,
   events: 0,
   eventsByType: {},
@@ -168,10 +178,11 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
   };
   try {
     await context.step('lease-acquired');
-    // Both reads at once: the journal is almost always empty.
-    const [journal, checkpointRead] = await Promise.all([
+    // The reads at once: the journal is almost always empty.
+    const [journal, checkpointRead, indexRead] = await Promise.all([
       deps.store.readJournal(),
       deps.store.getCheckpoint(),
+      deps.store.readIndex(),
     ]);
     report.republished = await recoverJournal(context, journal);
     if (report.republished > 0) {
@@ -179,9 +190,21 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     }
     await context.step('recovered');
     const recovered = journal.seals.length > 0 || journal.parts.length > 0;
-    const stored = recovered ? await deps.store.getCheckpoint() : checkpointRead;
+    const [stored, index] = recovered
+      ? await Promise.all([deps.store.getCheckpoint(), deps.store.readIndex()])
+      : [checkpointRead, indexRead];
     const checkpoint: Checkpoint = stored ? structuredClone(stored) : emptyCheckpoint();
-    const pass = new CyclePass(deps, options, report, checkpoint, context, budget, fetchBound, started);
+    const pass = new CyclePass(
+      deps,
+      options,
+      report,
+      checkpoint,
+      context,
+      budget,
+      fetchBound,
+      started,
+      index,
+    );
 
     if (!checkpoint.baselineAt) {
       // The first sight of the account: every order recorded, silently unless asked to emit.
@@ -210,7 +233,7 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     // The checkpoint is written only when it changed: a quiet cycle writes nothing but its lease.
     checkpoint.watched = [...pass.watched].sort((a, b) => a - b);
     if (!stored || JSON.stringify(stored) !== JSON.stringify(checkpoint)) {
-      await pass.commit({ events: [], writes: [] }, checkpoint);
+      await pass.commit({ events: [], writes: [], index: [] }, checkpoint);
     }
     return report;
   } catch (error) {

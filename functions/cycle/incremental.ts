@@ -28,7 +28,8 @@ export const incrementalPass = async (
       fetched.set(order.id, order);
       seen.add(order.id);
     }
-    reader.want(page.orders.map((o) => o.id));
+    // The index says which orders changed: only their snapshots are read.
+    reader.want(page.orders.filter((o) => !pass.unchanged(o)).map((o) => o.id));
     for (const record of page.invalid) if (typeof record.id === 'number') seen.add(record.id);
   };
 
@@ -58,7 +59,7 @@ export const incrementalPass = async (
   // many cycles never starves them (an order that left the watched set is reported within a cycle or two).
   const carried = (checkpoint.pendingLookups ?? []).filter((id) => !fetched.has(id));
   reader.want(carried);
-  const early = await pass.lookUpMissing(carried, await reader.all(), share * 0.75);
+  const early = await pass.lookUpMissing(carried, await reader.all(), share * 0.75, 'add');
 
   // 3. The watched round, from where the last cycle stopped.
   const round: ScanProgress = checkpoint.scan ?? { query: 'open', page: 1, unseen: [...checkpoint.watched] };
@@ -96,16 +97,23 @@ export const incrementalPass = async (
   }
   const lookedUp = new Set(carried.filter((id) => !early.remaining.includes(id)));
   missing = missing.filter((id) => !fetched.has(id) && !lookedUp.has(id));
+  // Decided again on the last version fetched (an order can show up in two queries; a due time can pass).
+  // Orders the early look-ups handled were diffed there: one diff per order and commit (the scan's copy of
+  // such an order is seen again next cycle).
+  const changed: Order[] = [];
+  for (const order of fetched.values()) {
+    if (lookedUp.has(order.id)) continue;
+    if (!pass.unchanged(order)) changed.push(order);
+    else {
+      pass.watched.add(order.id);
+      pass.report.unchanged++;
+    }
+  }
+  reader.want(changed.map((o) => o.id));
   reader.want(missing);
   const snapshots = await reader.all();
-  // Orders the early look-ups handled were diffed there: one diff per order and commit (the scan's copy
-  // of such an order is seen again next cycle).
-  const scanned = pass.diffOrders(
-    [...fetched.values()].filter((o) => !lookedUp.has(o.id)),
-    snapshots,
-    false,
-  );
-  const looked = await pass.lookUpMissing(missing, snapshots, share);
+  const scanned = pass.diffOrders(changed, snapshots, false, 'add');
+  const looked = await pass.lookUpMissing(missing, snapshots, share, 'add');
   checkpoint.pendingLookups = looked.remaining;
   await pass.commit(mergeBatches(early.batch, scanned, looked.batch));
   return stop.done && looked.remaining.length === 0 && newStop.done;

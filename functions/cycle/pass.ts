@@ -2,7 +2,10 @@ import type { InvalidRecord } from '../core/api-schema.js';
 import type { Detection } from '../core/diff.js';
 import { detectChanges, detectRemoval, firstSight } from '../core/diff.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import { orderFingerprint, unchangedSince } from '../core/fingerprint.js';
 import type { Order } from '../core/order.js';
+import { nextSignalAt } from '../core/signals.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { isWatched, sameSnapshot } from '../core/snapshot.js';
 import type { Deadline } from '../shared/timing.js';
 import type { CommitContext } from './commit.js';
@@ -11,6 +14,8 @@ import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
 import type {
   CallBounds,
   Checkpoint,
+  IndexEntry,
+  IndexUpdate,
   ScanQuery,
   SnapshotWrite,
   SourcePage,
@@ -22,12 +27,28 @@ import { DeadlineExceededError } from './ports.js';
 export interface Batch {
   events: NotifierEvent[];
   writes: SnapshotWrite[];
+  /** Index changes without a snapshot write. */
+  index: IndexUpdate[];
 }
+
+export const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
 
 export const mergeBatches = (...batches: Batch[]): Batch => ({
   events: batches.flatMap((b) => b.events),
   writes: batches.flatMap((b) => b.writes),
+  index: batches.flatMap((b) => b.index),
 });
+
+/**
+ * Which orders a diff puts in the index: `add` every watched order diffed (the incremental pass, whose
+ * orders are the ones read every cycle); `known` only keeps the entries that exist up to date (the
+ * baseline and the sweep, which diff every order of the account, would otherwise write the index page
+ * after page).
+ */
+export type Indexing = 'add' | 'known';
+
+const sameEntry = (a: IndexEntry | undefined, b: IndexEntry | null): boolean =>
+  a === undefined ? b === null : b !== null && a.fp === b.fp && a.rev === b.rev && a.dueAt === b.dueAt;
 
 /** Where a resumable scan stopped: at its end, or before `nextPage` (budget or deadline). */
 export type ScanStop = { done: true } | { done: false; nextPage: number };
@@ -38,6 +59,7 @@ export type ScanStop = { done: true } | { done: false; nextPage: number };
  */
 export class CyclePass {
   readonly watched: Set<number>;
+  readonly #fingerprints = new WeakMap<Order, string | null>();
 
   constructor(
     readonly deps: CycleDependencies,
@@ -50,8 +72,38 @@ export class CyclePass {
     /** Bounds the requests in flight (and their retries); commits may go on until the hard deadline. */
     private readonly fetchBound: Deadline,
     private readonly started: number,
+    /** The index of watched orders as stored, kept up to date with this cycle's commits. */
+    readonly index: Map<number, IndexEntry> = new Map(),
   ) {
     this.watched = new Set(checkpoint.watched);
+  }
+
+  fingerprint(order: Order): string | null {
+    let fp = this.#fingerprints.get(order);
+    if (fp === undefined) {
+      fp = orderFingerprint(order);
+      this.#fingerprints.set(order, fp);
+    }
+    return fp;
+  }
+
+  /**
+   * Whether diffing this order would find nothing: its index entry has its fingerprint and no time-based
+   * signal is due. Its snapshot is then neither read nor written, and it stays watched (only watched
+   * snapshots are in the index).
+   */
+  unchanged(order: Order): boolean {
+    return unchangedSince(
+      this.index.get(order.id),
+      this.fingerprint(order),
+      (this.deps.signalNow ?? this.deps.now)(),
+    );
+  }
+
+  /** The earliest time a time-based signal could fire for this snapshot (on the signals' clock). */
+  dueAt(snapshot: Snapshot): number | null {
+    if (this.deps.nextSignalAt) return this.deps.nextSignalAt(snapshot);
+    return this.options.signals ? nextSignalAt(snapshot, this.options.signals) : null;
   }
 
   /** Whether `share` of the fetch budget is spent (1 = all of it). */
@@ -102,8 +154,13 @@ export class CyclePass {
   }
 
   /** Diffs fetched orders against their snapshots and keeps the watched set up to date. */
-  diffOrders(orders: Order[], snapshots: Map<number, StoredSnapshot>, baseline: boolean): Batch {
-    const batch: Batch = { events: [], writes: [] };
+  diffOrders(
+    orders: Order[],
+    snapshots: Map<number, StoredSnapshot>,
+    baseline: boolean,
+    indexing: Indexing = 'known',
+  ): Batch {
+    const batch = emptyBatch();
     for (const order of orders) {
       const previous = snapshots.get(order.id);
       const at = {
@@ -123,13 +180,30 @@ export class CyclePass {
         });
         continue;
       }
-      if (!previous || !sameSnapshot(previous.snapshot, detection.snapshot)) {
+      const write = !previous || !sameSnapshot(previous.snapshot, detection.snapshot);
+      // The index entry this order should have once the batch is committed (watched snapshots only).
+      const fp = this.fingerprint(order);
+      const current = this.index.get(order.id);
+      const wanted: IndexEntry | null =
+        fp !== null && isWatched(detection.snapshot) && (indexing === 'add' || current !== undefined)
+          ? {
+              fp,
+              rev: write ? (previous?.rev ?? 0) + 1 : (previous as StoredSnapshot).rev,
+              dueAt: this.dueAt(detection.snapshot),
+            }
+          : null;
+      if (write) {
         batch.writes.push({
           orderId: order.id,
           snapshot: detection.snapshot,
           expectedRev: previous?.rev ?? 0,
+          ...(wanted ? { indexed: { fp: wanted.fp, dueAt: wanted.dueAt } } : {}),
         });
+      } else if (!sameEntry(current, wanted)) {
+        batch.index.push({ orderId: order.id, entry: wanted });
       }
+      if (wanted) this.index.set(order.id, wanted);
+      else this.index.delete(order.id);
       batch.events.push(...detection.events);
       if (isWatched(detection.snapshot)) this.watched.add(order.id);
       else this.watched.delete(order.id);
@@ -146,8 +220,9 @@ export class CyclePass {
     ids: number[],
     snapshots: Map<number, StoredSnapshot>,
     share = 1,
+    indexing: Indexing = 'known',
   ): Promise<{ batch: Batch; remaining: number[] }> {
-    const removals: Batch = { events: [], writes: [] };
+    const removals = emptyBatch();
     const found: Order[] = [];
     let index = 0;
     for (; index < ids.length; index++) {
@@ -172,12 +247,13 @@ export class CyclePass {
         const removal = detectRemoval(previous.snapshot, { detectedAt: this.detectedAt() });
         removals.events.push(...removal.events);
         removals.writes.push({ orderId: id, snapshot: removal.snapshot, expectedRev: previous.rev });
+        this.index.delete(id);
         this.watched.delete(id);
         this.report.removed++;
       }
     }
     return {
-      batch: mergeBatches(removals, this.diffOrders(found, snapshots, false)),
+      batch: mergeBatches(removals, this.diffOrders(found, snapshots, false, indexing)),
       remaining: ids.slice(index),
     };
   }

@@ -89,6 +89,31 @@ export interface SnapshotWrite {
   snapshot: Snapshot;
   /** The version read; the write only succeeds if the item is still at it. */
   expectedRev: number;
+  /**
+   * The order's entry in the index once this snapshot is written (its rev is `expectedRev + 1`), written
+   * with the snapshot, atomically. Absent or null: the order leaves the index (an index never describes a
+   * snapshot it was not written with).
+   */
+  indexed?: { fp: string; dueAt: number | null } | null;
+}
+
+/**
+ * One order of the index of watched orders: what the cycle needs to know, without reading the snapshot,
+ * that diffing this order would find nothing. Invariant (kept by the stores): an entry's snapshot is at
+ * `rev`, it is watched, and its content has the fingerprint `fp` (core/fingerprint.ts).
+ */
+export interface IndexEntry {
+  /** orderFingerprint of the order the snapshot was made from. */
+  fp: string;
+  rev: number;
+  /** The earliest time (epoch ms) at which a time-based signal could fire for this order; null: none. */
+  dueAt: number | null;
+}
+
+/** A change of the index alone (the snapshot stays as it is): an entry set, or removed (null). */
+export interface IndexUpdate {
+  orderId: number;
+  entry: IndexEntry | null;
 }
 
 export interface SweepProgress {
@@ -144,6 +169,8 @@ export interface JournalPart {
   events: NotifierEvent[];
   writes: SnapshotWrite[];
   checkpoint: Checkpoint | null;
+  /** Index changes without a snapshot write (absent in records written before the index). */
+  index?: IndexUpdate[];
 }
 
 export interface JournalSeal {
@@ -171,6 +198,8 @@ export interface SetAsideEvent {
 export interface StateWrites {
   writes: SnapshotWrite[];
   checkpoint: Checkpoint | null;
+  /** Index changes without a snapshot write; each write's own entry travels with it (`indexed`). */
+  index?: IndexUpdate[];
   /** The journaled commit these writes belong to (tagged on each snapshot, so a replay knows its own). */
   commit: CommitRef | null;
   /** Replaying: a snapshot already tagged with this commit was written before a crash and is skipped. */
@@ -186,6 +215,11 @@ export interface StateStore {
   releaseLease(lease: Lease): Promise<void>;
   getCheckpoint(): Promise<Checkpoint | undefined>;
   getSnapshots(orderIds: number[]): Promise<Map<number, StoredSnapshot>>;
+  /**
+   * The index of watched orders, read whole (a few items): a cycle reads a snapshot only for an order
+   * that is not in it, whose fingerprint differs, or whose `dueAt` has come.
+   */
+  readIndex(): Promise<Map<number, IndexEntry>>;
   /** Every snapshot's order id, in batches (the reconciliation sweep's removal check). */
   listSnapshotIds(): AsyncIterable<number[]>;
   /** Whether a snapshot fits in one item; one that does not is never written (the order is set aside). */
@@ -193,7 +227,10 @@ export interface StateStore {
   readJournal(): Promise<Journal>;
   writeJournalPart(fence: Fence, part: JournalPart): Promise<void>;
   sealJournal(fence: Fence, seal: JournalSeal): Promise<void>;
-  /** Snapshot writes (conditional on the version read) and the checkpoint. Throws ConflictError. */
+  /**
+   * Snapshot writes (conditional on the version read), the index entries that describe them (in the same
+   * atomic write as their snapshots), index updates and the checkpoint. Throws ConflictError.
+   */
   applyWrites(fence: Fence, writes: StateWrites): Promise<void>;
   /** Removes a commit: the seal first, so that a crash part-way leaves only unsealed parts (discarded later). */
   clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void>;
