@@ -53,9 +53,10 @@ if (hasCredentials) {
   env.UPHANCE_TOKEN = 'sim-token';
   delete env.UPHANCE_EMAIL;
   delete env.UPHANCE_PASSWORD;
-  // Budget and sweep period are in simulated time: 30 days and 1 day (2 wall seconds of budget would do).
+  // The budget, the lease and the sweep period keep real time; only the production signals read the
+  // simulator's faster calendar (io.now).
   process.exitCode = await runPoll(
-    { state: statePath, interval: '3', sweepHours: '24', budget: String(30 * 86_400) },
+    { state: statePath, interval: '3', sweepHours: '0.01', budget: '20' },
     { ...io, now: clock },
   );
   clearInterval(ticker);

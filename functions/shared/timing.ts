@@ -65,7 +65,8 @@ export class Deadline {
   ) {
     const ms = at - now();
     if (ms <= 0) this.#controller.abort();
-    else {
+    // Beyond a timer's range (about 24 days) no cycle runs: the remaining time still bounds every wait.
+    else if (ms < 2 ** 31 - 1) {
       this.#timer = setTimeout(() => this.#controller.abort(), ms);
       this.#timer.unref?.();
     }

@@ -160,9 +160,11 @@ describe('the synthesised poll function bundle on Node 22', () => {
     sim.state.setDueDate(23621, '2027-01-15');
     const changed = await invoke(env);
     expect(changed.error, changed.stdout).toBeUndefined();
-    expect(changed.result).toMatchObject({ baseline: false, events: 2, outcome: 'completed' });
+    // Packing completes on 1308's only line item: the line item's event and the whole order's.
+    expect(changed.result).toMatchObject({ baseline: false, events: 3, outcome: 'completed' });
     expect(bus.events.map((e) => [e.busName, e.source, e.detailType]).sort()).toEqual([
       ['UphanceNotifierBus', 'uphance.production-orders', 'OrderDueDateChanged'],
+      ['UphanceNotifierBus', 'uphance.production-orders', 'OrderStageCompleted'],
       ['UphanceNotifierBus', 'uphance.production-orders', 'StageCompleted'],
     ]);
     expect(bus.events.every((e) => (e.detail.order as { id: number }).id === 23621)).toBe(true);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DETAIL_TYPES } from '../../functions/core/events/catalogue.js';
 import { buildEvents } from '../../scripts/build-events.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -128,7 +129,7 @@ describe('the consumer package uphance-notifier-events', () => {
       line: expect.stringMatching(/^PO \d+: \S.* completed \(#\d+\)$/),
       addedLater: 'kept',
       rejected: false,
-      types: 8,
+      types: DETAIL_TYPES.length,
       schemaTitle: 'StageCompleted',
       wrong: 'string',
     });
