@@ -183,13 +183,14 @@ describe('poll function and schedule', () => {
   });
 
   it('creates the credentials secret, or uses an existing one by ARN', () => {
-    base.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The credentials and the webhook's path secret.
+    base.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     // Created holding an empty token, so that the poller reports the missing value instead of a 401.
     base.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { SecretStringTemplate: '{"token":""}', GenerateStringKey: 'unset' },
     });
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:uphance-AbCdEf';
-    const existing = synth({ uphanceSecretArn: arn }, false);
+    const existing = synth({ uphanceSecretArn: arn, webhook: false }, false);
     existing.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     existing.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ UPHANCE_SECRET_ARN: arn }) },
