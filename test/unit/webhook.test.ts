@@ -339,3 +339,25 @@ describe('command-line listener', () => {
     expect(push.queue.size).toBe(0);
   });
 });
+
+describe('simulator push', () => {
+  it('calls back on every delivery with a receiving-ticket webhook the intake accepts', async () => {
+    const { SimulatorState } = await import('../../simulator/state.js');
+    const { LiveActivity } = await import('../../simulator/live.js');
+    const { receivingTicketWebhook } = await import('../../simulator/webhooks.js');
+    const state = new SimulatorState(() => Date.UTC(2026, 10, 30));
+    state.load(vendorExampleOrders());
+    const delivered: string[] = [];
+    const live = new LiveActivity(state, 3, (order) => {
+      const body = JSON.stringify(receivingTicketWebhook(order));
+      const answer = judgeWebhook({ method: 'POST', path: PATH, body }, SECRET);
+      if (answer.check) delivered.push(answer.check.number);
+    });
+    live.tick(300);
+    const deliveries = state.ledger.filter((entry) => entry.kind === 'delivery_status');
+    expect(deliveries.length).toBeGreaterThan(0);
+    expect(delivered).toEqual(
+      deliveries.map((entry) => String(state.get(entry.orderId).raw.production_order_number)),
+    );
+  });
+});
