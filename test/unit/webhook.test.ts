@@ -132,6 +132,31 @@ describe('webhook intake', () => {
   });
 });
 
+describe('poll --webhook-port', () => {
+  it('is a configuration error (exit 2) naming UPHANCE_WEBHOOK_SECRET when it is missing or short', async () => {
+    const { runPoll } = await import('../../functions/cli/poll.js');
+    for (const secret of [undefined, 'too-short-Value']) {
+      const errors: string[] = [];
+      const code = await runPoll(
+        { webhookPort: '0', state: tempStatePath() },
+        {
+          env: {
+            UPHANCE_TOKEN: 'sim-token',
+            UPHANCE_API_URL: 'http://127.0.0.1:1',
+            UPHANCE_WEBHOOK_SECRET: secret,
+          },
+          stdout: () => {},
+          logger: { ...silentLogger, error: (message) => errors.push(message) },
+          isTty: false,
+        },
+      );
+      expect(code).toBe(2);
+      expect(errors.join('\n')).toMatch(/UPHANCE_WEBHOOK_SECRET/);
+      if (secret) expect(errors.join('\n')).not.toContain(secret);
+    }
+  });
+});
+
 describe('coalescing queue', () => {
   it('a burst for one order costs one check', () => {
     const queue = new CheckQueue({ settleMs: 2_000, windowMs: 60_000 });
