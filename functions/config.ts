@@ -67,7 +67,7 @@ export const parseOrganisationIds = (raw: string | undefined, name = 'UPHANCE_OR
   for (const id of ids) {
     if (!/^\d+$/.test(id)) {
       throw new ConfigError(
-        `${name} must be numeric organisation ids, comma-separated, got "${raw.slice(0, 80)}"`,
+        `${name} must be a numeric organisation id, or several comma-separated, got "${raw.slice(0, 80)}"`,
       );
     }
   }
