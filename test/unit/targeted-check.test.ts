@@ -51,7 +51,8 @@ const both = (change: (sim: RunningSimulator) => void) => {
   change(scheduled);
 };
 
-describe('targeted check (webhook trigger)', () => {
+// Real HTTP to a simulator and a file store: generous time on a loaded machine.
+describe('targeted check (webhook trigger)', { timeout: 60_000 }, () => {
   it('gives the same events, with the same eventIds, as a scheduled cycle; the next cycle emits nothing more', async () => {
     const a = notifierFor(push);
     const b = notifierFor(scheduled);

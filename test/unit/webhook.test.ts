@@ -229,7 +229,7 @@ const post = (url: string, path: string, body: string | Buffer, method = 'POST')
     req.end(body);
   });
 
-describe('command-line listener', () => {
+describe('command-line listener', { timeout: 60_000 }, () => {
   let listener: WebhookListener | undefined;
   let push: PushPath | undefined;
   let sim: RunningSimulator | undefined;
