@@ -12,7 +12,10 @@ export class ConfigError extends Error {
 export interface UphanceSettings {
   apiUrl: string;
   credentials: Credentials | undefined;
+  /** The first (or only) organisation of `organisationIds`. */
   organisationId: number | undefined;
+  /** Every organisation to poll, in order (UPHANCE_ORGANISATION_ID="35802,35803"); empty: the token's own. */
+  organisationIds: number[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -126,17 +129,31 @@ export const uphanceSettings = (env: Env): UphanceSettings => {
   else if (email && password) credentials = { kind: 'password', email, password };
   else if (email) throw new ConfigError('UPHANCE_PASSWORD must be set together with UPHANCE_EMAIL');
   else if (password) throw new ConfigError('UPHANCE_EMAIL must be set together with UPHANCE_PASSWORD');
-  const org = present(env, 'UPHANCE_ORGANISATION_ID');
-  if (org !== undefined && !/^\d+$/.test(org)) {
-    throw new ConfigError(
-      `UPHANCE_ORGANISATION_ID must be a numeric organisation id, got "${org.slice(0, 40)}"`,
-    );
-  }
+  const organisationIds = parseOrganisationIds(present(env, 'UPHANCE_ORGANISATION_ID'));
   return {
     apiUrl: url.toString().replace(/\/$/, ''),
     credentials,
-    organisationId: org === undefined ? undefined : Number(org),
+    organisationId: organisationIds[0],
+    organisationIds,
   };
+};
+
+/** "35802" or "35802,35803": numeric ids, no repeats; a bad value names the setting. */
+export const parseOrganisationIds = (raw: string | undefined, name = 'UPHANCE_ORGANISATION_ID'): number[] => {
+  if (raw === undefined || raw.trim() === '') return [];
+  const ids = raw.split(',').map((part) => part.trim());
+  for (const id of ids) {
+    if (!/^\d+$/.test(id)) {
+      throw new ConfigError(
+        `${name} must be a numeric organisation id, or several comma-separated, got "${raw.slice(0, 80)}"`,
+      );
+    }
+  }
+  const numbers = ids.map(Number);
+  if (new Set(numbers).size !== numbers.length) {
+    throw new ConfigError(`${name} names an organisation twice: "${raw.slice(0, 80)}"`);
+  }
+  return numbers;
 };
 
 export const requireCredentials = (settings: UphanceSettings): Credentials => {
@@ -146,24 +163,59 @@ export const requireCredentials = (settings: UphanceSettings): Credentials => {
   return settings.credentials;
 };
 
+const credentialsIn = (value: unknown): Credentials | undefined => {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.token === 'string' && v.token.trim() !== '') return { kind: 'token', token: v.token.trim() };
+  if (typeof v.email === 'string' && typeof v.password === 'string' && v.email && v.password) {
+    return { kind: 'password', email: v.email, password: v.password };
+  }
+  return undefined;
+};
+
+const parseSecret = (secret: unknown): unknown => {
+  if (typeof secret !== 'string') return secret;
+  try {
+    return JSON.parse(secret);
+  } catch {
+    return secret;
+  }
+};
+
+/**
+ * Credentials of one organisation from the secret: its own entry in {"organisations": {"35802": {...}}}
+ * when there is one, else the shared {"token"} or {"email","password"} at the top level.
+ */
+export const credentialsForOrganisation = (
+  secret: unknown,
+  secretName: string,
+  organisationId: number | undefined,
+): Credentials => {
+  const value = parseSecret(secret);
+  if (organisationId !== undefined && value && typeof value === 'object') {
+    const byOrg = (value as { organisations?: unknown }).organisations;
+    if (byOrg && typeof byOrg === 'object') {
+      const own = credentialsIn((byOrg as Record<string, unknown>)[String(organisationId)]);
+      if (own) return own;
+    }
+  }
+  try {
+    return credentialsFromSecret(value, secretName);
+  } catch (error) {
+    if (organisationId === undefined) throw error;
+    throw new ConfigError(
+      `the secret ${secretName} holds no usable Uphance credentials for organisation ${organisationId}: put {"token": "..."} (shared) or {"organisations": {"${organisationId}": {"token": "..."}}} into it`,
+    );
+  }
+};
+
 /** Credentials from a Secrets Manager secret's JSON: {"token"} or {"email","password"}. */
 export const credentialsFromSecret = (secret: unknown, secretName: string): Credentials => {
-  let value = secret;
-  if (typeof secret === 'string') {
-    try {
-      value = JSON.parse(secret);
-    } catch {
-      // A plain string secret is the token itself.
-      if (secret.trim() !== '') return { kind: 'token', token: secret.trim() };
-    }
-  }
-  if (value && typeof value === 'object') {
-    const v = value as Record<string, unknown>;
-    if (typeof v.token === 'string' && v.token.trim() !== '') return { kind: 'token', token: v.token.trim() };
-    if (typeof v.email === 'string' && typeof v.password === 'string' && v.email && v.password) {
-      return { kind: 'password', email: v.email, password: v.password };
-    }
-  }
+  const value = parseSecret(secret);
+  // A plain string secret is the token itself.
+  if (typeof value === 'string' && value.trim() !== '') return { kind: 'token', token: value.trim() };
+  const found = credentialsIn(value);
+  if (found) return found;
   throw new ConfigError(
     `the secret ${secretName} holds no usable Uphance credentials: put JSON {"token": "..."} or {"email": "...", "password": "..."} into it (aws secretsmanager put-secret-value)`,
   );

@@ -26,6 +26,18 @@ export const METRIC = {
   ApiRetries: 'ApiRetries',
   PutEventsFailures: 'PutEventsFailures',
   DynamoDbWrites: 'DynamoDbWrites',
+  /** Webhook endpoint: an order was queued for a check / a well-formed event named none. */
+  WebhookAccepted: 'WebhookAccepted',
+  WebhookIgnored: 'WebhookIgnored',
+  /** Webhook endpoint: 404, 405, 413, 400 (bad input, answered and dropped). */
+  WebhookRejected: 'WebhookRejected',
+  WebhookRateLimited: 'WebhookRateLimited',
+  /** Check consumer: targeted checks done / failed (their messages go back to the queue). */
+  CheckCompleted: 'CheckCompleted',
+  CheckFailed: 'CheckFailed',
 } as const;
+
+/** The dimension that carries the organisation on per-organisation metrics (beside `service`). */
+export const ORGANISATION_DIMENSION = 'organisation';
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -6,6 +6,7 @@ import { FileStateStore } from './adapters/file-store.js';
 import { StdoutSink } from './adapters/stdout-sink.js';
 import { UphanceOrderSource } from './adapters/uphance-source.js';
 import type { CycleDependencies } from './cycle/cycle.js';
+import { organisationSink } from './cycle/organisation-sink.js';
 import type { EventSink, Logger, StateStore } from './cycle/ports.js';
 import type { Credentials } from './uphance/auth.js';
 import { UphanceClient } from './uphance/client.js';
@@ -103,5 +104,14 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
   });
   const store = storeFor(settings, clients);
   const sink = sinkFor(settings, clients);
-  return { deps: { source: new UphanceOrderSource(client), store, sink }, client, apiStats, store, sink };
+  // With an organisation configured, every event names it (detail.organisationId).
+  const cycleSink =
+    settings.organisationId === undefined ? sink : organisationSink(sink, settings.organisationId);
+  return {
+    deps: { source: new UphanceOrderSource(client), store, sink: cycleSink },
+    client,
+    apiStats,
+    store,
+    sink,
+  };
 };

@@ -37,6 +37,16 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     }
     return values as DetailType[];
   };
+  const organisations = (value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    const ids = value.split(',').map((id) => id.trim());
+    if (ids.some((id) => !/^\d+$/.test(id)) || new Set(ids).size !== ids.length) {
+      throw new Error(
+        `context organisationIds must be distinct numeric ids, comma-separated, got "${value}"`,
+      );
+    }
+    return ids.join(',');
+  };
   const webhookUrl = text('slackWebhookUrl');
   if (webhookUrl && !/^https:\/\//.test(webhookUrl))
     throw new Error('context slackWebhookUrl must be an https URL');
@@ -65,7 +75,8 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     uphanceSecretArn: text('uphanceSecretArn'),
     uphanceSecretKmsKeyArn: text('uphanceSecretKmsKeyArn'),
     uphanceApiUrl: text('uphanceApiUrl'),
-    organisationId: text('organisationId'),
+    organisationIds: organisations(text('organisationIds') ?? text('organisationId')),
+    webhook: flag('webhook'),
     eventSource: text('eventSource'),
     sweepIntervalHours: number('sweepIntervalHours'),
     emitBaseline: flag('emitBaseline'),

@@ -19,6 +19,7 @@ import { NotifierFunction } from './constructs/notifier-function.js';
 import { Observability } from './constructs/observability.js';
 import type { SubscriptionFilter } from './constructs/subscriptions.js';
 import { EmailSubscription, SlackSubscription } from './constructs/subscriptions.js';
+import { WebhookTrigger } from './constructs/webhook-trigger.js';
 
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
@@ -32,7 +33,10 @@ export interface NotifierStackProps extends StackProps {
   /** The customer-managed KMS key that encrypts that existing secret (not needed for aws/secretsmanager). */
   uphanceSecretKmsKeyArn?: string;
   uphanceApiUrl?: string;
-  organisationId?: string;
+  /** Uphance organisations to poll, comma-separated ("35802,35803"); each has its own state and alarms. */
+  organisationIds?: string;
+  /** Deploy the webhook trigger (HTTP API, check queue and functions; default true). */
+  webhook?: boolean;
   eventSource?: string;
   sweepIntervalHours?: number;
   emitBaseline?: boolean;
@@ -153,7 +157,7 @@ export class NotifierStack extends Stack {
         SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
         EMIT_BASELINE: String(props.emitBaseline ?? false),
         ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
-        ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
+        ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
         ...signalEnvironment(props.signals),
       },
     });
@@ -271,6 +275,30 @@ export class NotifierStack extends Stack {
       deadLetterQueues.push({ name: 'ExampleConsumer', queue: consumer.deadLetterQueue });
     }
 
+    let trigger: WebhookTrigger | undefined;
+    if (props.webhook !== false) {
+      trigger = new WebhookTrigger(this, 'Webhook', {
+        checkEnvironment: {
+          TABLE_NAME: this.table.tableName,
+          EVENT_BUS_NAME: this.bus.eventBusName,
+          UPHANCE_SECRET_ARN: this.secret.secretArn,
+          EVENT_SOURCE: source,
+          SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
+          EMIT_BASELINE: String(props.emitBaseline ?? false),
+          ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
+          ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
+        },
+        table: this.table,
+        bus: this.bus,
+        uphanceSecret: this.secret,
+        organisationIds: props.organisationIds,
+        webhookEntry: path('../functions/handlers/webhook.ts'),
+        checkEntry: path('../functions/handlers/check.ts'),
+        removalPolicy: dataPolicy,
+      });
+      deadLetterQueues.push({ name: 'WebhookChecks', queue: trigger.deadLetterQueue });
+    }
+
     const observability = new Observability(this, 'Observability', {
       pollFunction: this.pollFunction,
       scheduleMinutes,
@@ -279,6 +307,10 @@ export class NotifierStack extends Stack {
       notifyFunctions,
       alarmEmail: props.alarmEmail,
       key: topicKey,
+      organisationIds: (props.organisationIds ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
     });
 
     NagSuppressions.addStackSuppressions(this, [
@@ -317,6 +349,17 @@ export class NotifierStack extends Stack {
       description: 'Put the Uphance credentials here',
     });
     new CfnOutput(this, 'PollFunctionName', { value: this.pollFunction.functionName });
+    if (trigger) {
+      new CfnOutput(this, 'WebhookUrl', {
+        value: `${trigger.api.apiEndpoint}/webhooks/uphance/`,
+        description:
+          'Register this URL followed by the secret in Uphance: aws secretsmanager get-secret-value --secret-id <WebhookSecretArn> --query SecretString --output text',
+      });
+      new CfnOutput(this, 'WebhookSecretArn', {
+        value: trigger.secret.secretArn,
+        description: 'The secret path segment of the webhook URL',
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: observability.alarmTopic.topicArn });
     new CfnOutput(this, 'SchemaRegistryName', { value: catalogue.registry.attrRegistryName });
   }

@@ -68,7 +68,7 @@ for (const type of DETAIL_TYPES) {
   });
   emit(`schemas/examples/${type}.json`, `${JSON.stringify(envelope, null, 2)}\n`);
   const props = Object.keys((schema.properties as Record<string, unknown>) ?? {}).filter(
-    (k) => !['schemaVersion', 'eventId', 'sequence', 'detectedAt', 'order'].includes(k),
+    (k) => !['schemaVersion', 'eventId', 'sequence', 'detectedAt', 'organisationId', 'order'].includes(k),
   );
   sections.push(
     [
@@ -102,6 +102,7 @@ Common fields of every \`detail\`:
 | \`eventId\` | stable: the same change always yields the same id, across retries and reruns |
 | \`sequence\` | per order, from 1, up by exactly one per event: order them and see gaps |
 | \`detectedAt\` | when the poller saw the change (UTC) |
+| \`organisationId\` | the Uphance organisation (a number), on every event when organisations are configured |
 | \`order\` | \`id\`, \`number\`, \`status\`, \`deliveryStatus\`, \`companyId\`, \`companyName\`, \`seasonId\`, \`dueDate\`, \`updatedAt\` as seen |
 
 Vocabularies are the API's filter words in lower case: status \`draft|confirmed|complete|cancelled\`,

@@ -17,6 +17,8 @@ export class LiveActivity {
     private readonly state: SimulatorState,
     seed = 7,
     private readonly now: () => number = Date.now,
+    /** Called when a delivery arrives on an order (Uphance then sends a receiving-ticket webhook). */
+    private readonly onDelivery?: (order: SimOrder) => void,
   ) {
     this.#random = seededRandom(seed);
   }
@@ -71,5 +73,6 @@ export class LiveActivity {
     if (delivery === 'not_received') this.state.setDeliveryStatus(id, 'receiving');
     else if (delivery === 'receiving') this.state.setDeliveryStatus(id, 'all_received');
     else if (status === 'confirmed') this.state.setStatus(id, 'complete');
+    if (delivery !== toFilterWord(order.raw.delivery_status)) this.onDelivery?.(order);
   }
 }

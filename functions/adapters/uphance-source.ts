@@ -1,6 +1,13 @@
 import type { ApiProductionOrder } from '../core/api-schema.js';
 import { toOrder } from '../core/api-schema.js';
-import type { CallBounds, LookupResult, OrderSource, ScanQuery, SourcePage } from '../cycle/ports.js';
+import type {
+  CallBounds,
+  LookupResult,
+  NumberLookup,
+  OrderSource,
+  ScanQuery,
+  SourcePage,
+} from '../cycle/ports.js';
 import type { Page, UphanceClient } from '../uphance/client.js';
 import type { ListProductionOrdersParams } from '../uphance/params.js';
 
@@ -86,6 +93,27 @@ export class UphanceOrderSource implements OrderSource {
       if (last) return last;
     }
     return { kind: 'absent' };
+  }
+
+  /**
+   * The orders numbered exactly `number`: by_q also matches names (and perhaps parts of numbers), so only
+   * an exact production_order_number is kept; at most LOOKUP_MAX_PAGES pages are read.
+   */
+  async findByNumber(number: string, bounds?: CallBounds): Promise<NumberLookup> {
+    const result: NumberLookup = { orders: [], invalid: [] };
+    let pages = 0;
+    for await (const page of this.client.listProductionOrders(
+      { include_stages: true, by_q: number },
+      bounds,
+    )) {
+      for (const item of page.items) {
+        const order = toOrder(item);
+        if (order.number === number) result.orders.push(order);
+      }
+      result.invalid.push(...page.invalid);
+      if (++pages >= LOOKUP_MAX_PAGES) break;
+    }
+    return result;
   }
 
   async #find(params: ListProductionOrdersParams, id: number, maxPages: number, bounds?: CallBounds) {

@@ -37,6 +37,11 @@ export const buildProgram = (): Command => {
     .option('--json', 'print NDJSON even on a terminal')
     .option('--pretty', 'print one readable line per event')
     .option('--verbose', 'log every request')
+    .option(
+      '--webhook-port <port>',
+      'also listen for Uphance receiving-ticket webhooks on this port (needs UPHANCE_WEBHOOK_SECRET)',
+    )
+    .option('--webhook-host <host>', 'the address the webhook listener binds (default 127.0.0.1)')
     .action(async (flags: PollFlags & { verbose?: boolean }) => {
       const abort = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());

@@ -11,14 +11,18 @@ import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Lease, Logger } from '../cycle/ports.js';
+import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../organisations.js';
 import { processRuns } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
-import type { RuntimeSettings } from '../wiring.js';
-import { buildRuntime } from '../wiring.js';
+import type { Runtime, RuntimeSettings } from '../wiring.js';
+import type { WebhookSettings } from './push.js';
+import { startPushPath, webhookSettings } from './push.js';
 
 export interface PollFlags extends SignalFlags {
   once?: boolean;
+  webhookPort?: string;
+  webhookHost?: string;
   state?: string;
   table?: string;
   eventBus?: string;
@@ -68,6 +72,8 @@ const seconds = (value: string | undefined, flag: string, fallback: number): num
 
 export interface PollSettings {
   runtime: RuntimeSettings;
+  /** Every organisation to poll (empty: the token's own). */
+  organisationIds: number[];
   cycle: Omit<CycleOptions, 'owner'>;
 }
 
@@ -78,6 +84,7 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
   const budgetS = seconds(flags.budget, '--budget', 240);
   const commitReserveS = 60;
   return {
+    organisationIds: uphance.organisationIds,
     runtime: {
       apiUrl: uphance.apiUrl,
       credentials,
@@ -127,54 +134,95 @@ const describe = (report: CycleReport): Record<string, unknown> => ({
   ms: report.durationMs,
 });
 
-/** `uphance-notifier poll`: one cycle with --once, else a cycle every --interval seconds. Returns the exit code. */
+/** One organisation's cycle; returns the exit code it calls for (0, or 5 for a held lease with --once). */
+const cycleOf =
+  (
+    flags: PollFlags,
+    settings: PollSettings,
+    logger: Logger,
+    host: string,
+    owner: string,
+    signalNow?: () => number,
+  ) =>
+  async (runtime: Runtime, organisationId: number | undefined): Promise<number> => {
+    const orgLogger = organisationId === undefined ? logger : scopedLogger(logger, organisationId);
+    const requestsBefore = runtime.apiStats.requests;
+    const report = await runCycle(
+      {
+        ...runtime.deps,
+        now: Date.now,
+        ...(signalNow ? { signalNow } : {}),
+        logger: orgLogger,
+        isAbandoned: abandonedOnThisHost(host, process.pid),
+      },
+      { ...settings.cycle, owner, host, pid: process.pid },
+    );
+    if (report.outcome === 'lease-held' && report.holder) {
+      if (flags.once) {
+        orgLogger.error(`another runner is polling this state: ${describeHolder(report.holder)}`);
+        return EXIT_LEASE_HELD;
+      }
+      return 0;
+    }
+    orgLogger.info(report.baseline ? 'baseline recorded' : 'cycle done', {
+      ...describe(report),
+      apiRequests: runtime.apiStats.requests - requestsBefore,
+    });
+    return 0;
+  };
+
+/**
+ * `uphance-notifier poll`: one cycle with --once, else a cycle every --interval seconds; each cycle polls
+ * each organisation in turn (one failing never stops the others). With --webhook-port, webhooks queue
+ * targeted checks that run between cycles, in this same process (so a check and a cycle never overlap
+ * here; the lease keeps them apart from other runners). Returns the exit code.
+ */
 export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => {
   const { logger } = io;
   let settings: PollSettings;
   let intervalMs: number;
+  let webhook: WebhookSettings | undefined;
   try {
     settings = settingsFromFlags(flags, io);
     intervalMs = seconds(flags.interval, '--interval', 60) * 1000;
+    webhook = webhookSettings(flags, io.env);
   } catch (error) {
     logger.error((error as Error).message);
     return exitCodeOf(error);
   }
-  const runtime = buildRuntime(settings.runtime, logger);
+  const { credentials, organisationId: _first, ...shared } = settings.runtime;
+  const organisations = buildOrganisationRuntimes(
+    shared,
+    settings.organisationIds,
+    () => credentials,
+    logger,
+  );
   const host = hostname();
   const owner = `${host}:${process.pid}`;
   const sleep = io.sleep ?? pause;
-  for (;;) {
-    try {
-      const requestsBefore = runtime.apiStats.requests;
-      const report = await runCycle(
-        {
-          ...runtime.deps,
-          now: Date.now,
-          ...(io.now ? { signalNow: io.now } : {}),
-          logger,
-          isAbandoned: abandonedOnThisHost(host, process.pid),
-        },
-        { ...settings.cycle, owner, host, pid: process.pid },
-      );
-      if (report.outcome === 'lease-held' && report.holder) {
-        if (flags.once) {
-          logger.error(`another runner is polling this state: ${describeHolder(report.holder)}`);
-          return EXIT_LEASE_HELD;
-        }
-      } else {
-        logger.info(report.baseline ? 'baseline recorded' : 'cycle done', {
-          ...describe(report),
-          apiRequests: runtime.apiStats.requests - requestsBefore,
-        });
+  const runOne = cycleOf(flags, settings, logger, host, owner, io.now);
+  const push = webhook
+    ? await startPushPath(webhook, organisations, settings, { logger, owner, host, signal: io.signal })
+    : undefined;
+  try {
+    for (;;) {
+      const started = Date.now();
+      const outcomes = await eachOrganisation(organisations, runOne);
+      const codes = outcomes.map((o) => (o.ok ? o.value : exitCodeOf(o.error)));
+      for (const outcome of outcomes) {
+        if (outcome.ok) continue;
+        const prefix = outcome.organisationId === undefined ? '' : `organisation ${outcome.organisationId}: `;
+        logger.error(`${prefix}${outcome.error.message}`);
       }
-    } catch (error) {
-      const code = exitCodeOf(error);
-      logger.error(`${(error as Error).message}`);
-      // Configuration and credentials do not fix themselves: stop. Anything else: try again next interval.
-      if (flags.once || code === 2 || code === 3) return code;
+      if (flags.once) return codes.find((c) => c !== 0) ?? 0;
+      // Configuration and credentials do not fix themselves: stop when no organisation can go on.
+      if (codes.every((c) => c === 2 || c === 3)) return codes[0] ?? 1;
+      if (io.signal?.aborted) return 0;
+      if (push) await push.idleUntil(started + intervalMs);
+      else await sleep(intervalMs, io.signal);
+      if (io.signal?.aborted) return 0;
     }
-    if (flags.once || io.signal?.aborted) return 0;
-    await sleep(intervalMs, io.signal);
-    if (io.signal?.aborted) return 0;
+  } finally {
+    await push?.close();
   }
 };

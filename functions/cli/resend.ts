@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { ConfigError, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { Logger } from '../cycle/ports.js';
+import { scopedLogger, stateFor } from '../organisations.js';
+import type { RuntimeSettings } from '../wiring.js';
 import { sinkFor, storeFor } from '../wiring.js';
 import type { PollIo } from './poll.js';
 import {
@@ -36,11 +38,36 @@ export const runResend = async (
   try {
     if (flags.state && flags.table)
       throw new ConfigError('give either --state FILE or --table NAME, not both');
+    const organisationIds = uphanceSettings(io.env).organisationIds;
+    const state = flags.table
+      ? ({ kind: 'dynamodb', tableName: flags.table } as const)
+      : ({ kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE } as const);
+    // Each organisation's set-aside events, in turn (with several, each has its own state).
+    let code = 0;
+    for (const organisationId of organisationIds.length > 0 ? organisationIds : [undefined]) {
+      const one = await resendOne(flags, io, {
+        organisationId,
+        state: stateFor(state, organisationId, organisationIds.length > 1),
+      });
+      code = Math.max(code, one);
+    }
+    return code;
+  } catch (error) {
+    logger.error((error as Error).message);
+    return exitCodeOf(error);
+  }
+};
+
+const resendOne = async (
+  flags: ResendFlags,
+  io: Pick<PollIo, 'env' | 'stdout' | 'isTty'> & { logger: Logger },
+  scope: Pick<RuntimeSettings, 'organisationId' | 'state'>,
+): Promise<number> => {
+  const logger =
+    scope.organisationId === undefined ? io.logger : scopedLogger(io.logger, scope.organisationId);
+  try {
     const settings = {
-      organisationId: uphanceSettings(io.env).organisationId,
-      state: flags.table
-        ? ({ kind: 'dynamodb', tableName: flags.table } as const)
-        : ({ kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE } as const),
+      ...scope,
       sink: flags.eventBus
         ? ({ kind: 'eventbridge', busName: flags.eventBus } as const)
         : ({ kind: 'stdout', pretty: flags.pretty ?? (!flags.json && io.isTty), write: io.stdout } as const),

@@ -1,9 +1,12 @@
 import './quiet-warnings.js';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { DEMO_SPEED, fasterClock } from '../../simulator/clock.js';
 import { demoOrders } from '../../simulator/demo.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
+import { postWebhook, receivingTicketWebhook } from '../../simulator/webhooks.js';
 import { stderrLogger } from './logger.js';
 import { runPoll } from './poll.js';
 
@@ -13,6 +16,18 @@ import { runPoll } from './poll.js';
  * it starts the simulator with orders that move on their own and polls it every few seconds, on a clock
  * that runs a day every 15 seconds so that due dates and stalled stages show at once.
  */
+/** A port free on loopback right now, for the webhook listener (the simulator must know it in advance). */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+
 const env = { ...process.env };
 const logger = stderrLogger();
 const abort = new AbortController();
@@ -35,7 +50,16 @@ if (hasCredentials) {
   // The simulator and the cycle share one faster clock: stage times, due dates and "today" agree.
   const clock = fasterClock(DEMO_SPEED);
   const sim = await startSimulator({ orders: demoOrders(clock()), now: clock });
-  const live = new LiveActivity(sim.state, 7, clock);
+  // The push path: the simulated Uphance posts a receiving-ticket webhook to the local listener whenever
+  // a delivery arrives, and the order is checked at once instead of at the next cycle.
+  const secret = randomBytes(24).toString('hex');
+  const webhookPort = await freePort();
+  const webhookUrl = `http://127.0.0.1:${webhookPort}/webhooks/uphance/${secret}`;
+  const live = new LiveActivity(sim.state, 7, clock, (order) =>
+    postWebhook(webhookUrl, receivingTicketWebhook(order), (error) =>
+      logger.warn(`the simulator could not deliver a webhook: ${error.message}`),
+    ),
+  );
   const ticker = setInterval(() => live.tick(4), 2_000);
   mkdirSync('.state', { recursive: true });
   // A fresh simulator needs a fresh state: the previous run's is removed.
@@ -43,20 +67,24 @@ if (hasCredentials) {
   rmSync(statePath, { force: true });
   rmSync(`${statePath}.lease`, { force: true });
   logger.info(
-    `no UPHANCE_TOKEN: polling the built-in Uphance simulator at ${sim.url} every 3 s (Ctrl-C to stop)`,
+    `no UPHANCE_TOKEN: polling the built-in Uphance simulator at ${sim.url} every 10 s (Ctrl-C to stop)`,
   );
   logger.info('the first cycle records a silent baseline; events follow as the simulated factory works');
   logger.info(
     'simulated time: one day every 15 s (due soon, overdue and stalled stages show within a minute or two)',
   );
+  logger.info(
+    'deliveries are pushed: the simulator posts receiving-ticket webhooks and the order is checked at once',
+  );
   env.UPHANCE_API_URL = sim.url;
   env.UPHANCE_TOKEN = 'sim-token';
   delete env.UPHANCE_EMAIL;
   delete env.UPHANCE_PASSWORD;
+  env.UPHANCE_WEBHOOK_SECRET = secret;
   // The budget, the lease and the sweep period keep real time; only the production signals read the
   // simulator's faster calendar (io.now).
   process.exitCode = await runPoll(
-    { state: statePath, interval: '3', sweepHours: '0.01', budget: '20' },
+    { state: statePath, interval: '5', sweepHours: '0.01', budget: '20', webhookPort: String(webhookPort) },
     { ...io, now: clock },
   );
   clearInterval(ticker);

@@ -81,7 +81,7 @@ export interface CycleReport {
 /** Time the commits of a cycle may take after fetching stops, when no hard deadline is given. */
 export const DEFAULT_COMMIT_RESERVE_MS = 60_000;
 
-const emptyCheckpoint = (): Checkpoint => ({
+export const emptyCheckpoint = (): Checkpoint => ({
   v: 1,
   baselineAt: null,
   highestId: 0,
@@ -90,7 +90,7 @@ const emptyCheckpoint = (): Checkpoint => ({
   sweep: null,
 });
 
-const emptyReport = (): CycleReport => ({
+export const emptyReport = (): CycleReport => ({
   outcome: 'completed',
   generation: null,
   holder: null,
@@ -111,11 +111,12 @@ const emptyReport = (): CycleReport => ({
   durationMs: 0,
 });
 
-const isAbort = (error: unknown): boolean =>
-  error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+export const isAbort = (error: unknown): boolean =>
+  error instanceof DeadlineExceededError ||
+  (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
 /** Takes the lease, or takes it over from a dead process of this host. */
-const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
+export const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
   const outcome = await deps.store.acquireLease(claim);
   if (outcome.kind === 'acquired' || !deps.isAbandoned?.(outcome.holder)) return outcome;
   deps.logger.warn('taking over the lease of a runner of this host that no longer runs', {

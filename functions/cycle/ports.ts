@@ -46,6 +46,17 @@ export interface OrderSource {
   scan(query: ScanQuery, bounds?: CallBounds): AsyncIterable<SourcePage>;
   /** A targeted look-up of one order that left the watched set (a bounded number of requests). */
   lookup(order: { id: number; number: string }, bounds?: CallBounds): Promise<LookupResult>;
+  /**
+   * The orders whose number is exactly `number` (a webhook named it): a search by number, a bounded number
+   * of requests. Optional: a source without it cannot serve targeted checks.
+   */
+  findByNumber?(number: string, bounds?: CallBounds): Promise<NumberLookup>;
+}
+
+/** What a search by order number found: exact matches only, and records that did not parse. */
+export interface NumberLookup {
+  orders: Order[];
+  invalid: InvalidRecord[];
 }
 
 /** Who asks for the lease. `host` and `pid` let a rerun on the same host take over from a dead process. */

@@ -9,6 +9,8 @@ export interface LambdaConfig {
   secretId: string;
   apiUrl: string;
   organisationId: number | undefined;
+  /** Every organisation polled, in turn (UPHANCE_ORGANISATION_ID="35802,35803"). */
+  organisationIds: number[];
   source: string;
   budgetMs: number;
   sweepIntervalMs: number;
@@ -36,6 +38,7 @@ export const lambdaConfig = (env: Record<string, string | undefined>): LambdaCon
     secretId: required(env, 'UPHANCE_SECRET_ARN'),
     apiUrl: uphance.apiUrl,
     organisationId: uphance.organisationId,
+    organisationIds: uphance.organisationIds,
     source: env.EVENT_SOURCE?.trim() || DEFAULT_SOURCE,
     budgetMs: positiveInteger(env, 'CYCLE_BUDGET_SECONDS', 240) * 1000,
     sweepIntervalMs: positiveInteger(env, 'SWEEP_INTERVAL_HOURS', 24) * 3_600_000,
@@ -75,3 +78,20 @@ export const cycleTimes = (remainingMs: number, budgetMs: number) => {
  */
 export const pollTimeoutSeconds = (scheduleMinutes: number): number =>
   Math.min(600, Math.max(30, scheduleMinutes * 60 - 60));
+
+/**
+ * The times of one organisation's cycle when `left` organisations (this one included) still have to run
+ * in this invocation: each gets a fair share of what is left (what an earlier one did not use goes to the
+ * later ones); an organisation its share cuts short resumes at the next run. The lease lasts beyond the
+ * whole invocation, as with one organisation.
+ */
+export const organisationTimes = (remainingMs: number, budgetMs: number, left: number) => {
+  if (left <= 1) return cycleTimes(remainingMs, budgetMs);
+  const deadlineMs = Math.max(1_000, Math.floor((remainingMs - SAFETY_MS) / left));
+  const reserve = Math.min(COMMIT_RESERVE_MS, Math.floor(deadlineMs / 4));
+  return {
+    deadlineMs,
+    budgetMs: Math.max(500, Math.min(budgetMs, deadlineMs - reserve)),
+    leaseTtlMs: remainingMs + LEASE_MARGIN_MS,
+  };
+};

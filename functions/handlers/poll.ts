@@ -2,7 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -11,16 +10,17 @@ import type { Context } from 'aws-lambda';
 import type { DynamoStateStore } from '../adapters/dynamodb-store.js';
 import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import type { EventBridgeSink } from '../adapters/eventbridge-sink.js';
-import { credentialsFromSecret } from '../config.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Logger as CycleLogger } from '../cycle/ports.js';
 import { LeaseLostError } from '../cycle/ports.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import type { OrganisationRuntime } from '../organisations.js';
+import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { METRIC, METRICS_NAMESPACE, ORGANISATION_DIMENSION, SERVICE_NAME } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
-import { buildRuntime } from '../wiring.js';
 import type { LambdaConfig } from './lambda-config.js';
-import { cycleTimes, lambdaConfig } from './lambda-config.js';
+import { lambdaConfig, organisationTimes } from './lambda-config.js';
+import { lambdaRuntimes } from './runtimes.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -45,30 +45,7 @@ const cycleLogger: CycleLogger = {
   error: (message, fields) => logger.error(message, fields ?? {}),
 };
 
-/** Reused across warm invocations so that an OAuth token is kept until it needs refreshing. */
-let cached: { secret: string; runtime: Runtime } | undefined;
-
-const runtimeFor = async (config: LambdaConfig): Promise<Runtime> => {
-  // Powertools caches the secret (5 minutes), so a rotated value is picked up without a cold start.
-  const secret = await getSecret(config.secretId, { maxAge: 300 });
-  const key = typeof secret === 'string' ? secret : JSON.stringify(secret);
-  if (cached?.secret === key) return cached.runtime;
-  const runtime = buildRuntime(
-    {
-      apiUrl: config.apiUrl,
-      credentials: credentialsFromSecret(secret, 'UPHANCE_SECRET_ARN'),
-      organisationId: config.organisationId,
-      state: { kind: 'dynamodb', tableName: config.tableName },
-      sink: { kind: 'eventbridge', busName: config.eventBusName },
-      source: config.source,
-      requestTimeoutMs: config.requestTimeoutMs,
-    },
-    cycleLogger,
-    { dynamodb, eventbridge },
-  );
-  cached = { secret: key, runtime };
-  return runtime;
-};
+const runtimesFor = lambdaRuntimes(cycleLogger, { dynamodb, eventbridge });
 
 interface Counters {
   requests: number;
@@ -109,47 +86,105 @@ const recordMetrics = (report: CycleReport, runtime: Runtime, before: Counters) 
   if (report.outcome === 'budget-exhausted') count(METRIC.CycleBudgetExhausted, 1);
 };
 
-/** One poll cycle per scheduled invocation. */
-export const pollHandler = async (_event: unknown, context: Context): Promise<CycleReport> => {
-  let runtime: Runtime | undefined;
-  let before: Counters | undefined;
-  try {
-    if ('error' in configured) throw configured.error;
-    const { config } = configured;
-    runtime = await runtimeFor(config);
-    before = countersOf(runtime);
-    const times = cycleTimes(context.getRemainingTimeInMillis(), config.budgetMs);
-    const report = await runCycle(
-      { ...runtime.deps, now: Date.now, logger: cycleLogger },
-      {
-        owner: context.awsRequestId,
-        ...times,
-        sweepIntervalMs: config.sweepIntervalMs,
-        emitBaseline: config.emitBaseline,
-        signals: config.signals,
-      },
-    );
-    recordMetrics(report, runtime, before);
-    logger.info('cycle done', { ...report });
-    return report;
-  } catch (error) {
-    const cause = error as Error;
+/** Per-organisation metrics (dimension `organisation`, beside `service`): one EMF record each. */
+const organisationMetric = (organisationId: number | undefined, name: string) => {
+  if (organisationId === undefined) return;
+  const single = metrics.singleMetric();
+  single.addDimension(ORGANISATION_DIMENSION, String(organisationId));
+  single.addMetric(name, MetricUnit.Count, 1);
+};
+
+export interface OrganisationsReport {
+  organisations: Array<{ organisationId: number | undefined; report?: CycleReport; error?: string }>;
+}
+
+/**
+ * One poll cycle per scheduled invocation, for each organisation in turn (each with its share of the
+ * time left). One organisation's failure never stops the others; the invocation fails (and the alarms
+ * fire) when any failed, after all have run.
+ */
+export const pollHandler = async (
+  _event: unknown,
+  context: Context,
+): Promise<CycleReport | OrganisationsReport> => {
+  const fail = (cause: Error, organisationId: number | undefined) => {
     metrics.addMetric(METRIC.CycleFailed, MetricUnit.Count, 1);
+    organisationMetric(organisationId, METRIC.CycleFailed);
     if (cause instanceof LeaseLostError) metrics.addMetric(METRIC.LeaseLost, MetricUnit.Count, 1);
     // Events set aside before the failure are counted: later cycles will not see them again.
     const partial = (cause as { cycleReport?: CycleReport }).cycleReport;
     if (partial?.setAside) metrics.addMetric(METRIC.EventsSetAside, MetricUnit.Count, partial.setAside);
-    if (runtime && before) {
+    logger.error(`cycle failed: ${cause.message}`, {
+      cause: cause.name,
+      ...(organisationId === undefined ? {} : { organisationId }),
+    });
+  };
+  let organisations: OrganisationRuntime[];
+  let config: LambdaConfig;
+  try {
+    if ('error' in configured) throw configured.error;
+    config = configured.config;
+    organisations = await runtimesFor(config);
+  } catch (error) {
+    fail(error as Error, undefined);
+    throw error;
+  }
+  const outcomes = await eachOrganisation(organisations, async (runtime, organisationId, index) => {
+    const before = countersOf(runtime);
+    try {
+      const times = organisationTimes(
+        context.getRemainingTimeInMillis(),
+        config.budgetMs,
+        organisations.length - index,
+      );
+      const report = await runCycle(
+        {
+          ...runtime.deps,
+          now: Date.now,
+          logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
+        },
+        {
+          owner: context.awsRequestId,
+          ...times,
+          sweepIntervalMs: config.sweepIntervalMs,
+          emitBaseline: config.emitBaseline,
+          signals: config.signals,
+        },
+      );
+      recordMetrics(report, runtime, before);
+      if (report.outcome !== 'lease-held' && report.outcome !== 'deadline')
+        organisationMetric(organisationId, METRIC.CycleCompleted);
+      logger.info('cycle done', { ...report, ...(organisationId === undefined ? {} : { organisationId }) });
+      return report;
+    } catch (error) {
       const after = countersOf(runtime);
       metrics.addMetric(
         METRIC.PutEventsFailures,
         MetricUnit.Count,
         after.failedEntries - before.failedEntries,
       );
+      throw error;
     }
-    logger.error(`cycle failed: ${cause.message}`, { cause: cause.name });
-    throw error;
+  });
+  for (const outcome of outcomes) if (!outcome.ok) fail(outcome.error, outcome.organisationId);
+  const failed = outcomes.filter((o) => !o.ok);
+  if (outcomes.length === 1) {
+    const only = outcomes[0] as (typeof outcomes)[number];
+    if (!only.ok) throw only.error;
+    return only.value;
   }
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} of ${outcomes.length} organisations failed: ${failed
+        .map((o) => `${o.organisationId} (${o.ok ? '' : o.error.message})`)
+        .join('; ')}`,
+    );
+  }
+  return {
+    organisations: outcomes.map((o) =>
+      o.ok ? { organisationId: o.organisationId, report: o.value } : { organisationId: o.organisationId },
+    ),
+  };
 };
 
 export const handler = middy(pollHandler)

@@ -227,6 +227,15 @@ export class UphanceClient {
     this.#organisationSelected = true;
   }
 
+  /**
+   * Selects the organisation again before the next request. The selection lives with the token on
+   * Uphance's side: when several organisations share one token, each one's run (taken in turn, never two
+   * at once) starts by selecting its own.
+   */
+  reselectOrganisation(): void {
+    this.#organisationSelected = false;
+  }
+
   /** GET /organisations: the organisations the credentials may use. */
   async organisations(): Promise<unknown> {
     const request: SendRequest = {

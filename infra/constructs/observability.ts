@@ -17,7 +17,12 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.js';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  ORGANISATION_DIMENSION,
+  SERVICE_NAME,
+} from '../../functions/telemetry.js';
 
 export { METRICS_NAMESPACE };
 
@@ -31,6 +36,8 @@ export interface ObservabilityProps {
   notifyFunctions?: Array<{ name: string; function: IFunction }>;
   alarmEmail?: string;
   key: IKey;
+  /** Organisations polled: each gets its own failure and heartbeat alarms (dimension `organisation`). */
+  organisationIds?: string[];
 }
 
 /** Alarms to an SNS topic, and a dashboard of what the poller does. */
@@ -123,6 +130,34 @@ export class Observability extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const organisation of props.organisationIds ?? []) {
+      const own = (metricName: string) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: SERVICE_NAME, [ORGANISATION_DIMENSION]: organisation },
+          statistic: 'Sum',
+          period,
+        });
+      alarm(`Organisation${organisation}CycleFailed`, {
+        alarmDescription: `Organisation ${organisation}: two cycles in a row failed (credentials rejected, outage); the other organisations go on.`,
+        metric: own(METRIC.CycleFailed),
+        threshold: 1,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`Organisation${organisation}NoSuccessfulCycle`, {
+        alarmDescription: `Organisation ${organisation}: no cycle completed for ${props.heartbeatIntervals} schedule intervals.`,
+        metric: own(METRIC.CycleCompleted),
+        threshold: 1,
+        evaluationPeriods: props.heartbeatIntervals,
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
       });
     }
 

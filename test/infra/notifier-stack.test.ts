@@ -10,9 +10,15 @@ import { propsFromContext } from '../../infra/context.js';
 import type { NotifierStackProps } from '../../infra/notifier-stack.js';
 import { NotifierStack } from '../../infra/notifier-stack.js';
 
-const synth = (props: NotifierStackProps = {}) => {
-  // Asset metadata lets the bundle-size test find the staged bundle, as `cdk synth` does.
-  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+const synth = (props: NotifierStackProps = {}, bundle = true) => {
+  // Asset metadata lets the bundle-size test find the staged bundle, as `cdk synth` does. Without
+  // `bundle`, no function is bundled (template assertions only).
+  const app = new App({
+    context: {
+      'aws:cdk:enable-asset-metadata': true,
+      ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
   const stack = new NotifierStack(app, 'Test', props);
   Aspects.of(stack).add(new AwsSolutionsChecks());
   const template = Template.fromStack(stack);
@@ -30,14 +36,16 @@ const full: NotifierStackProps = {
   exampleConsumer: true,
   scheduleMinutes: 10,
   archiveRetentionDays: 90,
+  organisationIds: '35802,35803',
 };
 
 let base: ReturnType<typeof synth>;
 let everything: ReturnType<typeof synth>;
+// Each synth bundles every function with esbuild: minutes on a loaded machine.
 beforeAll(() => {
   base = synth();
   everything = synth(full);
-});
+}, 600_000);
 
 describe('state table', () => {
   it('is on-demand, encrypted, with point-in-time recovery, a TTL for the lease, and retained', () => {
@@ -58,7 +66,9 @@ describe('state table', () => {
   });
 
   it('can be destroyed with the stack when retainData is false', () => {
-    synth({ retainData: false }).template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    synth({ retainData: false }, false).template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+    });
   });
 });
 
@@ -124,7 +134,7 @@ describe('poll function and schedule', () => {
   });
 
   it('keeps the timeout below a short schedule period, so that the next run finds a killed run’s lease expired', () => {
-    synth({ scheduleMinutes: 1 }).template.hasResourceProperties('AWS::Lambda::Function', {
+    synth({ scheduleMinutes: 1 }, false).template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 30,
       Environment: { Variables: Match.objectLike({ CYCLE_BUDGET_SECONDS: '10' }) },
     });
@@ -188,13 +198,14 @@ describe('poll function and schedule', () => {
   });
 
   it('creates the credentials secret, or uses an existing one by ARN', () => {
-    base.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The credentials and the webhook's path secret.
+    base.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     // Created holding an empty token, so that the poller reports the missing value instead of a 401.
     base.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { SecretStringTemplate: '{"token":""}', GenerateStringKey: 'unset' },
     });
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:uphance-AbCdEf';
-    const existing = synth({ uphanceSecretArn: arn });
+    const existing = synth({ uphanceSecretArn: arn, webhook: false }, false);
     existing.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     existing.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ UPHANCE_SECRET_ARN: arn }) },
@@ -357,7 +368,8 @@ describe('observability', () => {
       Namespace: 'UphanceNotifier',
     });
     expect(byMetric('PutEventsFailures')).toHaveLength(1);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    // Slack, email, the example consumer and the webhook checks.
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(4);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     everything.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -386,6 +398,113 @@ describe('topic key', () => {
       expect(granted[0]?.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
       expect(JSON.stringify(granted[0]?.Condition.ArnLike['aws:SourceArn'])).toContain(arnPart);
     }
+  });
+});
+
+describe('webhook trigger', () => {
+  const resources = (type: string) => Object.values(base.template.findResources(type));
+
+  it('is an HTTP API with one route, ANY /webhooks/uphance/{secret}, a stage throttle and access logs without the path', () => {
+    base.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    base.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const routes = resources('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
+    expect(routes).toEqual(['ANY /webhooks/uphance/{secret}']);
+    const [stage] = resources('AWS::ApiGatewayV2::Stage');
+    expect(stage?.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+    const format = String(stage?.Properties.AccessLogSettings.Format);
+    expect(format).toContain('$context.routeKey');
+    expect(format).not.toMatch(/\$context\.path|\$context\.requestPath|rawPath/);
+  });
+
+  it('keeps the secret in Secrets Manager, generated, readable by the endpoint function only', () => {
+    const secrets = resources('AWS::SecretsManager::Secret').filter((r) =>
+      String(r.Properties.Description).includes('webhook'),
+    );
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]?.Properties.GenerateSecretString).toMatchObject({
+      PasswordLength: 40,
+      ExcludePunctuation: true,
+    });
+    const endpoint = resources('AWS::Lambda::Function').find((f) =>
+      String(f.Properties.Description).startsWith('Judges Uphance webhooks'),
+    );
+    expect(Object.keys(endpoint?.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(['WEBHOOK_SECRET_ARN', 'CHECK_QUEUE_URL']),
+    );
+    // The endpoint never talks to Uphance: it has neither the credentials nor the table.
+    expect(Object.keys(endpoint?.Properties.Environment.Variables)).not.toContain('UPHANCE_SECRET_ARN');
+    expect(endpoint?.Properties.Timeout).toBe(10);
+  });
+
+  it('queues checks on an encrypted FIFO queue with explicit deduplication and a FIFO dead-letter queue', () => {
+    const queues = resources('AWS::SQS::Queue');
+    const main = queues.find((q) => q.Properties.RedrivePolicy);
+    expect(main?.Properties).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { maxReceiveCount: 8 },
+    });
+    expect(queues.filter((q) => q.Properties.FifoQueue)).toHaveLength(2);
+  });
+
+  it('drains the queue with the check function (batch failures reported) through the poll function’s state', () => {
+    base.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const check = resources('AWS::Lambda::Function').find((f) =>
+      String(f.Properties.Description).startsWith('Checks production orders named by webhooks'),
+    );
+    expect(Object.keys(check?.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'UPHANCE_SECRET_ARN']),
+    );
+  });
+
+  it('outputs the webhook URL without the secret, and where the secret is', () => {
+    const outputs = base.template.findOutputs('*');
+    expect(JSON.stringify(outputs.WebhookUrl?.Value)).toContain('/webhooks/uphance/');
+    expect(outputs.WebhookUrl?.Description).toMatch(/get-secret-value/);
+    expect(outputs.WebhookSecretArn).toBeDefined();
+  });
+
+  it('can be left out', () => {
+    const without = synth({ webhook: false }, false);
+    without.template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    expect(without.template.findOutputs('WebhookUrl')).toEqual({});
+  });
+});
+
+describe('organisations', () => {
+  it('passes the list to the poll function and alarms per organisation', () => {
+    const poll = Object.values(everything.template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Polls Uphance'),
+    );
+    expect(poll?.Properties.Environment.Variables.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
+    const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties,
+    );
+    for (const id of ['35802', '35803']) {
+      const own = alarms.filter((a) =>
+        (a.Dimensions ?? []).some(
+          (d: { Name: string; Value: string }) => d.Name === 'organisation' && d.Value === id,
+        ),
+      );
+      expect(own.map((a) => a.MetricName).sort()).toEqual(['CycleCompleted', 'CycleFailed']);
+    }
+  });
+
+  it('reads organisationIds (or organisationId) from the context and refuses a bad list', () => {
+    expect(propsFromContext((k) => ({ organisationIds: '35802, 35803' })[k]).organisationIds).toBe(
+      '35802,35803',
+    );
+    expect(propsFromContext((k) => ({ organisationId: '35802' })[k]).organisationIds).toBe('35802');
+    expect(() => propsFromContext((k) => ({ organisationIds: '35802,x' })[k])).toThrow(/organisationIds/);
+    expect(() => propsFromContext((k) => ({ organisationIds: '1,1' })[k])).toThrow(/organisationIds/);
   });
 });
 
@@ -432,6 +551,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5',
         'AwsSolutions-SQS3',
         'AwsSolutions-SMG4',
+        'AwsSolutions-APIG4',
       ]),
     );
     for (const suppression of found) expect(suppression.reason.length).toBeGreaterThan(30);

@@ -56,6 +56,11 @@ const base = {
   eventId: z.string().meta({ description: 'Stable id: the same change always yields the same eventId' }),
   sequence: z.number().int().min(1).meta({ description: 'Per order, starts at 1, up by one per event' }),
   detectedAt: z.string().meta({ description: 'ISO 8601 UTC instant of detection' }),
+  organisationId: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'The Uphance organisation of the order, when one is configured' }),
   order: OrderBlock,
 };
 

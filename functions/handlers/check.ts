@@ -1,0 +1,124 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Logger as CycleLogger } from '../cycle/ports.js';
+import type { CheckReport } from '../cycle/targeted.js';
+import { runCheck } from '../cycle/targeted.js';
+import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import { numbersByOrganisation } from '../webhook/assign.js';
+import type { CheckRequest } from '../webhook/intake.js';
+import { parseCheckMessage } from '../webhook/message.js';
+import type { LambdaConfig } from './lambda-config.js';
+import { lambdaConfig, organisationTimes } from './lambda-config.js';
+import { lambdaRuntimes } from './runtimes.js';
+
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+const tracer = new Tracer({ serviceName: SERVICE_NAME });
+const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const eventbridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
+
+const configured: { config: LambdaConfig } | { error: Error } = (() => {
+  try {
+    return { config: lambdaConfig(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+})();
+
+const cycleLogger: CycleLogger = {
+  debug: (message, fields) => logger.debug(message, fields ?? {}),
+  info: (message, fields) => logger.info(message, fields ?? {}),
+  warn: (message, fields) => logger.warn(message, fields ?? {}),
+  error: (message, fields) => logger.error(message, fields ?? {}),
+};
+
+const runtimesFor = lambdaRuntimes(cycleLogger, { dynamodb, eventbridge });
+
+export interface CheckResult extends SQSBatchResponse {
+  reports: Array<{ organisationId: number | undefined; report: CheckReport }>;
+}
+
+/**
+ * The check consumer: a batch of queued order numbers (FIFO, one group: one batch at a time) is checked
+ * in each organisation concerned, through the cycle's lease and commit path. When any organisation could
+ * not finish (its lease was held by a scheduled cycle, a failure, the time ran out), the whole batch goes
+ * back to the queue (FIFO keeps the order behind it): a repeated check costs a look-up and emits nothing
+ * twice. Messages that are not checks are dropped.
+ */
+export const checkHandler = async (event: SQSEvent, context: Context): Promise<CheckResult> => {
+  if ('error' in configured) {
+    metrics.addMetric(METRIC.CheckFailed, MetricUnit.Count, 1);
+    logger.error(`check failed: ${configured.error.message}`);
+    throw configured.error;
+  }
+  const { config } = configured;
+  const requests: CheckRequest[] = [];
+  for (const record of event.Records) {
+    const request = parseCheckMessage(record.body);
+    if (request) requests.push(request);
+    else logger.warn('dropping a queue message that is not a check', { messageId: record.messageId });
+  }
+  const organisations = await runtimesFor(config);
+  const byOrg = numbersByOrganisation(
+    requests,
+    organisations.map((o) => o.organisationId),
+  );
+  const targets = organisations.filter((o) => byOrg.has(o.organisationId));
+  const outcomes = await eachOrganisation(targets, (runtime, organisationId, index) =>
+    runCheck(
+      {
+        ...runtime.deps,
+        now: Date.now,
+        logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
+      },
+      {
+        owner: context.awsRequestId,
+        ...organisationTimes(context.getRemainingTimeInMillis(), config.budgetMs, targets.length - index),
+        sweepIntervalMs: config.sweepIntervalMs,
+        emitBaseline: config.emitBaseline,
+      },
+      byOrg.get(organisationId) ?? [],
+    ),
+  );
+  const reports: CheckResult['reports'] = [];
+  let retry = false;
+  for (const outcome of outcomes) {
+    if (!outcome.ok) {
+      retry = true;
+      metrics.addMetric(METRIC.CheckFailed, MetricUnit.Count, 1);
+      logger.error(`check failed: ${outcome.error.message}`, { organisationId: outcome.organisationId });
+      continue;
+    }
+    const report = outcome.value;
+    reports.push({ organisationId: outcome.organisationId, report });
+    // Before the baseline the scheduled cycle sees everything first: nothing to retry.
+    if (!report.noBaseline && (report.outcome === 'lease-held' || report.unchecked.length > 0)) retry = true;
+    else metrics.addMetric(METRIC.CheckCompleted, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.EventsEmitted, MetricUnit.Count, report.events + report.republished);
+    logger.info('check done', {
+      organisationId: outcome.organisationId,
+      outcome: report.outcome,
+      checked: report.checked.length,
+      notFound: report.notFound.length,
+      events: report.events,
+    });
+  }
+  return {
+    batchItemFailures: retry ? event.Records.map((r) => ({ itemIdentifier: r.messageId })) : [],
+    reports,
+  };
+};
+
+export const handler = middy(checkHandler)
+  .use(logMetrics(metrics))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(captureLambdaHandler(tracer));

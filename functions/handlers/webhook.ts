@@ -1,0 +1,102 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import type { WebhookAnswer } from '../webhook/intake.js';
+import { judgeWebhook, MAX_WEBHOOK_BODY_BYTES, rateLimited } from '../webhook/intake.js';
+import { checkMessage } from '../webhook/message.js';
+import { RateLimiter } from '../webhook/rate-limit.js';
+import type { WebhookConfig } from './webhook-config.js';
+import { webhookConfig } from './webhook-config.js';
+
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+const tracer = new Tracer({ serviceName: SERVICE_NAME });
+const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+
+const configured: { config: WebhookConfig } | { error: Error } = (() => {
+  try {
+    return { config: webhookConfig(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+})();
+
+/** Per instance: the HTTP API's stage throttle bounds all instances together; this bounds one address. */
+const limiter = new RateLimiter({}, Date.now());
+
+const respond = (answer: WebhookAnswer): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: answer.status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(answer.body),
+});
+
+const bodyOf = (event: APIGatewayProxyEventV2): string | { tooLarge: true } => {
+  const raw = event.body ?? '';
+  // Measured before decoding: a base64 body is 4/3 the size of what it holds.
+  if (raw.length > Math.ceil((MAX_WEBHOOK_BODY_BYTES * 4) / 3) + 4) return { tooLarge: true };
+  return event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+};
+
+/**
+ * The deployed webhook endpoint (HTTP API, `ANY /webhooks/uphance/{secret}`): judges the request (secret
+ * compared in constant time) and queues the named order on the FIFO check queue. Its answer never waits
+ * on Uphance. The path is never logged: it holds the secret.
+ */
+export const webhookHandler = async (
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2> => {
+  if ('error' in configured) {
+    logger.error(`webhook endpoint misconfigured: ${configured.error.message}`);
+    throw configured.error;
+  }
+  const { config } = configured;
+  const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
+  if (!limiter.allow(event.requestContext.http.sourceIp, Date.now())) {
+    count(METRIC.WebhookRateLimited);
+    return respond(rateLimited());
+  }
+  const secret = await getSecret(config.webhookSecretId, { maxAge: 300 });
+  if (typeof secret !== 'string' || secret === '') throw new Error('the webhook secret is empty');
+  const answer = judgeWebhook(
+    {
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      body: bodyOf(event),
+      organisation: event.queryStringParameters?.organisation ?? null,
+    },
+    secret,
+    config.organisationIds,
+  );
+  if (answer.check) {
+    const message = checkMessage(answer.check, Date.now());
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: config.queueUrl,
+        MessageBody: message.body,
+        MessageGroupId: message.groupId,
+        MessageDeduplicationId: message.deduplicationId,
+      }),
+    );
+    count(METRIC.WebhookAccepted);
+    logger.info('webhook: order queued for a check', { order: answer.check.number });
+  } else if (answer.status === 202) {
+    count(METRIC.WebhookIgnored);
+  } else {
+    count(METRIC.WebhookRejected);
+    logger.info('webhook refused', { status: answer.status, reason: answer.reason });
+  }
+  return respond(answer);
+};
+
+export const handler = middy(webhookHandler)
+  .use(logMetrics(metrics))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(captureLambdaHandler(tracer));

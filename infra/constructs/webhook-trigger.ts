@@ -1,0 +1,170 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { NotifierFunction } from './notifier-function.js';
+
+export interface WebhookTriggerProps {
+  /** The check function's environment: the poll function's own (table, bus, credentials, organisations). */
+  checkEnvironment: Record<string, string>;
+  table: Table;
+  bus: EventBus;
+  uphanceSecret: ISecret;
+  organisationIds: string | undefined;
+  webhookEntry: string;
+  checkEntry: string;
+  removalPolicy: RemovalPolicy;
+  /** Requests a second across the endpoint, and the burst (HTTP API stage throttle: 429 beyond). */
+  rateLimit?: number;
+  burstLimit?: number;
+}
+
+/**
+ * The webhook trigger (hybrid push): an HTTP API on `/webhooks/uphance/{secret}` whose function only judges
+ * the request and queues the order on a FIFO queue (deduplicated per order and minute), and a check
+ * function that drains the queue one batch at a time (one message group) through the cycle's lease and
+ * commit path. Messages that keep failing go to a dead-letter queue (alarmed by the stack).
+ */
+export class WebhookTrigger extends Construct {
+  readonly api: HttpApi;
+  readonly secret: Secret;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly webhookFunction: NotifierFunction;
+  readonly checkFunction: NotifierFunction;
+
+  constructor(scope: Construct, id: string, props: WebhookTriggerProps) {
+    super(scope, id);
+    this.secret = new Secret(this, 'WebhookSecret', {
+      description:
+        'The secret path segment of the Uphance webhook URL (WebhookUrl + this value); compared in constant time',
+      generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false },
+      removalPolicy: props.removalPolicy,
+    });
+    NagSuppressions.addResourceSuppressions(this.secret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The webhook secret is part of the URL registered in Uphance: rotating it means re-registering the webhook there, so it is rotated by hand (put a new value, update the URL in Uphance).',
+      },
+    ]);
+
+    this.deadLetterQueue = new Queue(this, 'CheckDeadLetters', {
+      fifo: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      { id: 'AwsSolutions-SQS3', reason: 'This is the dead-letter queue of the check queue.' },
+    ]);
+    const checkTimeout = Duration.seconds(90);
+    this.queue = new Queue(this, 'CheckQueue', {
+      fifo: true,
+      // Deduplication ids are set by the endpoint: one per order and minute (coalescing bursts).
+      contentBasedDeduplication: false,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // A batch whose check met a scheduled cycle's lease comes back after this: a few tries span any
+      // cycle (its lease lasts at most the poll timeout), and the schedule sees the order anyway.
+      visibilityTimeout: Duration.seconds(120),
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 8 },
+    });
+
+    this.webhookFunction = new NotifierFunction(this, 'WebhookFunction', {
+      entry: props.webhookEntry,
+      description: 'Judges Uphance webhooks and queues the named production order for a check',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      logGroupRemovalPolicy: props.removalPolicy,
+      environment: {
+        WEBHOOK_SECRET_ARN: this.secret.secretArn,
+        CHECK_QUEUE_URL: this.queue.queueUrl,
+        ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
+      },
+    });
+    this.secret.grantRead(this.webhookFunction);
+    this.queue.grantSendMessages(this.webhookFunction);
+
+    this.checkFunction = new NotifierFunction(this, 'CheckFunction', {
+      entry: props.checkEntry,
+      description: 'Checks production orders named by webhooks, through the poll cycle lease and commit',
+      memorySize: 512,
+      timeout: checkTimeout,
+      logGroupRemovalPolicy: props.removalPolicy,
+      environment: { ...props.checkEnvironment, CYCLE_BUDGET_SECONDS: '45' },
+    });
+    // One batch at a time: a FIFO queue with one message group never hands out a second batch while one
+    // is in flight; the lease keeps the checks and the scheduled cycles apart.
+    this.checkFunction.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    props.table.grant(
+      this.checkFunction,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+    );
+    props.bus.grantPutEventsTo(this.checkFunction);
+    props.uphanceSecret.grantRead(this.checkFunction);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Uphance webhooks (receiving tickets) for the notifier',
+      createDefaultStage: false,
+    });
+    new HttpStage(this, 'Stage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      // Floods are answered 429 by API Gateway itself: they cost no invocation.
+      throttle: { rateLimit: props.rateLimit ?? 10, burstLimit: props.burstLimit ?? 20 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // The route key, never the path: the path holds the secret.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            time: AccessLogField.contextRequestTime(),
+            sourceIp: AccessLogField.contextIdentitySourceIp(),
+            route: AccessLogField.contextRouteKey(),
+            status: AccessLogField.contextStatus(),
+          }),
+        ),
+      },
+    });
+    this.api.addRoutes({
+      path: '/webhooks/uphance/{secret}',
+      methods: [HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('WebhookIntegration', this.webhookFunction),
+    });
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Uphance webhooks carry no credentials and no signature (its documentation advises keeping the URL secret): the secret path segment is the authorisation, compared in constant time by the function.',
+        },
+      ],
+      true,
+    );
+  }
+}
