@@ -1,5 +1,8 @@
 import './quiet-warnings.js';
 import { Command, Option } from 'commander';
+import type { StateFlags } from './board.js';
+import { runBoard } from './board.js';
+import { runDigest } from './digest.js';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import { runPoll } from './poll.js';
@@ -54,6 +57,44 @@ export const buildProgram = (): Command => {
         logger: stderrLogger(),
         isTty: process.stdout.isTTY === true,
       });
+    });
+  const stateAndSettings = (command: Command) =>
+    command
+      .addOption(new Option('--state <file>', 'the state JSON file').conflicts('table'))
+      .option('--table <name>', 'the state DynamoDB table')
+      .option('--time-zone <zone>', 'IANA time zone in which days are counted (TIME_ZONE)')
+      .option('--due-soon-days <days>', 'due soon within this many days (DUE_SOON_DAYS, default 7)')
+      .option(
+        '--stall-days <days>',
+        'a stage in progress longer than this is stalled (STALL_DAYS, default 7)',
+      )
+      .option('--stall-days-by-stage <list>', 'per stage, e.g. "Sewing=14,Packing=3" (STALL_DAYS_BY_STAGE)');
+  const readIo = () => ({
+    env: process.env,
+    stdout: (text: string) => process.stdout.write(`${text}\n`),
+    logger: stderrLogger(),
+  });
+  stateAndSettings(
+    program
+      .command('board')
+      .description(
+        'write the production board of a state as one self-contained HTML page (reads the state only)',
+      ),
+  )
+    .option('--out <file>', 'write the page to this file instead of stdout')
+    .action(async (flags: StateFlags & { out?: string }) => {
+      process.exitCode = await runBoard(flags, readIo());
+    });
+  stateAndSettings(
+    program
+      .command('digest')
+      .description(
+        'print a short summary: overdue, due soon, stalled, completed and received since the last digest',
+      ),
+  )
+    .option('--preview', 'do not record this digest as the last one')
+    .action(async (flags: StateFlags & { preview?: boolean }) => {
+      process.exitCode = await runDigest(flags, readIo());
     });
   return program;
 };
