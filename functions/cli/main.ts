@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { StateFlags } from './board.js';
 import { runBoard } from './board.js';
 import { runDigest } from './digest.js';
+import { boardPort, startLiveBoard } from './live-board.js';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import { runPoll } from './poll.js';
@@ -29,16 +30,38 @@ export const buildProgram = (): Command => {
     .option('--json', 'print NDJSON even on a terminal')
     .option('--pretty', 'print one readable line per event')
     .option('--verbose', 'log every request')
-    .action(async (flags: PollFlags & { verbose?: boolean }) => {
+    .option(
+      '--board-port <port>',
+      'also serve the production board at http://127.0.0.1:PORT (not with --once)',
+    )
+    .action(async (flags: PollFlags & { verbose?: boolean; boardPort?: string }) => {
       const abort = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+      const logger = stderrLogger({ level: flags.verbose ? 'debug' : 'info' });
+      let board: Awaited<ReturnType<typeof startLiveBoard>> | undefined;
+      if (flags.boardPort !== undefined && !flags.once) {
+        try {
+          board = await startLiveBoard(flags, {
+            env: process.env,
+            logger,
+            port: boardPort(flags.boardPort),
+            intervalS: Number(flags.interval ?? 60) || 60,
+          });
+        } catch (error) {
+          logger.error((error as Error).message);
+          process.exitCode = 2;
+          return;
+        }
+      }
       process.exitCode = await runPoll(flags, {
         env: process.env,
         stdout: (line) => process.stdout.write(`${line}\n`),
-        logger: stderrLogger({ level: flags.verbose ? 'debug' : 'info' }),
+        logger,
         isTty: process.stdout.isTTY === true,
         signal: abort.signal,
+        afterCycle: board?.refresh,
       });
+      await board?.close();
     });
   program
     .command('resend')

@@ -31,6 +31,8 @@ export interface PollIo {
   /** Aborted on SIGINT/SIGTERM: continuous polling stops after the current cycle. */
   signal?: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called after each cycle, whatever its outcome (the live board re-renders). */
+  afterCycle?: () => Promise<void>;
 }
 
 export const DEFAULT_STATE_FILE = '.state/uphance-notifier.json';
@@ -166,6 +168,7 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
       // Configuration and credentials do not fix themselves: stop. Anything else: try again next interval.
       if (flags.once || code === 2 || code === 3) return code;
     }
+    await io.afterCycle?.();
     if (flags.once || io.signal?.aborted) return 0;
     await sleep(intervalMs, io.signal);
     if (io.signal?.aborted) return 0;

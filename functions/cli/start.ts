@@ -4,6 +4,7 @@ import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
+import { DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
 import { stderrLogger } from './logger.js';
 import { runPoll } from './poll.js';
 
@@ -24,12 +25,31 @@ const io = {
   isTty: process.stdout.isTTY === true,
   signal: abort.signal,
 };
+/** The live board of the state being polled: BOARD_PORT, else the default port or a free one. */
+const serveBoard = async (statePath: string, intervalS: number) => {
+  const board = await startLiveBoard(
+    { state: statePath },
+    {
+      env,
+      logger,
+      port: Number(env.BOARD_PORT ?? DEFAULT_BOARD_PORT),
+      intervalS,
+      anyPortIfTaken: env.BOARD_PORT === undefined,
+    },
+  );
+  return board;
+};
 
 if (hasCredentials) {
   logger.info(
     `polling ${env.UPHANCE_API_URL ?? 'https://api.uphance.com'} every 60 s; state in .state/uphance-notifier.json`,
   );
-  process.exitCode = await runPoll({ state: '.state/uphance-notifier.json', interval: '60' }, io);
+  const board = await serveBoard('.state/uphance-notifier.json', 60);
+  process.exitCode = await runPoll(
+    { state: '.state/uphance-notifier.json', interval: '60' },
+    { ...io, afterCycle: board.refresh },
+  );
+  await board.close();
 } else {
   const sim = await startSimulator({
     orders: [...vendorExampleOrders(), ...generateOrders({ count: 150, seed: 42, now: Date.now() })],
@@ -49,7 +69,12 @@ if (hasCredentials) {
   env.UPHANCE_TOKEN = 'sim-token';
   delete env.UPHANCE_EMAIL;
   delete env.UPHANCE_PASSWORD;
-  process.exitCode = await runPoll({ state: statePath, interval: '3', sweepHours: '0.01' }, io);
+  const board = await serveBoard(statePath, 3);
+  process.exitCode = await runPoll(
+    { state: statePath, interval: '3', sweepHours: '0.01' },
+    { ...io, afterCycle: board.refresh },
+  );
+  await board.close();
   clearInterval(ticker);
   await sim.close();
 }
