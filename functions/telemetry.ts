@@ -26,6 +26,10 @@ export const METRIC = {
   ApiRetries: 'ApiRetries',
   PutEventsFailures: 'PutEventsFailures',
   DynamoDbWrites: 'DynamoDbWrites',
+  /** The scheduled digest: sent, skipped (nothing to say), or failed. */
+  DigestSent: 'DigestSent',
+  DigestSkipped: 'DigestSkipped',
+  DigestFailed: 'DigestFailed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
