@@ -241,7 +241,6 @@ export class NotifierStack extends Stack {
             organisationId: props.organisationId,
             slackWebhookUrl: props.slack?.webhookUrl,
             emailTopic,
-            topicKey,
             alarmTopic: observability.alarmTopic,
             logGroupRemovalPolicy: dataPolicy,
           })
