@@ -4,7 +4,7 @@ import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
-import { DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
+import { boardPort, DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
 import { stderrLogger } from './logger.js';
 import { runPoll } from './poll.js';
 
@@ -32,7 +32,7 @@ const serveBoard = async (statePath: string, intervalS: number) => {
     {
       env,
       logger,
-      port: Number(env.BOARD_PORT ?? DEFAULT_BOARD_PORT),
+      port: env.BOARD_PORT === undefined ? DEFAULT_BOARD_PORT : boardPort(env.BOARD_PORT),
       intervalS,
       anyPortIfTaken: env.BOARD_PORT === undefined,
     },
