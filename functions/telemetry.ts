@@ -35,6 +35,10 @@ export const METRIC = {
   /** Check consumer: targeted checks done / failed (their messages go back to the queue). */
   CheckCompleted: 'CheckCompleted',
   CheckFailed: 'CheckFailed',
+  /** The scheduled digest: sent, skipped (nothing to say), or failed. */
+  DigestSent: 'DigestSent',
+  DigestSkipped: 'DigestSkipped',
+  DigestFailed: 'DigestFailed',
 } as const;
 
 /** The dimension that carries the organisation on per-organisation metrics (beside `service`). */

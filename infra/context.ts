@@ -101,5 +101,8 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     heartbeatIntervals: number('heartbeatIntervals'),
     exampleConsumer: flag('exampleConsumer'),
     retainData: flag('retainData'),
+    digestHour: number('digestHour'),
+    digestTimeZone: text('digestTimeZone'),
+    digestWhenEmpty: flag('digestWhenEmpty'),
   };
 };

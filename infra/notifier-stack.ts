@@ -13,6 +13,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
 import { pollTimeoutSeconds } from '../functions/handlers/lambda-config.js';
+import { DigestSchedule } from './constructs/digest.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';
 import { NotifierFunction } from './constructs/notifier-function.js';
@@ -52,6 +53,12 @@ export interface NotifierStackProps extends StackProps {
   signals?: { timeZone?: string; dueSoonDays?: number; stallDays?: number; stallDaysByStage?: string };
   /** Keep the state table and the secret when the stack is deleted (default true). */
   retainData?: boolean;
+  /** Hour (0-23, in digestTimeZone) of the daily digest to the Slack and email subscriptions (default 7). */
+  digestHour?: number;
+  /** IANA time zone of the digest's schedule and calendar days (default UTC). */
+  digestTimeZone?: string;
+  /** Send the digest even when it has nothing to say (default false). */
+  digestWhenEmpty?: boolean;
 }
 
 /** What a production team acts on; the per-line-item events stay available by configuration. */
@@ -82,6 +89,8 @@ export class NotifierStack extends Stack {
   readonly bus: EventBus;
   readonly secret: ISecret;
   readonly pollFunction: NotifierFunction;
+  /** The daily digest, when there is a Slack or email subscription to send it to. */
+  readonly digest: DigestSchedule | undefined;
 
   constructor(scope: Construct, id: string, props: NotifierStackProps = {}) {
     super(scope, id, props);
@@ -237,6 +246,7 @@ export class NotifierStack extends Stack {
 
     const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
     const notifyFunctions: Array<{ name: string; function: NotifierFunction }> = [];
+    let emailTopic: EmailSubscription['topic'] | undefined;
     if (props.slack) {
       const slack = new SlackSubscription(this, 'Slack', {
         bus: this.bus,
@@ -264,6 +274,7 @@ export class NotifierStack extends Stack {
       });
       deadLetterQueues.push({ name: 'Email', queue: email.deadLetterQueue });
       notifyFunctions.push({ name: 'Email', function: email.function });
+      emailTopic = email.topic;
     }
     if (props.exampleConsumer) {
       const consumer = new ExampleConsumer(this, 'ExampleConsumer', {
@@ -313,6 +324,22 @@ export class NotifierStack extends Stack {
         .filter(Boolean),
     });
 
+    this.digest =
+      props.slack || emailTopic
+        ? new DigestSchedule(this, 'Digest', {
+            entry: path('../functions/handlers/digest.ts'),
+            table: this.table,
+            hour: props.digestHour ?? 7,
+            timeZone: props.digestTimeZone ?? 'UTC',
+            whenEmpty: props.digestWhenEmpty ?? false,
+            organisationId: props.organisationIds?.split(',')[0]?.trim(),
+            slackWebhookUrl: props.slack?.webhookUrl,
+            emailTopic,
+            alarmTopic: observability.alarmTopic,
+            logGroupRemovalPolicy: dataPolicy,
+          })
+        : undefined;
+
     NagSuppressions.addStackSuppressions(this, [
       {
         id: 'AwsSolutions-IAM4',
@@ -330,6 +357,12 @@ export class NotifierStack extends Stack {
         reason:
           'The scheduler may invoke the poll function and its versions (function ARN and ARN:*); nothing else.',
         appliesTo: [{ regex: '/^Resource::<PollFunction[A-Za-z0-9]+\\.Arn>:\\*$/g' }],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'The scheduler may invoke the digest function and its versions (function ARN and ARN:*); nothing else.',
+        appliesTo: [{ regex: '/^Resource::<DigestFunction[A-Za-z0-9]+\\.Arn>:\\*$/g' }],
       },
       {
         id: 'AwsSolutions-L1',
@@ -361,6 +394,7 @@ export class NotifierStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: observability.alarmTopic.topicArn });
+    if (this.digest) new CfnOutput(this, 'DigestFunctionName', { value: this.digest.function.functionName });
     new CfnOutput(this, 'SchemaRegistryName', { value: catalogue.registry.attrRegistryName });
   }
 }

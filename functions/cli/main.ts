@@ -1,5 +1,6 @@
 import './quiet-warnings.js';
 import { Command, Option } from 'commander';
+import type { StateFlags } from './board.js';
 import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import type { ResendFlags } from './resend.js';
@@ -42,18 +43,41 @@ export const buildProgram = (): Command => {
       'also listen for Uphance receiving-ticket webhooks on this port (needs UPHANCE_WEBHOOK_SECRET)',
     )
     .option('--webhook-host <host>', 'the address the webhook listener binds (default 127.0.0.1)')
-    .action(async (flags: PollFlags & { verbose?: boolean }) => {
+    .option(
+      '--board-port <port>',
+      'also serve the production board at http://127.0.0.1:PORT (not with --once)',
+    )
+    .action(async (flags: PollFlags & { verbose?: boolean; boardPort?: string }) => {
       const abort = new AbortController();
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+      const logger = stderrLogger({ level: flags.verbose ? 'debug' : 'info' });
+      let board: Awaited<ReturnType<typeof import('./live-board.js').startLiveBoard>> | undefined;
+      if (flags.boardPort !== undefined && !flags.once) {
+        const { boardPort, startLiveBoard } = await import('./live-board.js');
+        try {
+          board = await startLiveBoard(flags, {
+            env: process.env,
+            logger,
+            port: boardPort(flags.boardPort),
+            intervalS: Number(flags.interval ?? 60) || 60,
+          });
+        } catch (error) {
+          logger.error((error as Error).message);
+          process.exitCode = 2;
+          return;
+        }
+      }
       // Loaded only when polling: `--help` then starts without the AWS SDK and the Uphance client.
       const { runPoll } = await import('./poll.js');
       process.exitCode = await runPoll(flags, {
         env: process.env,
         stdout: (line) => process.stdout.write(`${line}\n`),
-        logger: stderrLogger({ level: flags.verbose ? 'debug' : 'info' }),
+        logger,
         isTty: process.stdout.isTTY === true,
         signal: abort.signal,
+        afterCycle: board?.refresh,
       });
+      await board?.close();
     });
   program
     .command('resend')
@@ -73,6 +97,46 @@ export const buildProgram = (): Command => {
         logger: stderrLogger(),
         isTty: process.stdout.isTTY === true,
       });
+    });
+  const stateAndSettings = (command: Command) =>
+    command
+      .addOption(new Option('--state <file>', 'the state JSON file').conflicts('table'))
+      .option('--table <name>', 'the state DynamoDB table')
+      .option('--time-zone <zone>', 'IANA time zone in which days are counted (TIME_ZONE)')
+      .option('--due-soon-days <days>', 'due soon within this many days (DUE_SOON_DAYS, default 7)')
+      .option(
+        '--stall-days <days>',
+        'a stage in progress longer than this is stalled (STALL_DAYS, default 7)',
+      )
+      .option('--stall-days-by-stage <list>', 'per stage, e.g. "Sewing=14,Packing=3" (STALL_DAYS_BY_STAGE)');
+  const readIo = () => ({
+    env: process.env,
+    stdout: (text: string) => process.stdout.write(`${text}\n`),
+    logger: stderrLogger(),
+  });
+  stateAndSettings(
+    program
+      .command('board')
+      .description(
+        'write the production board of a state as one self-contained HTML page (reads the state only)',
+      ),
+  )
+    .option('--out <file>', 'write the page to this file instead of stdout')
+    .action(async (flags: StateFlags & { out?: string }) => {
+      const { runBoard } = await import('./board.js');
+      process.exitCode = await runBoard(flags, readIo());
+    });
+  stateAndSettings(
+    program
+      .command('digest')
+      .description(
+        'print a short summary: overdue, due soon, stalled, completed and received since the last digest',
+      ),
+  )
+    .option('--preview', 'do not record this digest as the last one')
+    .action(async (flags: StateFlags & { preview?: boolean }) => {
+      const { runDigest } = await import('./digest.js');
+      process.exitCode = await runDigest(flags, readIo());
     });
   return program;
 };

@@ -45,6 +45,8 @@ export interface PollIo {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The cycle's clock (default Date.now); the simulator's `npm start` passes a faster one. */
   now?: () => number;
+  /** Called after each cycle, whatever its outcome (the live board re-renders). */
+  afterCycle?: () => Promise<void>;
 }
 
 export const DEFAULT_STATE_FILE = '.state/uphance-notifier.json';
@@ -208,6 +210,7 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
     for (;;) {
       const started = Date.now();
       const outcomes = await eachOrganisation(organisations, runOne);
+      await io.afterCycle?.();
       const codes = outcomes.map((o) => (o.ok ? o.value : exitCodeOf(o.error)));
       for (const outcome of outcomes) {
         if (outcome.ok) continue;

@@ -7,6 +7,7 @@ import { demoOrders } from '../../simulator/demo.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
 import { postWebhook, receivingTicketWebhook } from '../../simulator/webhooks.js';
+import { boardPort, DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
 import { stderrLogger } from './logger.js';
 import { runPoll } from './poll.js';
 
@@ -40,12 +41,31 @@ const io = {
   isTty: process.stdout.isTTY === true,
   signal: abort.signal,
 };
+/** The live board of the state being polled: BOARD_PORT, else the default port or a free one. */
+const serveBoard = async (statePath: string, intervalS: number) => {
+  const board = await startLiveBoard(
+    { state: statePath },
+    {
+      env,
+      logger,
+      port: env.BOARD_PORT === undefined ? DEFAULT_BOARD_PORT : boardPort(env.BOARD_PORT),
+      intervalS,
+      anyPortIfTaken: env.BOARD_PORT === undefined,
+    },
+  );
+  return board;
+};
 
 if (hasCredentials) {
   logger.info(
     `polling ${env.UPHANCE_API_URL ?? 'https://api.uphance.com'} every 60 s; state in .state/uphance-notifier.json`,
   );
-  process.exitCode = await runPoll({ state: '.state/uphance-notifier.json', interval: '60' }, io);
+  const board = await serveBoard('.state/uphance-notifier.json', 60);
+  process.exitCode = await runPoll(
+    { state: '.state/uphance-notifier.json', interval: '60' },
+    { ...io, afterCycle: board.refresh },
+  );
+  await board.close();
 } else {
   // The simulator and the cycle share one faster clock: stage times, due dates and "today" agree.
   const clock = fasterClock(DEMO_SPEED);
@@ -83,10 +103,12 @@ if (hasCredentials) {
   env.UPHANCE_WEBHOOK_SECRET = secret;
   // The budget, the lease and the sweep period keep real time; only the production signals read the
   // simulator's faster calendar (io.now).
+  const board = await serveBoard(statePath, 5);
   process.exitCode = await runPoll(
     { state: statePath, interval: '5', sweepHours: '0.01', budget: '20', webhookPort: String(webhookPort) },
-    { ...io, now: clock },
+    { ...io, now: clock, afterCycle: board.refresh },
   );
+  await board.close();
   clearInterval(ticker);
   await sim.close();
 }

@@ -37,6 +37,9 @@ const full: NotifierStackProps = {
   scheduleMinutes: 10,
   archiveRetentionDays: 90,
   organisationIds: '35802,35803',
+  digestHour: 18,
+  digestTimeZone: 'Europe/London',
+  digestWhenEmpty: true,
 };
 
 let base: ReturnType<typeof synth>;
@@ -359,8 +362,8 @@ describe('observability', () => {
       (a) => a.Properties,
     );
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
-    // The poll function and the two notify functions.
-    expect(byMetric('Errors')).toHaveLength(3);
+    // The poll function, the two notify functions and the digest function.
+    expect(byMetric('Errors')).toHaveLength(4);
     expect(byMetric('CycleCompleted')[0]).toMatchObject({
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: 3,
@@ -368,8 +371,8 @@ describe('observability', () => {
       Namespace: 'UphanceNotifier',
     });
     expect(byMetric('PutEventsFailures')).toHaveLength(1);
-    // Slack, email, the example consumer and the webhook checks.
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    // Slack, email, the example consumer, the webhook checks and the digest schedule.
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(5);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     everything.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -508,6 +511,61 @@ describe('organisations', () => {
   });
 });
 
+describe('digest', () => {
+  const digestFunction = (t: Template) =>
+    Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('DigestFunction'));
+
+  it('runs daily at digestHour in digestTimeZone on EventBridge Scheduler, retried, with a DLQ', () => {
+    const [id] = digestFunction(everything.template) ?? [];
+    expect(id).toBeDefined();
+    everything.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 18 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+  });
+
+  it('sends to the Slack webhook and the email topic, reads the table, and is told the digest settings', () => {
+    const [, fn] = digestFunction(everything.template) ?? [];
+    const vars = fn?.Properties.Environment.Variables;
+    expect(vars).toMatchObject({
+      TIME_ZONE: 'Europe/London',
+      DIGEST_WHEN_EMPTY: 'true',
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      DIGEST_TOPIC_ARN: { Ref: expect.stringMatching(/^EmailTopic/) },
+      TABLE_NAME: { Ref: expect.stringMatching(/^State/) },
+    });
+    const actions = Object.values(everything.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('DigestFunction'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'sns:Publish']),
+    );
+    // It never calls Uphance: no access to the credentials, nor to the bus.
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(actions).not.toContain('events:PutEvents');
+    expect(actions).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('alarms on its errors, and is absent without a Slack or email subscription', () => {
+    const [id] = digestFunction(everything.template) ?? [];
+    const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties,
+    );
+    expect(
+      alarms.some((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(id ?? '?')),
+    ).toBe(true);
+    expect(digestFunction(base.template)).toBeUndefined();
+    base.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  });
+});
+
 describe('example consumer', () => {
   it('is a Lambda on StageCompleted with an idempotency table', () => {
     everything.template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -577,6 +635,14 @@ describe('context', () => {
     expect(() =>
       propsFromContext((k) => ({ slackWebhookUrl: 'https://x', slackDetailTypes: 'StageDone' })[k]),
     ).toThrow(/unknown detail-type "StageDone"/);
+    expect(
+      propsFromContext(
+        (k) => ({ digestHour: '6', digestTimeZone: 'Europe/Paris', digestWhenEmpty: 'true' })[k],
+      ),
+    ).toMatchObject({ digestHour: 6, digestTimeZone: 'Europe/Paris', digestWhenEmpty: true });
+    expect(() => propsFromContext((k) => ({ digestHour: 'dawn' })[k])).toThrow(
+      /digestHour must be a whole number/,
+    );
     expect(() => propsFromContext((k) => ({ scheduleMinutes: 'often' })[k])).toThrow(
       /scheduleMinutes must be a whole number/,
     );

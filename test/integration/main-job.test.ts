@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
 
-it('npm start without credentials: the simulator, a silent baseline, then events as the orders move; Ctrl-C stops it', async () => {
+it('npm start without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
   const cwd = process.cwd();
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/start.ts'], {
     cwd,
@@ -23,6 +23,13 @@ it('npm start without credentials: the simulator, a silent baseline, then events
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   await Promise.race([firstEvents, exited]);
+  // The live board: its address printed at start, the page showing the simulated factory's orders.
+  const boardUrl = /production board at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+  expect(boardUrl).toBeDefined();
+  const page = await (await fetch(boardUrl ?? '')).text();
+  expect(page).toContain('<h1>Production board</h1>');
+  expect(page.match(/<article /g)?.length ?? 0).toBeGreaterThan(5);
+  expect(page).toContain('<meta http-equiv="refresh" content="5">');
   child.kill('SIGINT');
   expect(await exited).toBe(0);
   expect(stderr).toMatch(/polling the built-in Uphance simulator/);

@@ -1,0 +1,132 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { NotifierFunction } from './notifier-function.js';
+
+export interface DigestProps {
+  entry: string;
+  table: ITable;
+  /** Hour of the day (0-23) in `timeZone` at which the digest is sent. */
+  hour: number;
+  /** IANA time zone of the schedule and of the digest's calendar days. */
+  timeZone: string;
+  whenEmpty: boolean;
+  organisationId?: string;
+  slackWebhookUrl?: string;
+  emailTopic?: ITopic;
+  alarmTopic: ITopic;
+  logGroupRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The daily digest: a function that reads the state table (never Uphance) and sends a summary to the Slack
+ * and email subscriptions, invoked by an EventBridge Scheduler schedule at `hour` in `timeZone`, retried
+ * twice, then dead-lettered; an alarm on its errors and on the dead letters.
+ */
+export class DigestSchedule extends Construct {
+  readonly function: NotifierFunction;
+  readonly schedule: Schedule;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: DigestProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.hour) || props.hour < 0 || props.hour > 23)
+      throw new Error(`digestHour must be a whole hour from 0 to 23, got ${props.hour}`);
+    this.function = new NotifierFunction(this, 'Function', {
+      entry: props.entry,
+      description: 'Sends the daily production digest (overdue, due soon, stalled, completed, received)',
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      retryAttempts: 0,
+      logGroupRemovalPolicy: props.logGroupRemovalPolicy,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        TIME_ZONE: props.timeZone,
+        DIGEST_WHEN_EMPTY: String(props.whenEmpty),
+        ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
+        ...(props.emailTopic ? { DIGEST_TOPIC_ARN: props.emailTopic.topicArn } : {}),
+        // The same URL the Slack subscription's API destination already holds in the template.
+        ...(props.slackWebhookUrl ? { SLACK_WEBHOOK_URL: props.slackWebhookUrl } : {}),
+      },
+    });
+    // Reads snapshots; reads and writes only its own `digest` marker item.
+    props.table.grant(
+      this.function,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+    );
+    if (props.emailTopic) {
+      // Also grants the topic key's data keys: SNS asks KMS for them on the publisher's behalf.
+      props.emailTopic.grantPublish(this.function);
+      if (this.function.role) {
+        NagSuppressions.addResourceSuppressions(
+          this.function.role,
+          [
+            {
+              id: 'AwsSolutions-IAM5',
+              reason:
+                'Publishing to the KMS-encrypted email topic needs kms:GenerateDataKey* on the topic key only (granted by Topic.grantPublish).',
+              appliesTo: ['Action::kms:GenerateDataKey*'],
+            },
+          ],
+          true,
+        );
+      }
+    }
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the digest schedule.',
+      },
+    ]);
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: `Sends the production digest every day at ${props.hour}:00 (${props.timeZone})`,
+      schedule: ScheduleExpression.cron({
+        minute: '0',
+        hour: String(props.hour),
+        timeZone: TimeZone.of(props.timeZone),
+      }),
+      target: new LambdaInvoke(this.function, {
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+
+    const action = new SnsAction(props.alarmTopic);
+    const errors = new Alarm(this, 'Errors', {
+      alarmDescription: 'The production digest failed (see the digest function logs).',
+      metric: this.function.metricErrors({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    errors.addAlarmAction(action);
+    const deadLetters = new Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'A scheduled digest could not be delivered to its function (dead-letter queue).',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    deadLetters.addAlarmAction(action);
+  }
+}

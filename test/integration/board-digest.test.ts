@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoDigestMarker } from '../../functions/digest/marker.js';
+import { freshTable } from '../helpers/aws.js';
+import { seededSnapshots, writeSeededState } from '../helpers/board-state.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The installed command line with a clean environment (no Uphance credentials: these commands need none). */
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+describe('board and digest commands', () => {
+  it('work on a state file: the page on --out, the digest on stdout and its marker beside the state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'board-cli-'));
+    const state = join(dir, 'state.json');
+    await writeSeededState(state);
+    const board = await cli(['board', '--state', state, '--out', join(dir, 'board.html')]);
+    expect(board.code).toBe(0);
+    expect(board.stdout).toBe('');
+    const html = await readFile(join(dir, 'board.html'), 'utf8');
+    expect(html).toContain('data-order="1001"');
+    expect(html).toContain('Overdue');
+    const digest = await cli(['digest', '--state', state]);
+    expect(digest.code).toBe(0);
+    expect(digest.stdout).toMatch(/^Uphance production digest for \d{4}-\d{2}-\d{2} \(UTC\)/);
+    expect(digest.stdout).toContain('PO 1001 · Atelier Nord · due 2026-11-27');
+    expect(JSON.parse(await readFile(`${state}.digest.json`, 'utf8')).lastDigestAt).toMatch(/^\d{4}-/);
+  });
+
+  it('work on DynamoDB Local, the digest marker kept as one item of the organisation', async () => {
+    const { client, tableName, endpoint } = await freshTable();
+    const store = new DynamoStateStore({ client, tableName, organisation: 'default', sleep: async () => {} });
+    const outcome = await store.acquireLease({ owner: 'seed', nowMs: Date.now(), ttlMs: 60_000 });
+    if (outcome.kind !== 'acquired') throw new Error('the fresh table has a lease');
+    await store.applyWrites(
+      { lease: outcome.lease },
+      {
+        writes: seededSnapshots().map((snapshot) => ({
+          orderId: snapshot.order.id,
+          snapshot,
+          expectedRev: 0,
+        })),
+        checkpoint: null,
+        commit: null,
+        replay: false,
+      },
+    );
+    await store.releaseLease(outcome.lease);
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: endpoint };
+    const board = await cli(['board', '--table', tableName], env);
+    expect(board.code).toBe(0);
+    expect(board.stdout).toContain('<!doctype html>');
+    expect(board.stdout.match(/<article /g)).toHaveLength(6);
+    const digest = await cli(['digest', '--table', tableName, '--time-zone', 'Europe/Paris'], env);
+    expect(digest.code).toBe(0);
+    expect(digest.stdout).toContain('(Europe/Paris)');
+    expect(digest.stdout).toContain('Stalled stages (1)');
+    const marker = await new DynamoDigestMarker(client, tableName, 'default').lastDigestAt();
+    expect(marker).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // The marker item is not taken for a snapshot.
+    const again = await cli(['board', '--table', tableName], env);
+    expect(again.stdout.match(/<article /g)).toHaveLength(6);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
+import type { Snapshot } from '../../functions/core/snapshot.js';
+import type { DigestChannel } from '../../functions/digest/job.js';
+import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
+import type { DigestMarker } from '../../functions/digest/marker.js';
+import { digestConfig } from '../../functions/handlers/digest.js';
+import { BOARD_NOW, seededSnapshots } from '../helpers/board-state.js';
+
+const memoryMarker = (at: string | null = null): DigestMarker & { at: string | null } => {
+  const marker = {
+    at,
+    lastDigestAt: async () => marker.at,
+    record: async (value: string) => {
+      marker.at = value;
+    },
+  };
+  return marker;
+};
+
+const recorder = () => {
+  const sent: Array<{ subject: string; text: string }> = [];
+  const channel: DigestChannel = async (message) => {
+    sent.push(message);
+  };
+  return { sent, channel };
+};
+
+const job = (snapshots: Snapshot[], marker: DigestMarker, channels: DigestChannel[], whenEmpty = false) => ({
+  snapshots: async () => snapshots,
+  marker,
+  channels,
+  settings: DEFAULT_BOARD_SETTINGS,
+  now: () => BOARD_NOW,
+  whenEmpty,
+});
+
+const quiet = () => seededSnapshots().filter((s) => ['1003', '1009'].includes(s.order.number));
+
+describe('the scheduled digest', () => {
+  it('sends the digest to every channel with a subject, then records its time', async () => {
+    const slack = recorder();
+    const email = recorder();
+    const marker = memoryMarker('2026-11-29T10:00:00.000Z');
+    const outcome = await runDigestJob(job(seededSnapshots(), marker, [slack.channel, email.channel]));
+    expect(outcome.sent).toBe(true);
+    expect(slack.sent).toEqual(email.sent);
+    expect(slack.sent[0]?.subject).toBe('Production digest: 1 overdue, 1 due soon, 1 stalled');
+    expect(slack.sent[0]?.text).toContain('- PO 1001 · Atelier Nord · due 2026-11-27, 3 days overdue');
+    expect(marker.at).toBe('2026-11-30T10:00:00.000Z');
+  });
+
+  it('sends nothing when there is nothing to say, unless told to', async () => {
+    const channel = recorder();
+    const marker = memoryMarker();
+    expect((await runDigestJob(job(quiet(), marker, [channel.channel]))).sent).toBe(false);
+    expect(channel.sent).toEqual([]);
+    expect(marker.at).toBe('2026-11-30T10:00:00.000Z');
+    expect((await runDigestJob(job(quiet(), marker, [channel.channel], true))).sent).toBe(true);
+    expect(channel.sent[0]?.text).toContain('Overdue (0)');
+  });
+
+  it('leaves the marker where it was when a channel fails, so the next run reports the same period', async () => {
+    const marker = memoryMarker('2026-11-29T10:00:00.000Z');
+    const failing: DigestChannel = async () => {
+      throw new Error('Slack refused the digest: HTTP 500');
+    };
+    await expect(runDigestJob(job(seededSnapshots(), marker, [failing]))).rejects.toThrow(/HTTP 500/);
+    expect(marker.at).toBe('2026-11-29T10:00:00.000Z');
+  });
+
+  it('posts {text} to the Slack webhook and never puts the URL in an error', async () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/SECRET';
+    const calls: Array<{ url: string; body: string }> = [];
+    const fake = (status: number) =>
+      (async (input: string | URL | Request, init?: RequestInit) => {
+        calls.push({ url: String(input), body: String(init?.body) });
+        return new Response('', { status });
+      }) as typeof fetch;
+    await slackChannel(url, fake(200))({ subject: 's', text: 'hello' });
+    expect(calls).toEqual([{ url, body: '{"text":"hello"}' }]);
+    const error = await slackChannel(url, fake(404))({ subject: 's', text: 'x' }).catch((e: Error) => e);
+    expect((error as Error).message).toBe('Slack refused the digest: HTTP 404');
+    expect((error as Error).message).not.toContain('SECRET');
+  });
+
+  it('the function reads its settings from the environment and names a bad one', () => {
+    expect(
+      digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'true', SLACK_WEBHOOK_URL: 'https://x' }),
+    ).toEqual({
+      tableName: 't',
+      organisation: 'default',
+      topicArn: undefined,
+      slackWebhookUrl: 'https://x',
+      whenEmpty: true,
+    });
+    expect(() => digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'yes' })).toThrow(/DIGEST_WHEN_EMPTY/);
+    expect(() => digestConfig({})).toThrow(/TABLE_NAME/);
+  });
+});
