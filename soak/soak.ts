@@ -248,6 +248,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
     const scenarios = {
       frozenRunners: 0,
       frozenRunnersFenced: 0,
+      frozenRunnersEndedByDeadline: 0,
       slowCycles: 0,
       slowCyclesCut: 0,
       refusalsQueued: 0,
@@ -314,6 +315,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       thaw();
       const a = await endA;
       if (a.error instanceof LeaseLostError) scenarios.frozenRunnersFenced++;
+      // The soak's clock jumped past A's lease, and so past its deadline too: A may also stop at its next
+      // bounded call (a publish refused by the deadline) before it tries a write. Either way nothing it sent
+      // after the takeover was applied (the fence watch and the event checks say so after every cycle).
+      else if (a.report?.outcome === 'deadline') scenarios.frozenRunnersEndedByDeadline++;
       else {
         violations.push({
           rule: 'stale-write',
@@ -453,6 +458,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
         killsBetweenJournalParts: kill.killsBetweenParts,
         frozenRunners: scenarios.frozenRunners,
         frozenRunnersFenced: scenarios.frozenRunnersFenced,
+        frozenRunnersEndedByDeadline: scenarios.frozenRunnersEndedByDeadline,
         slowApiCycles: scenarios.slowCycles,
         slowApiCyclesCut: scenarios.slowCyclesCut,
         slowApiRequests: slowRequests,
