@@ -49,7 +49,7 @@ export interface NotifierStackProps extends StackProps {
   heartbeatIntervals?: number;
   /** Deploy the example consumer Lambda (default false). */
   exampleConsumer?: boolean;
-  /** Production signals (CONTRACT 1b); absent values take the function's defaults (UTC, 7, 7). */
+  /** Production signals (docs/contract.md section 1b); absent values take the function's defaults (UTC, 7, 7). */
   signals?: { timeZone?: string; dueSoonDays?: number; stallDays?: number; stallDaysByStage?: string };
   /** Keep the state table and the secret when the stack is deleted (default true). */
   retainData?: boolean;

@@ -25,7 +25,7 @@ const COLOURS: Record<string, string> = {
 };
 
 /**
- * Prints each event as one JSON line shaped as EventBridge delivers it to a target (CONTRACT.md §3), or,
+ * Prints each event as one JSON line shaped as EventBridge delivers it to a target (docs/contract.md section 3), or,
  * on a terminal, a coloured one-line summary.
  */
 export class StdoutSink implements EventSink {

@@ -10,7 +10,7 @@ import type { BoardSettings } from './settings.js';
  * Reads: `order` (number, supplier, season, due date, statuses, updatedAt), `stages` (per line item, stage
  * key -> status code, in time order), `removed`, and, when present, `starts` / `ends` (line item -> stage
  * key -> epoch ms: the start of a stage in progress, recorded by the production signals, and an end time,
- * which no snapshot records yet). The due-soon, overdue and stalled rules are those of CONTRACT 1b.
+ * which no snapshot records yet). The due-soon, overdue and stalled rules are those of docs/contract.md section 1b.
  */
 export interface StageState {
   /** Key in the snapshot: the name, or `name#2` for a stage redone. */

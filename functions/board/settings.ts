@@ -1,7 +1,7 @@
 import { ConfigError } from '../config.js';
 
 /**
- * The production-signal settings of CONTRACT 1b (same names and meaning as the signals' settings), so that
+ * The production-signal settings of docs/contract.md section 1b (same names and meaning as the signals' settings), so that
  * the board and the digest call an order due soon, overdue or stalled exactly when the events do.
  */
 export interface BoardSettings {

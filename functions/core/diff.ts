@@ -15,7 +15,7 @@ export interface DetectOptions {
   /** The cycle's clock (epoch ms) for the production signals; defaults to `detectedAt`. */
   now?: number;
   /**
-   * The production signals' settings (CONTRACT 1b). Without them no signal is evaluated and the signal
+   * The production signals' settings (docs/contract.md section 1b). Without them no signal is evaluated and the signal
    * memory of the snapshot is carried over as it was.
    */
   signals?: SignalSettings;

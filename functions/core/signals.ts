@@ -3,7 +3,7 @@ import type { Order, Stage } from './order.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
-/** The production signals' settings (CONTRACT 1b). A limit of 0 turns its signal off. */
+/** The production signals' settings (docs/contract.md section 1b). A limit of 0 turns its signal off. */
 export interface SignalSettings {
   /** IANA time zone in which calendar days are counted. */
   timeZone: string;
@@ -116,7 +116,7 @@ const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
 };
 
 /**
- * Evaluates the four signals of CONTRACT 1b on a fetched order against the memory of the previous
+ * Evaluates the four signals of docs/contract.md section 1b on a fetched order against the memory of the previous
  * snapshot. Each fires when its condition turns true (memory says it has not fired for this arming);
  * at a first sight (`firstSeen`, or a snapshot without signal memory) conditions already true are recorded
  * as fired without a change.

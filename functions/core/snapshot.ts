@@ -7,7 +7,7 @@ import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
 
 /**
  * What is kept of an order between polls: the event context (`order`), the per-order sequence counter and
- * each line item's stage statuses in one-letter codes, and the production signals' memory (CONTRACT 1b:
+ * each line item's stage statuses in one-letter codes, and the production signals' memory (docs/contract.md section 1b:
  * what fired, and the start times of the stages in progress). An order with 200 line items of 5 stages
  * stays around 25 KB, far below DynamoDB's 400 KB item limit.
  */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * The webhook trigger's intake (CONTRACT.md section 3, "Webhook trigger"), shared by the command line's
+ * The webhook trigger's intake (docs/contract.md section 3, "Webhook trigger"), shared by the command line's
  * listener and the Lambda endpoint: pure, no I/O. It never logs and never returns the path (it holds the
  * secret).
  */

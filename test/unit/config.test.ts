@@ -60,7 +60,7 @@ describe('configuration', () => {
   });
 });
 
-describe('production signal settings (CONTRACT 1b)', () => {
+describe('production signal settings (docs/contract.md section 1b)', () => {
   it('defaults to UTC, 7 and 7; reads the environment; a flag wins over it', () => {
     expect(signalSettings({})).toEqual({
       timeZone: 'UTC',

@@ -10,7 +10,7 @@ import { validated } from '../helpers/orders.js';
 /**
  * A year of simulated days over random orders: each day a few random changes (stages start, complete,
  * reopen or restart, line items are added, the due date moves, deliveries arrive, the order is cancelled
- * or comes back), then one poll at a random hour. A reference model, written directly from CONTRACT 1b's
+ * or comes back), then one poll at a random hour. A reference model, written directly from docs/contract.md section 1b's
  * wording, says when each signal's condition turns true for a new arming; the core must emit each signal
  * exactly then: once per arming, never twice, never missed.
  */

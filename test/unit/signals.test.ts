@@ -373,7 +373,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('production signals (CONTRACT 1b)', () => {
+describe('production signals (docs/contract.md section 1b)', () => {
   it.each(cases)('$name', ({ start, polls, expected, settings, all }) => {
     const firstAt =
       polls[0]?.[0] === '2026-12-20T12:00:00Z' ? '2026-12-20T11:00:00Z' : '2026-12-01T12:00:00Z';
