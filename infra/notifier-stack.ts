@@ -247,6 +247,7 @@ export class NotifierStack extends Stack {
     const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
     const notifyFunctions: Array<{ name: string; function: NotifierFunction }> = [];
     let emailTopic: EmailSubscription['topic'] | undefined;
+    let slackSecret: ISecret | undefined;
     if (props.slack) {
       const slack = new SlackSubscription(this, 'Slack', {
         bus: this.bus,
@@ -257,6 +258,7 @@ export class NotifierStack extends Stack {
         stageNames: props.slack.stageNames,
       });
       deadLetterQueues.push({ name: 'Slack', queue: slack.deadLetterQueue });
+      slackSecret = slack.secret;
       notifyFunctions.push({ name: 'Slack', function: slack.function });
       new CfnOutput(this, 'SlackWebhookSecretArn', {
         value: slack.secret.secretArn,
@@ -333,7 +335,7 @@ export class NotifierStack extends Stack {
             timeZone: props.digestTimeZone ?? 'UTC',
             whenEmpty: props.digestWhenEmpty ?? false,
             organisationId: props.organisationIds?.split(',')[0]?.trim(),
-            slackWebhookUrl: props.slack?.webhookUrl,
+            slackWebhookSecret: slackSecret,
             emailTopic,
             alarmTopic: observability.alarmTopic,
             logGroupRemovalPolicy: dataPolicy,

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +16,7 @@ import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import { webhookUrlOf } from './notify-delivery.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -26,7 +28,8 @@ export interface DigestConfig {
   tableName: string;
   organisation: string;
   topicArn: string | undefined;
-  slackWebhookUrl: string | undefined;
+  /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
+  slackWebhookSecretArn: string | undefined;
   whenEmpty: boolean;
 }
 
@@ -40,7 +43,7 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
     tableName: env.TABLE_NAME,
     organisation: env.UPHANCE_ORGANISATION_ID || 'default',
     topicArn: env.DIGEST_TOPIC_ARN || undefined,
-    slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
+    slackWebhookSecretArn: env.SLACK_WEBHOOK_SECRET_ARN || undefined,
     whenEmpty: whenEmpty === 'true',
   };
 };
@@ -57,7 +60,10 @@ export const digestHandler = async (): Promise<{ sent: boolean }> => {
   try {
     const config = digestConfig(process.env);
     const channels: DigestChannel[] = [];
-    if (config.slackWebhookUrl) channels.push(slackChannel(config.slackWebhookUrl));
+    if (config.slackWebhookSecretArn) {
+      const secret = await getSecret(config.slackWebhookSecretArn, { maxAge: 300 });
+      channels.push(slackChannel(webhookUrlOf(secret, 'SLACK_WEBHOOK_SECRET_ARN')));
+    }
     if (config.topicArn) channels.push(emailChannel(config.topicArn));
     const store = new DynamoStateStore({
       client: dynamodb,

@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
@@ -20,7 +21,8 @@ export interface DigestProps {
   timeZone: string;
   whenEmpty: boolean;
   organisationId?: string;
-  slackWebhookUrl?: string;
+  /** The Slack subscription's secret holding the incoming-webhook URL (the URL stays out of the template). */
+  slackWebhookSecret?: ISecret;
   emailTopic?: ITopic;
   alarmTopic: ITopic;
   logGroupRemovalPolicy: RemovalPolicy;
@@ -53,8 +55,8 @@ export class DigestSchedule extends Construct {
         DIGEST_WHEN_EMPTY: String(props.whenEmpty),
         ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
         ...(props.emailTopic ? { DIGEST_TOPIC_ARN: props.emailTopic.topicArn } : {}),
-        // The same URL the Slack subscription's API destination already holds in the template.
-        ...(props.slackWebhookUrl ? { SLACK_WEBHOOK_URL: props.slackWebhookUrl } : {}),
+        // The Slack subscription's own secret: the digest posts where its messages go.
+        ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
       },
     });
     // Reads snapshots; reads and writes only its own `digest` marker item.
@@ -65,6 +67,7 @@ export class DigestSchedule extends Construct {
       'dynamodb:Query',
       'dynamodb:PutItem',
     );
+    props.slackWebhookSecret?.grantRead(this.function);
     if (props.emailTopic) {
       // Also grants the topic key's data keys: SNS asks KMS for them on the publisher's behalf.
       props.emailTopic.grantPublish(this.function);

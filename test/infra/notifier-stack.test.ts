@@ -533,17 +533,25 @@ describe('digest', () => {
   it('sends to the Slack webhook and the email topic, reads the table, and is told the digest settings', () => {
     const [, fn] = digestFunction(everything.template) ?? [];
     const vars = fn?.Properties.Environment.Variables;
+    // The Slack URL stays in the Slack subscription's secret: the digest reads it there, not from its env.
+    expect(JSON.stringify(vars)).not.toContain('hooks.slack.com');
     expect(vars).toMatchObject({
       TIME_ZONE: 'Europe/London',
       DIGEST_WHEN_EMPTY: 'true',
-      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      SLACK_WEBHOOK_SECRET_ARN: { Ref: expect.stringMatching(/^Slack/) },
       DIGEST_TOPIC_ARN: { Ref: expect.stringMatching(/^EmailTopic/) },
       TABLE_NAME: { Ref: expect.stringMatching(/^State/) },
     });
-    const actions = Object.values(everything.template.findResources('AWS::IAM::Policy'))
+    const statements = Object.values(everything.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('DigestFunction'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+      .flatMap((p) => p.Properties.PolicyDocument.Statement) as Array<{
+      Action: string | string[];
+      Resource: unknown;
+    }>;
+    const secretReads = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    // The only secret it reads is the Slack webhook's: never the Uphance credentials.
+    expect(secretReads.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringMatching(/"Slack/)]);
+    const actions = statements.filter((s) => !secretReads.includes(s)).flatMap((s) => [s.Action].flat());
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'sns:Publish']),
     );

@@ -86,12 +86,12 @@ describe('the scheduled digest', () => {
 
   it('the function reads its settings from the environment and names a bad one', () => {
     expect(
-      digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'true', SLACK_WEBHOOK_URL: 'https://x' }),
+      digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'true', SLACK_WEBHOOK_SECRET_ARN: 'arn:slack' }),
     ).toEqual({
       tableName: 't',
       organisation: 'default',
       topicArn: undefined,
-      slackWebhookUrl: 'https://x',
+      slackWebhookSecretArn: 'arn:slack',
       whenEmpty: true,
     });
     expect(() => digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'yes' })).toThrow(/DIGEST_WHEN_EMPTY/);
