@@ -128,14 +128,32 @@ export const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, repo
   return taken;
 };
 
+/** What a run holds once it has the lease: the lease, its deadlines and the commit context. */
+export interface LeasedRun {
+  started: number;
+  lease: Lease;
+  context: CommitContext;
+  /** When fetching stops. */
+  budget: Deadline;
+  /** A request started before the budget ran out may finish (with its retries) until halfway to the hard
+   * deadline; the other half is the commit's. */
+  fetchBound: Deadline;
+  /** When all I/O stops, commits included. */
+  hard: Deadline;
+}
+
 /**
- * One poll cycle, the same for the Lambda and the command line:
- * lease → finish any journaled commit → baseline, or (incremental pass → reconciliation sweep when due)
- * → checkpoint → release. Fetching stops at the budget; every wait and call stops at the hard deadline.
+ * The frame every run under the lease shares (the scheduled cycle and the targeted check): takes the
+ * lease (or takes it over from a dead local process; a held lease ends the run as `lease-held`), sets the
+ * deadlines and the commit context, runs `work`, and always disposes the timers and releases the lease.
  */
-export const runCycle = async (deps: CycleDependencies, options: CycleOptions): Promise<CycleReport> => {
+export const underLease = async <R extends CycleReport>(
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: R,
+  work: (run: LeasedRun) => Promise<R>,
+): Promise<R> => {
   const started = deps.now();
-  const report = emptyReport();
   const claim: LeaseClaim = {
     owner: options.owner,
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -147,10 +165,6 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
   if (outcome.kind === 'held') {
     report.outcome = 'lease-held';
     report.holder = outcome.holder;
-    deps.logger.info('another runner holds the lease; skipping this cycle', {
-      holder: outcome.holder.owner,
-      until: new Date(outcome.holder.expiresAt).toISOString(),
-    });
     return report;
   }
   const lease = outcome.lease;
@@ -160,8 +174,6 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     options.deadlineMs ?? options.budgetMs + DEFAULT_COMMIT_RESERVE_MS,
   );
   const budget = new Deadline(started + options.budgetMs, deps.now);
-  // A request started before the budget ran out may finish (with its retries) until halfway to the hard
-  // deadline; the other half is the commit's.
   const fetchBound = new Deadline(started + (options.budgetMs + deadlineMs) / 2, deps.now);
   const hard = new Deadline(started + deadlineMs, deps.now);
   const context: CommitContext = {
@@ -177,6 +189,45 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     setAside: 0,
     ...(options.journalPartBytes === undefined ? {} : { partBytes: options.journalPartBytes }),
   };
+  try {
+    return await work({ started, lease, context, budget, fetchBound, hard });
+  } finally {
+    report.setAside = context.setAside;
+    report.durationMs = deps.now() - started;
+    budget.dispose();
+    fetchBound.dispose();
+    hard.dispose();
+    try {
+      await deps.store.releaseLease(lease);
+    } catch (error) {
+      deps.logger.warn('could not release the lease; it will expire', { error: (error as Error).message });
+    }
+  }
+};
+
+/**
+ * One poll cycle, the same for the Lambda and the command line:
+ * lease → finish any journaled commit → baseline, or (incremental pass → reconciliation sweep when due)
+ * → checkpoint → release. Fetching stops at the budget; every wait and call stops at the hard deadline.
+ */
+export const runCycle = async (deps: CycleDependencies, options: CycleOptions): Promise<CycleReport> => {
+  const report = emptyReport();
+  await underLease(deps, options, report, (run) => cycleUnderLease(deps, options, report, run));
+  if (report.outcome === 'lease-held' && report.holder) {
+    deps.logger.info('another runner holds the lease; skipping this cycle', {
+      holder: report.holder.owner,
+      until: new Date(report.holder.expiresAt).toISOString(),
+    });
+  }
+  return report;
+};
+
+const cycleUnderLease = async (
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: CycleReport,
+  { started, context, budget, fetchBound, hard }: LeasedRun,
+): Promise<CycleReport> => {
   try {
     await context.step('lease-acquired');
     // The reads at once: the journal is almost always empty.
@@ -250,16 +301,5 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
     // What this cycle did before failing (events set aside, for instance) is still worth counting.
     if (error instanceof Error) Object.assign(error, { cycleReport: report });
     throw error;
-  } finally {
-    report.setAside = context.setAside;
-    report.durationMs = deps.now() - started;
-    budget.dispose();
-    fetchBound.dispose();
-    hard.dispose();
-    try {
-      await deps.store.releaseLease(lease);
-    } catch (error) {
-      deps.logger.warn('could not release the lease; it will expire', { error: (error as Error).message });
-    }
   }
 };

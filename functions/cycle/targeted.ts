@@ -1,11 +1,9 @@
 import type { Order } from '../core/order.js';
-import { Deadline } from '../shared/timing.js';
-import type { CommitContext } from './commit.js';
 import { recoverJournal } from './commit.js';
-import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
-import { DEFAULT_COMMIT_RESERVE_MS, emptyCheckpoint, emptyReport, isAbort, takeLease } from './cycle.js';
+import type { CycleDependencies, CycleOptions, CycleReport, LeasedRun } from './cycle.js';
+import { emptyCheckpoint, emptyReport, isAbort, underLease } from './cycle.js';
 import { CyclePass } from './pass.js';
-import type { Checkpoint, LeaseClaim } from './ports.js';
+import type { Checkpoint } from './ports.js';
 import { DeadlineExceededError } from './ports.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
@@ -36,7 +34,6 @@ export const runCheck = async (
   options: CycleOptions,
   numbers: string[],
 ): Promise<CheckReport> => {
-  const started = deps.now();
   const report: CheckReport = {
     ...emptyReport(),
     checked: [],
@@ -49,42 +46,28 @@ export const runCheck = async (
   const todo = wanted.slice(0, MAX_CHECK_NUMBERS);
   const findByNumber = deps.source.findByNumber?.bind(deps.source);
   if (!findByNumber) throw new Error('this order source cannot look orders up by number');
-  const claim: LeaseClaim = {
-    owner: options.owner,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.pid === undefined ? {} : { pid: options.pid }),
-    nowMs: started,
-    ttlMs: options.leaseTtlMs,
-  };
-  const outcome = await takeLease(deps, claim, report);
-  if (outcome.kind === 'held') {
-    report.outcome = 'lease-held';
-    report.holder = outcome.holder;
-    report.unchecked = wanted;
-    return report;
-  }
-  const lease = outcome.lease;
-  report.generation = lease.generation;
-  const deadlineMs = Math.max(
-    options.budgetMs,
-    options.deadlineMs ?? options.budgetMs + DEFAULT_COMMIT_RESERVE_MS,
+  await underLease(deps, options, report, (run) =>
+    checkUnderLease(deps, options, report, run, { wanted, todo, findByNumber }),
   );
-  const budget = new Deadline(started + options.budgetMs, deps.now);
-  const fetchBound = new Deadline(started + (options.budgetMs + deadlineMs) / 2, deps.now);
-  const hard = new Deadline(started + deadlineMs, deps.now);
-  const context: CommitContext = {
-    store: deps.store,
-    sink: deps.sink,
-    lease,
-    now: deps.now,
-    logger: deps.logger,
-    signal: hard.signal,
-    remainingMs: hard.remainingMs,
-    step: deps.step ?? (() => {}),
-    commits: 0,
-    setAside: 0,
-    ...(options.journalPartBytes === undefined ? {} : { partBytes: options.journalPartBytes }),
-  };
+  if (report.outcome === 'lease-held') report.unchecked = wanted;
+  return report;
+};
+
+const checkUnderLease = async (
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: CheckReport,
+  { started, context, budget, fetchBound, hard }: LeasedRun,
+  {
+    wanted,
+    todo,
+    findByNumber,
+  }: {
+    wanted: string[];
+    todo: string[];
+    findByNumber: NonNullable<CycleDependencies['source']['findByNumber']>;
+  },
+): Promise<CheckReport> => {
   try {
     await context.step('lease-acquired');
     const journal = await deps.store.readJournal();
@@ -140,16 +123,5 @@ export const runCheck = async (
       return report;
     }
     throw error;
-  } finally {
-    report.setAside = context.setAside;
-    report.durationMs = deps.now() - started;
-    budget.dispose();
-    fetchBound.dispose();
-    hard.dispose();
-    try {
-      await deps.store.releaseLease(lease);
-    } catch (error) {
-      deps.logger.warn('could not release the lease; it will expire', { error: (error as Error).message });
-    }
   }
 };
