@@ -1,47 +1,20 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Logger as CycleLogger } from '../cycle/ports.js';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
 import { eachOrganisation, scopedLogger } from '../organisations.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import { METRIC } from '../telemetry.js';
 import { numbersByOrganisation } from '../webhook/assign.js';
 import type { CheckRequest } from '../webhook/intake.js';
 import { parseCheckMessage } from '../webhook/message.js';
-import type { LambdaConfig } from './lambda-config.js';
-import { lambdaConfig, organisationTimes } from './lambda-config.js';
-import { lambdaRuntimes } from './runtimes.js';
+import { organisationTimes } from './lambda-config.js';
+import { cycleLambda } from './runtimes.js';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
-const eventbridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
-
-const configured: { config: LambdaConfig } | { error: Error } = (() => {
-  try {
-    return { config: lambdaConfig(process.env) };
-  } catch (error) {
-    return { error: error as Error };
-  }
-})();
-
-const cycleLogger: CycleLogger = {
-  debug: (message, fields) => logger.debug(message, fields ?? {}),
-  info: (message, fields) => logger.info(message, fields ?? {}),
-  warn: (message, fields) => logger.warn(message, fields ?? {}),
-  error: (message, fields) => logger.error(message, fields ?? {}),
-};
-
-const runtimesFor = lambdaRuntimes(cycleLogger, { dynamodb, eventbridge });
+const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
 
 export interface CheckResult extends SQSBatchResponse {
   reports: Array<{ organisationId: number | undefined; report: CheckReport }>;

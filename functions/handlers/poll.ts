@@ -1,51 +1,23 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { DynamoStateStore } from '../adapters/dynamodb-store.js';
-import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import type { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
-import type { Logger as CycleLogger } from '../cycle/ports.js';
 import { LeaseLostError } from '../cycle/ports.js';
 import type { OrganisationRuntime } from '../organisations.js';
 import { eachOrganisation, scopedLogger } from '../organisations.js';
-import { METRIC, METRICS_NAMESPACE, ORGANISATION_DIMENSION, SERVICE_NAME } from '../telemetry.js';
+import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
 import type { LambdaConfig } from './lambda-config.js';
-import { lambdaConfig, organisationTimes } from './lambda-config.js';
-import { lambdaRuntimes } from './runtimes.js';
+import { organisationTimes } from './lambda-config.js';
+import { cycleLambda } from './runtimes.js';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
-const eventbridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
-
-// Checked at cold start, reported by every invocation: a bad setting fails each run with its name and a
-// CycleFailed metric (an exception at import would record no metric at all).
-const configured: { config: LambdaConfig } | { error: Error } = (() => {
-  try {
-    return { config: lambdaConfig(process.env) };
-  } catch (error) {
-    return { error: error as Error };
-  }
-})();
-
-const cycleLogger: CycleLogger = {
-  debug: (message, fields) => logger.debug(message, fields ?? {}),
-  info: (message, fields) => logger.info(message, fields ?? {}),
-  warn: (message, fields) => logger.warn(message, fields ?? {}),
-  error: (message, fields) => logger.error(message, fields ?? {}),
-};
-
-const runtimesFor = lambdaRuntimes(cycleLogger, { dynamodb, eventbridge });
+const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
 
 interface Counters {
   requests: number;

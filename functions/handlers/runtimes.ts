@@ -1,11 +1,20 @@
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  type EventBridgeClient,
+  EventBridgeClient as EventBridgeClientImpl,
+} from '@aws-sdk/client-eventbridge';
+import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import { credentialsForOrganisation } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import type { OrganisationRuntime } from '../organisations.js';
 import { buildOrganisationRuntimes } from '../organisations.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import type { LambdaConfig } from './lambda-config.js';
+import { lambdaConfig } from './lambda-config.js';
 
 /**
  * The organisations' runtimes for a Lambda (poll and check functions), from the credentials secret:
@@ -36,5 +45,40 @@ export const lambdaRuntimes = (
     );
     cached = { key, organisations };
     return organisations;
+  };
+};
+
+/**
+ * What every function that runs cycles (poll, check) sets up once per cold start: Powertools logger,
+ * metrics and tracer, traced AWS clients (DynamoDB with request timeouts, so the deadline holds), the
+ * configuration (checked now, reported by every invocation: an exception at import would record no
+ * metric), the cycle's logger, and the organisations' runtimes.
+ */
+export const cycleLambda = () => {
+  const logger = new PowertoolsLogger({ serviceName: SERVICE_NAME });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const tracer = new Tracer({ serviceName: SERVICE_NAME });
+  const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
+  const eventbridge = tracer.captureAWSv3Client(new EventBridgeClientImpl({}));
+  const configured: { config: LambdaConfig } | { error: Error } = (() => {
+    try {
+      return { config: lambdaConfig(process.env) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  })();
+  const cycleLogger: Logger = {
+    debug: (message, fields) => logger.debug(message, fields ?? {}),
+    info: (message, fields) => logger.info(message, fields ?? {}),
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
+  };
+  return {
+    logger,
+    metrics,
+    tracer,
+    configured,
+    cycleLogger,
+    runtimesFor: lambdaRuntimes(cycleLogger, { dynamodb, eventbridge }),
   };
 };
