@@ -1,25 +1,23 @@
 import type { OrderRef } from '../core/order.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { decodeStatus, isWatched } from '../core/snapshot.js';
-import { instant } from '../core/time.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from '../core/vocabulary.js';
 import type { BoardSettings } from './settings.js';
 
 /**
  * The ONE place where the board and the digest read snapshots. Everything else works on `OrderStatus`.
  * Reads: `order` (number, supplier, season, due date, statuses, updatedAt), `stages` (per line item, stage
- * key -> status code, in time order), `removed`, and, when present, `starts` / `ends` (line item -> stage
- * key -> epoch ms: the start of a stage in progress, recorded by the production signals, and an end time,
- * which no snapshot records yet). The due-soon, overdue and stalled rules are those of docs/contract.md section 1b.
+ * key -> status code, in time order), `removed`, `starts` (line item -> stage key -> epoch ms: the start of a
+ * stage in progress, recorded by the production signals) and the milestones' detection times
+ * (`rolledUpSeen`, `receivedSeen`). The due-soon, overdue and stalled rules are those of docs/contract.md section 1b.
  */
 export interface StageState {
   /** Key in the snapshot: the name, or `name#2` for a stage redone. */
   key: string;
   name: string;
   status: string;
-  /** Epoch ms, where the snapshot records it. */
+  /** Epoch ms, where the snapshot records it (stages in progress). */
   startMs: number | null;
-  endMs: number | null;
 }
 
 export interface LineItemState {
@@ -48,13 +46,11 @@ export interface OrderStatus {
   /** Whether the board shows it: not removed, not cancelled, still watched or awaiting delivery. */
   onBoard: boolean;
   received: boolean;
-  /** Epoch ms of the order's last update in Uphance (null when unknown). */
-  updatedMs: number | null;
+  /** When the notifier detected each order-level stage completion (OrderStageCompleted), epoch ms. */
+  completionsSeen: Array<{ stage: string; seenMs: number }>;
+  /** When the notifier detected the order all received (OrderAllReceived), epoch ms. */
+  receivedSeenMs: number | null;
 }
-
-/** Optional fields a snapshot may carry (production-signal memory, or later additions). */
-type Times = Record<string, Record<string, number>>;
-type WithTimes = Snapshot & { starts?: Times; ends?: Times };
 
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -94,7 +90,7 @@ const dueOf = (order: OrderRef, today: number, settings: BoardSettings): DueStat
 };
 
 export const statusOf = (snapshot: Snapshot, now: number, settings: BoardSettings): OrderStatus => {
-  const { starts = {}, ends = {} } = snapshot as WithTimes;
+  const starts = snapshot.starts ?? {};
   const today = dayNumber(now, settings.timeZone);
   const stalls: Stall[] = [];
   const lineItems = Object.entries(snapshot.stages).map(([id, codes]) => ({
@@ -103,13 +99,12 @@ export const statusOf = (snapshot: Snapshot, now: number, settings: BoardSetting
       const name = stageNameOf(key);
       const status = decodeStatus(code);
       const startMs = starts[id]?.[key] ?? null;
-      const endMs = ends[id]?.[key] ?? null;
       const limitDays = settings.stallDaysByStage[name] ?? settings.stallDays;
       if (status === STAGE_IN_PROGRESS && startMs !== null && limitDays > 0) {
         const days = today - dayNumber(startMs, settings.timeZone);
         if (days > limitDays) stalls.push({ lineItemId: id, stage: name, days, limitDays });
       }
-      return { key, name, status, startMs, endMs };
+      return { key, name, status, startMs };
     }),
   }));
   const order = snapshot.order;
@@ -121,7 +116,11 @@ export const statusOf = (snapshot: Snapshot, now: number, settings: BoardSetting
     stalls,
     onBoard: !snapshot.removed && order.status !== 'cancelled' && (isWatched(snapshot) || !received),
     received,
-    updatedMs: instant(order.updatedAt),
+    completionsSeen: Object.entries(snapshot.rolledUpSeen ?? {}).map(([stage, seenMs]) => ({
+      stage,
+      seenMs,
+    })),
+    receivedSeenMs: snapshot.receivedSeen ?? null,
   };
 };
 

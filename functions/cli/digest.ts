@@ -6,18 +6,18 @@ import { stateOf } from './board.js';
 import { exitCodeOf } from './poll.js';
 
 /**
- * `uphance-notifier digest`: prints the digest of a state and records its time in the digest marker (not
- * with --preview), so that the next one reports what happened since. Reads the state only.
+ * `uphance-notifier digest`: prints the digest of a state and records it in the digest marker (not with
+ * --preview), so that the next one reports what was detected since. Reads the state only.
  */
 export const runDigest = async (flags: StateFlags & { preview?: boolean }, io: ReadIo): Promise<number> => {
   try {
     const settings = boardSettings(io.env, flags);
     const { store, marker } = stateOf(flags, io.env);
     const now = (io.now ?? Date.now)();
-    const last = await marker.lastDigestAt();
+    const last = await marker.last();
     const digest = buildDigest(await readSnapshots(store), now, settings, last);
     io.stdout(formatDigest(digest));
-    if (!flags.preview) await marker.record(digest.generatedAt);
+    if (!flags.preview) await marker.record({ at: digest.generatedAt, until: digest.until });
     return 0;
   } catch (error) {
     io.logger.error((error as Error).message);

@@ -1,6 +1,7 @@
 import { eventIdOf } from './event-id.js';
 import type { NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
+import { nextMilestones } from './milestones.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
 import type { SignalChange, SignalMemory, SignalSettings } from './signals.js';
@@ -209,8 +210,20 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
   }
   const signals = signalsOf(previous, order, keyed, options, false);
   changes.push(...signals.changes);
+  const milestones = nextMilestones(
+    previous,
+    {
+      rolledUp: options.signals ? (signals.memory.rolledUp ?? []) : null,
+      firedStages: signals.changes.flatMap((c) =>
+        c.detailType === 'OrderStageCompleted' ? [c.extra.stage.name] : [],
+      ),
+      allReceived: order.deliveryStatus === ALL_RECEIVED,
+      receivedFired: changes.some((c) => c.detailType === 'OrderAllReceived'),
+    },
+    Date.parse(options.detectedAt),
+  );
   const { events, seq } = toEvents(order, previous.seq, changes, options);
-  return { events, snapshot: snapshotOf(order, seq, keyed, signals.memory) };
+  return { events, snapshot: snapshotOf(order, seq, keyed, { ...signals.memory, ...milestones }) };
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { Milestones } from './milestones.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
 import type { SignalMemory } from './signals.js';
@@ -7,13 +8,14 @@ import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
 
 /**
  * What is kept of an order between polls: the event context (`order`), the per-order sequence counter and
- * each line item's stage statuses in one-letter codes, and the production signals' memory (docs/contract.md section 1b:
- * what fired, and the start times of the stages in progress). An order with 200 line items of 5 stages
+ * each line item's stage statuses in one-letter codes, the production signals' memory (docs/contract.md section 1b:
+ * what fired, and the start times of the stages in progress) and when the order's milestones were detected
+ * (milestones.ts, for the digest). An order with 200 line items of 5 stages
  * stays around 25 KB, far below DynamoDB's 400 KB item limit.
  */
 export const SNAPSHOT_FORMAT = 1 as const;
 
-export interface Snapshot extends SignalMemory {
+export interface Snapshot extends SignalMemory, Milestones {
   v: typeof SNAPSHOT_FORMAT;
   /** Last sequence number used for this order's events (0 before any). */
   seq: number;
@@ -91,7 +93,7 @@ export const snapshotOf = (
   order: Order,
   seq: number,
   keyed?: KeyedStage[][],
-  memory: SignalMemory = {},
+  memory: SignalMemory & Milestones = {},
 ): Snapshot => ({
   v: SNAPSHOT_FORMAT,
   seq,
@@ -145,6 +147,8 @@ export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
   if (a.sig !== b.sig || a.dueSoon !== b.dueSoon || a.overdue !== b.overdue) return false;
   if (!sameList(a.rolledUp, b.rolledUp) || !sameList(a.stalled, b.stalled)) return false;
   if (!sameNested(a.starts, b.starts)) return false;
+  if (a.receivedSeen !== b.receivedSeen || !sameRecord(a.rolledUpSeen ?? {}, b.rolledUpSeen ?? {}))
+    return false;
   const x = a.order;
   const y = b.order;
   if (

@@ -1,6 +1,6 @@
 import { seasonOf, supplierOf } from '../board/model.js';
 import type { OrderStatus } from '../board/order-status.js';
-import { dayNumber, isCompleted, statusOf } from '../board/order-status.js';
+import { dayNumber, statusOf } from '../board/order-status.js';
 import type { BoardSettings } from '../board/settings.js';
 import type { Snapshot } from '../core/snapshot.js';
 
@@ -15,8 +15,9 @@ export interface DigestLine {
 export interface Digest {
   generatedAt: string;
   timeZone: string;
-  /** ISO instant from which "since the last digest" counts (the last digest, or 24 hours back). */
-  since: string;
+  /** The period (ISO instants, from excluded, until included) whose completions and receipts it reports. */
+  from: string;
+  until: string;
   firstDigest: boolean;
   dueSoonDays: number;
   overdue: DigestLine[];
@@ -24,9 +25,21 @@ export interface Digest {
   stalled: DigestLine[];
   completed: DigestLine[];
   received: DigestLine[];
-  /** Completed stages whose completion the state does not date (snapshots record no end time for them). */
-  undatedCompletions: number;
 }
+
+/** What the last digest recorded: when it ran and the end of the period it reported. */
+export interface DigestMark {
+  at: string;
+  until: string;
+}
+
+/**
+ * How far the reported period stops short of the digest's own time. A cycle commits what it detected at
+ * most this long after detecting it (a deployed cycle ends before its Lambda's 15-minute limit), so a
+ * completion detected in the period is in the state when the digest reads it, and one detected after is
+ * left to the next digest: each is reported once.
+ */
+export const SETTLE_MS = 15 * 60_000;
 
 const DAY_MS = 86_400_000;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -39,43 +52,33 @@ const line = (status: OrderStatus, text: string): DigestLine => ({
   text,
 });
 
-/** Order-level completions: every line item having the stage has it completed; dated by the latest end. */
-const completions = (status: OrderStatus) => {
-  const byName = new Map<string, { done: boolean; latest: number | null; undated: boolean }>();
-  for (const item of status.lineItems) {
-    for (const stage of item.stages) {
-      const entry = byName.get(stage.name) ?? { done: true, latest: null, undated: false };
-      entry.done &&= isCompleted(stage);
-      if (isCompleted(stage)) {
-        if (stage.endMs === null) entry.undated = true;
-        else entry.latest = Math.max(entry.latest ?? stage.endMs, stage.endMs);
-      }
-      byName.set(stage.name, entry);
-    }
-  }
-  return [...byName].filter(([, e]) => e.done).map(([name, e]) => ({ name, ...e }));
+/** The period a digest at `now` reports: from where the last one stopped (24 hours the first time). */
+export const digestPeriod = (now: number, last: DigestMark | null): { from: number; until: number } => {
+  const until = now - SETTLE_MS;
+  return { from: last ? Date.parse(last.until) : until - DAY_MS, until };
 };
 
 export const buildDigest = (
   snapshots: Iterable<Snapshot>,
   now: number,
   settings: BoardSettings,
-  lastDigestAt: string | null,
+  last: DigestMark | null,
 ): Digest => {
-  const sinceMs = lastDigestAt ? Date.parse(lastDigestAt) : now - DAY_MS;
+  const { from, until } = digestPeriod(now, last);
+  const inPeriod = (ms: number) => ms > from && ms <= until;
   const statuses = [...snapshots].filter((s) => !s.removed).map((s) => statusOf(s, now, settings));
   const digest: Digest = {
     generatedAt: new Date(now).toISOString(),
     timeZone: settings.timeZone,
-    since: new Date(sinceMs).toISOString(),
-    firstDigest: lastDigestAt === null,
+    from: new Date(from).toISOString(),
+    until: new Date(until).toISOString(),
+    firstDigest: last === null,
     dueSoonDays: settings.dueSoonDays,
     overdue: [],
     dueSoon: [],
     stalled: [],
     completed: [],
     received: [],
-    undatedCompletions: 0,
   };
   const byDue = [...statuses].sort((a, b) => (a.order.dueDate ?? '').localeCompare(b.order.dueDate ?? ''));
   for (const s of byDue) {
@@ -86,6 +89,8 @@ export const buildDigest = (
         line(s, `due ${s.due.date}, ${s.due.days === 0 ? 'today' : `in ${plural(s.due.days, 'day')}`}`),
       );
   }
+  const completed: Array<{ at: number; line: DigestLine }> = [];
+  const received: Array<{ at: number; line: DigestLine }> = [];
   for (const s of statuses) {
     if (s.order.status === 'cancelled') continue;
     const stalls = new Map<string, { days: number; limitDays: number; items: number }>();
@@ -105,29 +110,44 @@ export const buildDigest = (
         ),
       );
     }
-    for (const c of completions(s)) {
-      if (c.undated) digest.undatedCompletions++;
-      else if (c.latest !== null && c.latest > sinceMs && c.latest <= now)
-        digest.completed.push(line(s, `${c.name} completed ${stamp(c.latest)} UTC`));
+    for (const c of s.completionsSeen) {
+      if (inPeriod(c.seenMs))
+        completed.push({
+          at: c.seenMs,
+          line: line(s, `${c.stage} completed on all its line items (detected ${stamp(c.seenMs)} UTC)`),
+        });
     }
-    if (s.received && s.updatedMs !== null && s.updatedMs > sinceMs && s.updatedMs <= now)
-      digest.received.push(line(s, `all received (order updated ${stamp(s.updatedMs)} UTC)`));
+    if (s.received && s.receivedSeenMs !== null && inPeriod(s.receivedSeenMs))
+      received.push({
+        at: s.receivedSeenMs,
+        line: line(s, `all received (detected ${stamp(s.receivedSeenMs)} UTC)`),
+      });
   }
+  // Oldest first; ties by PO number, then text, so that the digest reads the same every time.
+  const ordered = (list: Array<{ at: number; line: DigestLine }>) =>
+    list
+      .sort(
+        (a, b) =>
+          a.at - b.at || a.line.number.localeCompare(b.line.number) || a.line.text.localeCompare(b.line.text),
+      )
+      .map((e) => e.line);
+  digest.completed = ordered(completed);
+  digest.received = ordered(received);
   return digest;
 };
 
-/** Whether the digest has anything to say (the notes alone are not news). */
+/** Whether the digest has anything to say. */
 export const digestIsEmpty = (d: Digest): boolean =>
   d.overdue.length + d.dueSoon.length + d.stalled.length + d.completed.length + d.received.length === 0;
 
 const MAX_LINES = 25;
 
-const section = (title: string, lines: DigestLine[], notes: string[] = []): string[] => {
+const section = (title: string, lines: DigestLine[]): string[] => {
   const out = [`${title} (${lines.length})`];
   if (lines.length === 0) out.push('- none');
   for (const l of lines.slice(0, MAX_LINES)) out.push(`- PO ${l.number} · ${l.supplier} · ${l.text}`);
   if (lines.length > MAX_LINES) out.push(`- … and ${lines.length - MAX_LINES} more`);
-  return [...out, ...notes.map((n) => `  ${n}`), ''];
+  return [...out, ''];
 };
 
 /** The digest as short plain text (Slack, email and the terminal alike). */
@@ -135,21 +155,15 @@ export const formatDigest = (d: Digest): string => {
   const today = new Date(dayNumber(Date.parse(d.generatedAt), d.timeZone) * DAY_MS)
     .toISOString()
     .slice(0, 10);
-  const since = `${d.since.replace('T', ' ').slice(0, 16)} UTC${d.firstDigest ? ' (no earlier digest: the last 24 hours)' : ''}`;
-  const undated =
-    d.undatedCompletions > 0
-      ? [
-          'Note: the state records no completion times for some completed stages, so those cannot be dated and are not listed here (the StageCompleted and OrderStageCompleted events report them as they happen).',
-        ]
-      : [];
+  const period = `${stamp(Date.parse(d.from))} to ${stamp(Date.parse(d.until))} UTC${d.firstDigest ? ' (no earlier digest: 24 hours)' : ''}`;
   return [
     `Uphance production digest for ${today} (${d.timeZone})`,
-    `Changes since ${since}.`,
+    `Completions and receipts detected from ${period}.`,
     '',
     ...section('Overdue', d.overdue),
     ...section(`Due in the next ${plural(d.dueSoonDays, 'day')}`, d.dueSoon),
     ...section('Stalled stages', d.stalled),
-    ...section('Stages completed since the last digest', d.completed, undated),
+    ...section('Stages completed since the last digest', d.completed),
     ...section('Orders received since the last digest', d.received),
   ]
     .join('\n')

@@ -24,18 +24,18 @@ export interface DigestOutcome {
 
 /**
  * The scheduled digest: builds it from the state, sends it to every channel unless it has nothing to say,
- * then records its time in the marker. A failed send leaves the marker where it was, so the next run
+ * then records its time and the end of its period in the marker. A failed send leaves the marker where it was, so the next run
  * still reports the same period.
  */
 export const runDigestJob = async (job: DigestJob): Promise<DigestOutcome> => {
   const now = job.now();
-  const digest = buildDigest(await job.snapshots(), now, job.settings, await job.marker.lastDigestAt());
+  const digest = buildDigest(await job.snapshots(), now, job.settings, await job.marker.last());
   const sent = job.whenEmpty || !digestIsEmpty(digest);
   if (sent) {
     const message = { subject: digestSubject(digest), text: formatDigest(digest) };
     await Promise.all(job.channels.map((send) => send(message)));
   }
-  await job.marker.record(digest.generatedAt);
+  await job.marker.record({ at: digest.generatedAt, until: digest.until });
   return { digest, sent };
 };
 

@@ -2,17 +2,22 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DigestMark } from './digest.js';
 
 /**
- * The `digest` marker: when the last digest was made, so that the next one reports what happened since.
+ * The `digest` marker: when the last digest was made and where its period ended, so that the next one
+ * reports what was detected since. A marker of an earlier version has no `until`: its time stands for it.
  * File state: a file beside the state file (FILE.digest.json), never the state file itself, whose writer
  * (the poller) rewrites it whole under its lease. DynamoDB: one item `digest` in the organisation's
  * partition (pk `org#<organisation>`, the state store's own scoping), apart from the order items.
  */
 export interface DigestMarker {
-  lastDigestAt(): Promise<string | null>;
-  record(at: string): Promise<void>;
+  last(): Promise<DigestMark | null>;
+  record(mark: DigestMark): Promise<void>;
 }
+
+const markOf = (at: unknown, until: unknown): DigestMark | null =>
+  typeof at === 'string' ? { at, until: typeof until === 'string' ? until : at } : null;
 
 export class FileDigestMarker implements DigestMarker {
   readonly path: string;
@@ -21,20 +26,24 @@ export class FileDigestMarker implements DigestMarker {
     this.path = `${statePath}.digest.json`;
   }
 
-  async lastDigestAt(): Promise<string | null> {
+  async last(): Promise<DigestMark | null> {
     try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as { lastDigestAt?: unknown };
-      return typeof parsed.lastDigestAt === 'string' ? parsed.lastDigestAt : null;
+      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as {
+        lastDigestAt?: unknown;
+        until?: unknown;
+      };
+      return markOf(parsed.lastDigestAt, parsed.until);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new Error(`cannot read the digest marker ${this.path}: ${(error as Error).message}`);
     }
   }
 
-  async record(at: string): Promise<void> {
+  async record(mark: DigestMark): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify({ format: 'uphance-notifier-digest', lastDigestAt: at })}\n`);
+    const content = { format: 'uphance-notifier-digest', lastDigestAt: mark.at, until: mark.until };
+    await writeFile(temp, `${JSON.stringify(content)}\n`);
     await rename(temp, this.path);
   }
 }
@@ -50,16 +59,15 @@ export class DynamoDigestMarker implements DigestMarker {
     return { pk: { S: `org#${this.organisation}` }, sk: { S: 'digest' } };
   }
 
-  async lastDigestAt(): Promise<string | null> {
+  async last(): Promise<DigestMark | null> {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: this.#key(), ConsistentRead: true }),
     );
-    return out.Item?.lastDigestAt?.S ?? null;
+    return markOf(out.Item?.lastDigestAt?.S, out.Item?.until?.S);
   }
 
-  async record(at: string): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({ TableName: this.tableName, Item: { ...this.#key(), lastDigestAt: { S: at } } }),
-    );
+  async record(mark: DigestMark): Promise<void> {
+    const item = { ...this.#key(), lastDigestAt: { S: mark.at }, until: { S: mark.until } };
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
   }
 }

@@ -20,7 +20,7 @@ const ref = (id: number, over: Partial<OrderRef>): OrderRef => ({
   ...over,
 });
 
-type Extra = Partial<Pick<Snapshot, 'removed'>> & { starts?: Record<string, Record<string, number>> };
+type Extra = Partial<Pick<Snapshot, 'removed' | 'starts' | 'rolledUpSeen' | 'receivedSeen'>>;
 const snap = (order: OrderRef, stages: Snapshot['stages'], extra: Extra = {}): Snapshot =>
   ({ v: 1, seq: 3, order, stages, ...extra }) as Snapshot;
 
@@ -39,24 +39,32 @@ export const seededSnapshots = (): Snapshot[] => [
     { '21': { Cutting: 'p' } },
     { starts: { '21': { Cutting: ms('2026-11-28T08:00:00Z') } } },
   ),
-  // Due later; in Finishing.
-  snap(ref(2003, { dueDate: '2027-01-15', seasonId: 2 }), {
-    '31': { Cutting: 'c', Sewing: 'c', Finishing: 'p', Packing: 'n' },
-  }),
-  // Production done, being received.
-  snap(ref(2004, { companyName: 'Tribal Sportswear Inc.', deliveryStatus: 'receiving' }), {
-    '41': { Cutting: 'c', Sewing: 'c', Packing: 'c' },
-  }),
-  // Production done, all received this morning, order still confirmed (open).
-  snap(ref(2005, { deliveryStatus: 'all_received', updatedAt: '2026-11-30T08:00:00.000+01:00' }), {
-    '51': { Cutting: 'c', Sewing: 'c', Packing: 'c' },
-  }),
+  // Due later; in Finishing. Cutting was detected completed two days ago, Sewing this morning.
+  snap(
+    ref(2003, { dueDate: '2027-01-15', seasonId: 2 }),
+    { '31': { Cutting: 'c', Sewing: 'c', Finishing: 'p', Packing: 'n' } },
+    { rolledUpSeen: { Cutting: ms('2026-11-28T09:00:00Z'), Sewing: ms('2026-11-30T06:00:00Z') } },
+  ),
+  // Production done, being received; Packing detected completed 5 minutes ago (after the digest's period).
+  snap(
+    ref(2004, { companyName: 'Tribal Sportswear Inc.', deliveryStatus: 'receiving' }),
+    { '41': { Cutting: 'c', Sewing: 'c', Packing: 'c' } },
+    { rolledUpSeen: { Packing: ms('2026-11-30T09:55:00Z') } },
+  ),
+  // Production done, detected all received this morning, order still confirmed (open).
+  snap(
+    ref(2005, { deliveryStatus: 'all_received', updatedAt: '2026-11-30T08:00:00.000+01:00' }),
+    { '51': { Cutting: 'c', Sewing: 'c', Packing: 'c' } },
+    { receivedSeen: ms('2026-11-30T07:00:00Z') },
+  ),
   // Cancelled, removed and finished orders are not on the board.
   snap(ref(2006, { status: 'cancelled', dueDate: '2026-11-01' }), { '61': { Cutting: 'p' } }),
   snap(ref(2007, { dueDate: '2026-11-01' }), { '71': { Cutting: 'p' } }, { removed: true }),
-  snap(ref(2008, { status: 'complete', deliveryStatus: 'all_received', updatedAt: '2026-11-30T07:00:00Z' }), {
-    '81': { Cutting: 'c', Packing: 'c' },
-  }),
+  snap(
+    ref(2008, { status: 'complete', deliveryStatus: 'all_received', updatedAt: '2026-11-30T07:00:00Z' }),
+    { '81': { Cutting: 'c', Packing: 'c' } },
+    { receivedSeen: ms('2026-11-30T07:30:00Z') },
+  ),
   // Quality Check after Packing; the stage was redone once (Packing#2).
   snap(ref(2009, { companyName: 'Tribal Sportswear Inc.', dueDate: '2026-12-30' }), {
     '91': { Cutting: 'c', Packing: 'c', 'Packing#2': 'c', 'Quality Check': 'p' },

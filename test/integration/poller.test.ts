@@ -1,10 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
+import { readSnapshots } from '../../functions/board/read-state.js';
+import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
+import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import { LeaseLostError } from '../../functions/cycle/ports.js';
+import type { Digest } from '../../functions/digest/digest.js';
+import { SETTLE_MS } from '../../functions/digest/digest.js';
+import { runDigestJob } from '../../functions/digest/job.js';
+import { DynamoDigestMarker } from '../../functions/digest/marker.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
@@ -46,7 +53,7 @@ const deployed = async () => {
     source: 'uphance.production-orders',
     sleep: async () => {},
   });
-  return { ...notifierFor(sim, { store, sink }), dynamo: store, sink };
+  return { ...notifierFor(sim, { store, sink }), dynamo: store, sink, client, tableName };
 };
 
 const busy = () => {
@@ -238,5 +245,58 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
     const identities = afterMonth.map((e) => JSON.stringify([e.detail.order.id, e.detailType, e.detail]));
     expect(new Set(afterMonth.map((e) => e.detail.eventId)).size).toBe(identities.length);
     for (const event of afterMonth) validateEvent(event);
+  });
+
+  it('the digest on the table reports exactly the stage roll-ups and receipts the bus got, each once', async () => {
+    const n = await deployed();
+    const signals = DEFAULT_SIGNAL_SETTINGS;
+    await n.run({ signals });
+    const marker = new DynamoDigestMarker(n.client, n.tableName, 'default');
+    const digestAt = async (now: number) => {
+      const job = {
+        snapshots: () => readSnapshots(n.dynamo),
+        marker,
+        channels: [],
+        settings: { ...DEFAULT_BOARD_SETTINGS, dueSoonDays: 0, stallDays: 0 },
+        now: () => now,
+        whenEmpty: true,
+      };
+      return (await runDigestJob(job)).digest;
+    };
+    // The first digest: the baseline was silent, so nothing is news.
+    const first = await digestAt(n.clock.now() + SETTLE_MS);
+    expect([first.completed, first.received]).toEqual([[], []]);
+    const received = () =>
+      receivedEvents(bus).filter((e) => ['OrderStageCompleted', 'OrderAllReceived'].includes(e.detailType));
+    const reported = (d: Digest) => [
+      ...d.completed.map((l) => `${l.number} ${l.text.split(' completed')[0]}`),
+      ...d.received.map((l) => `${l.number} received`),
+    ];
+    const expected = (events: NotifierEvent[]) =>
+      events.map((e) =>
+        e.detailType === 'OrderStageCompleted'
+          ? `${e.detail.order.number} ${e.detail.stage.name}`
+          : `${e.detail.order.number} received`,
+      );
+    for (let round = 0; round < 3; round++) {
+      const before = received().length;
+      // Every line item of a few orders one stage further (roll-ups follow), a few orders received.
+      const random = seededRandom(round);
+      const active = [...sim.state.orders.values()].filter((o) => o.lineItems.some(hasWorkLeft));
+      for (let i = 0; i < 12; i++) {
+        const order = active[Math.floor(random() * active.length)]!;
+        for (const item of order.lineItems) sim.state.advanceStage(order.raw.id, item.raw.id as number);
+        if (random() < 0.3) sim.state.setDeliveryStatus(order.raw.id, 'all_received');
+      }
+      await n.run({ signals });
+      const news = received().slice(before);
+      const digest = await digestAt(n.clock.now() + SETTLE_MS);
+      expect(news.some((e) => e.detailType === 'OrderStageCompleted')).toBe(true);
+      expect(news.some((e) => e.detailType === 'OrderAllReceived')).toBe(true);
+      expect(reported(digest).sort()).toEqual(expected(news).sort());
+    }
+    // Nothing new: nothing reported twice.
+    const quiet = await digestAt(n.clock.now() + 2 * SETTLE_MS);
+    expect(reported(quiet)).toEqual([]);
   });
 });

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
+import type { DigestMark } from '../../functions/digest/digest.js';
 import type { DigestChannel } from '../../functions/digest/job.js';
 import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
 import type { DigestMarker } from '../../functions/digest/marker.js';
 import { digestConfig } from '../../functions/handlers/digest.js';
 import { BOARD_NOW, seededSnapshots } from '../helpers/board-state.js';
 
-const memoryMarker = (at: string | null = null): DigestMarker & { at: string | null } => {
+const memoryMarker = (at: string | null = null): DigestMarker & { mark: DigestMark | null } => {
   const marker = {
-    at,
-    lastDigestAt: async () => marker.at,
-    record: async (value: string) => {
-      marker.at = value;
+    mark: at === null ? null : { at, until: at },
+    last: async () => marker.mark,
+    record: async (value: DigestMark) => {
+      marker.mark = value;
     },
   };
   return marker;
@@ -35,10 +36,13 @@ const job = (snapshots: Snapshot[], marker: DigestMarker, channels: DigestChanne
   whenEmpty,
 });
 
-const quiet = () => seededSnapshots().filter((s) => ['1003', '1009'].includes(s.order.number));
+const quiet = () =>
+  seededSnapshots()
+    .filter((s) => ['1003', '1009'].includes(s.order.number))
+    .map(({ rolledUpSeen: _, ...s }) => s);
 
 describe('the scheduled digest', () => {
-  it('sends the digest to every channel with a subject, then records its time', async () => {
+  it('sends the digest to every channel with a subject, then records its time and where its period ends', async () => {
     const slack = recorder();
     const email = recorder();
     const marker = memoryMarker('2026-11-29T10:00:00.000Z');
@@ -47,7 +51,7 @@ describe('the scheduled digest', () => {
     expect(slack.sent).toEqual(email.sent);
     expect(slack.sent[0]?.subject).toBe('Production digest: 1 overdue, 1 due soon, 1 stalled');
     expect(slack.sent[0]?.text).toContain('- PO 1001 · Atelier Nord · due 2026-11-27, 3 days overdue');
-    expect(marker.at).toBe('2026-11-30T10:00:00.000Z');
+    expect(marker.mark).toEqual({ at: '2026-11-30T10:00:00.000Z', until: '2026-11-30T09:45:00.000Z' });
   });
 
   it('sends nothing when there is nothing to say, unless told to', async () => {
@@ -55,7 +59,7 @@ describe('the scheduled digest', () => {
     const marker = memoryMarker();
     expect((await runDigestJob(job(quiet(), marker, [channel.channel]))).sent).toBe(false);
     expect(channel.sent).toEqual([]);
-    expect(marker.at).toBe('2026-11-30T10:00:00.000Z');
+    expect(marker.mark).toEqual({ at: '2026-11-30T10:00:00.000Z', until: '2026-11-30T09:45:00.000Z' });
     expect((await runDigestJob(job(quiet(), marker, [channel.channel], true))).sent).toBe(true);
     expect(channel.sent[0]?.text).toContain('Overdue (0)');
   });
@@ -66,7 +70,7 @@ describe('the scheduled digest', () => {
       throw new Error('Slack refused the digest: HTTP 500');
     };
     await expect(runDigestJob(job(seededSnapshots(), marker, [failing]))).rejects.toThrow(/HTTP 500/);
-    expect(marker.at).toBe('2026-11-29T10:00:00.000Z');
+    expect(marker.mark?.at).toBe('2026-11-29T10:00:00.000Z');
   });
 
   it('posts {text} to the Slack webhook and never puts the URL in an error', async () => {

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
 import { boardSettings, DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
@@ -8,23 +9,20 @@ import { orderStages } from '../../functions/board/stage-order.js';
 import { runDigest } from '../../functions/cli/digest.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
+import type { DigestMark } from '../../functions/digest/digest.js';
 import { buildDigest, digestIsEmpty, digestSubject, formatDigest } from '../../functions/digest/digest.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;
 
 describe('the digest of a seeded state', () => {
-  it('lists overdue, due soon, stalled and received orders, and says completions cannot be dated', () => {
-    const digest = buildDigest(
-      seededSnapshots(),
-      BOARD_NOW,
-      DEFAULT_BOARD_SETTINGS,
-      '2026-11-29T10:00:00.000Z',
-    );
+  it('lists overdue, due soon and stalled orders, and the completions and receipts detected in its period', () => {
+    const last = { at: '2026-11-29T10:00:00.000Z', until: '2026-11-29T09:45:00.000Z' };
+    const digest = buildDigest(seededSnapshots(), BOARD_NOW, DEFAULT_BOARD_SETTINGS, last);
     expect(formatDigest(digest)).toBe(
       [
         'Uphance production digest for 2026-11-30 (UTC)',
-        'Changes since 2026-11-29 10:00 UTC.',
+        'Completions and receipts detected from 2026-11-29 09:45 to 2026-11-30 09:45 UTC.',
         '',
         'Overdue (1)',
         '- PO 1001 · Atelier Nord · due 2026-11-27, 3 days overdue',
@@ -35,35 +33,70 @@ describe('the digest of a seeded state', () => {
         'Stalled stages (1)',
         '- PO 1001 · Atelier Nord · Sewing in progress for 10 days (limit 7) on 1 line item',
         '',
-        'Stages completed since the last digest (0)',
-        '- none',
-        '  Note: the state records no completion times for some completed stages, so those cannot be dated and are not listed here (the StageCompleted and OrderStageCompleted events report them as they happen).',
+        // Cutting of PO 1003 was detected before the period; Packing of PO 1004 after it (next digest).
+        'Stages completed since the last digest (1)',
+        '- PO 1003 · Atelier Nord · Sewing completed on all its line items (detected 2026-11-30 06:00 UTC)',
         '',
         'Orders received since the last digest (2)',
-        '- PO 1005 · Atelier Nord · all received (order updated 2026-11-30 07:00 UTC)',
-        '- PO 1008 · Atelier Nord · all received (order updated 2026-11-30 07:00 UTC)',
+        '- PO 1005 · Atelier Nord · all received (detected 2026-11-30 07:00 UTC)',
+        '- PO 1008 · Atelier Nord · all received (detected 2026-11-30 07:30 UTC)',
       ].join('\n'),
     );
     expect(digestIsEmpty(digest)).toBe(false);
     expect(digestSubject(digest)).toBe('Production digest: 1 overdue, 1 due soon, 1 stalled');
   });
 
-  it('lists order stages completed since the last digest where the snapshots record end times', () => {
-    const dated = {
-      v: 1,
-      seq: 2,
-      order: { ...(seededSnapshots()[2] as Snapshot).order, id: 3001, number: '3001' },
-      stages: { '1': { Cutting: 'c', Sewing: 'c' }, '2': { Cutting: 'c', Sewing: 'p' } },
-      ends: {
-        '1': { Cutting: BOARD_NOW - 30 * HOUR, Sewing: BOARD_NOW - 2 * HOUR },
-        '2': { Cutting: BOARD_NOW - 3 * HOUR },
-      },
-    } as Snapshot;
-    const digest = buildDigest([dated], BOARD_NOW, DEFAULT_BOARD_SETTINGS, '2026-11-29T10:00:00.000Z');
-    // Cutting: done on both line items, the later end in the window; Sewing: one line item still going.
-    expect(digest.completed.map((l) => l.text)).toEqual(['Cutting completed 2026-11-30 07:00 UTC']);
-    expect(digest.undatedCompletions).toBe(0);
-    expect(formatDigest(digest)).not.toContain('Note:');
+  it('reports each completion and receipt in exactly one digest, however the digests fall', () => {
+    // Milestones detected at random times; digests at random times after them. Every milestone detected
+    // before the last digest's period ends is reported once, in the digest whose period holds its time.
+    const base = Date.parse('2026-11-01T00:00:00Z');
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 10 * 24 * 60 }), { minLength: 1, maxLength: 30 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 12 * 24 * 60 }), { minLength: 1, maxLength: 15 }),
+        (detectedMinutes, digestMinutes) => {
+          const snapshots = detectedMinutes.map((minute, i) => ({
+            ...(seededSnapshots()[2] as Snapshot),
+            order: { ...(seededSnapshots()[2] as Snapshot).order, id: 5000 + i, number: String(5000 + i) },
+            rolledUpSeen: { Sewing: base + minute * 60_000 },
+            receivedSeen: undefined,
+          }));
+          let last: DigestMark | null = {
+            at: new Date(base).toISOString(),
+            until: new Date(base).toISOString(),
+          };
+          const reported: string[] = [];
+          for (const minute of [...digestMinutes].sort((a, b) => a - b)) {
+            const digest = buildDigest(snapshots, base + minute * 60_000, DEFAULT_BOARD_SETTINGS, last);
+            reported.push(...digest.completed.map((l) => l.number));
+            last = { at: digest.generatedAt, until: digest.until };
+          }
+          const lastUntil = Date.parse(last.until);
+          const expected = snapshots
+            .filter(
+              (s) =>
+                (s.rolledUpSeen.Sewing as number) <= lastUntil && (s.rolledUpSeen.Sewing as number) > base,
+            )
+            .map((s) => s.order.number);
+          expect([...reported].sort()).toEqual([...expected].sort());
+        },
+      ),
+    );
+  });
+
+  it('leaves what was detected in its last 15 minutes to the next digest (a cycle may still be committing)', () => {
+    const first = buildDigest(seededSnapshots(), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null);
+    expect(first.completed.map((l) => `${l.number} ${l.text}`)).toEqual([
+      '1003 Sewing completed on all its line items (detected 2026-11-30 06:00 UTC)',
+    ]);
+    const next = buildDigest(seededSnapshots(), BOARD_NOW + HOUR, DEFAULT_BOARD_SETTINGS, {
+      at: first.generatedAt,
+      until: first.until,
+    });
+    expect(next.completed.map((l) => `${l.number} ${l.text}`)).toEqual([
+      '1004 Packing completed on all its line items (detected 2026-11-30 09:55 UTC)',
+    ]);
+    expect(next.received).toEqual([]);
   });
 
   it('follows the settings: time zone, due-soon days, stall limits per stage (0 turns a signal off)', () => {
@@ -72,7 +105,9 @@ describe('the digest of a seeded state', () => {
     expect(digest.dueSoon).toEqual([]);
     expect(digest.stalled).toEqual([]);
     expect(digest.firstDigest).toBe(true);
-    expect(formatDigest(digest)).toContain('(no earlier digest: the last 24 hours)');
+    expect(formatDigest(digest)).toContain(
+      'from 2026-11-29 09:45 to 2026-11-30 09:45 UTC (no earlier digest: 24 hours)',
+    );
     // At 10:00 UTC it is already 2026-12-01 in Pacific/Kiritimati (UTC+14): one more day overdue there.
     const east = buildDigest(
       seededSnapshots(),
@@ -84,7 +119,9 @@ describe('the digest of a seeded state', () => {
   });
 
   it('has nothing to say when nothing is late, stalled, completed or received', () => {
-    const quiet = seededSnapshots().filter((s) => ['1003', '1009'].includes(s.order.number));
+    const quiet = seededSnapshots()
+      .filter((s) => ['1003', '1009'].includes(s.order.number))
+      .map(({ rolledUpSeen: _, ...s }) => s);
     expect(digestIsEmpty(buildDigest(quiet, BOARD_NOW, DEFAULT_BOARD_SETTINGS, null))).toBe(true);
   });
 
@@ -102,11 +139,13 @@ describe('the digest of a seeded state', () => {
     expect(await runDigest({ state, preview: true }, io(BOARD_NOW))).toBe(0);
     await expect(readFile(`${state}.digest.json`, 'utf8')).rejects.toThrow(/ENOENT/);
     expect(await runDigest({ state }, io(BOARD_NOW))).toBe(0);
-    expect(JSON.parse(await readFile(`${state}.digest.json`, 'utf8')).lastDigestAt).toBe(
-      '2026-11-30T10:00:00.000Z',
-    );
+    expect(JSON.parse(await readFile(`${state}.digest.json`, 'utf8'))).toMatchObject({
+      lastDigestAt: '2026-11-30T10:00:00.000Z',
+      until: '2026-11-30T09:45:00.000Z',
+    });
     expect(await runDigest({ state }, io(BOARD_NOW + HOUR))).toBe(0);
-    expect(out[2]).toContain('Changes since 2026-11-30 10:00 UTC.');
+    expect(out[2]).toContain('detected from 2026-11-30 09:45 to 2026-11-30 10:45 UTC.');
+    expect(out[2]).toContain('- PO 1004 · Tribal Sportswear Inc. · Packing completed on all its line items');
     // The orders received at 07:00 were reported by the digest of 10:00, not again.
     expect(out[2]).toContain('Orders received since the last digest (0)');
   });

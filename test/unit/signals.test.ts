@@ -525,3 +525,64 @@ describe('upgrade', () => {
     expect(moved.events.map((e) => e.detailType)).toEqual(['OrderDueDateChanged', 'OrderOverdue']);
   });
 });
+
+describe('milestones for the digest', () => {
+  const signals = DEFAULT_SIGNAL_SETTINGS;
+  const sewing = (status: string, end: string | null = null) =>
+    stage('Sewing', status, '2026-11-20T08:00:00Z', end);
+  const ms = (iso: string) => Date.parse(iso);
+
+  it('dates a roll-up and a receipt when their events are emitted, and keeps the time while they hold', () => {
+    const start = order({ lineItems: [item(1, [sewing('in_progress')]), item(2, [sewing('completed')])] });
+    let snapshot = firstSight(start, { detectedAt: '2026-11-28T10:00:00Z', signals, emit: false }).snapshot;
+    const done = clone(start);
+    (done.lineItems[0] as LineItem).stages = [sewing('completed', '2026-11-29T07:00:00Z')];
+    const first = detectChanges(snapshot, done, { detectedAt: '2026-11-29T08:00:00Z', signals });
+    expect(first.events.map((e) => e.detailType)).toContain('OrderStageCompleted');
+    // The detection time, not the factory's end time: a completion learnt late is still news.
+    expect(first.snapshot.rolledUpSeen).toEqual({ Sewing: ms('2026-11-29T08:00:00Z') });
+    expect(first.snapshot.receivedSeen).toBeUndefined();
+    snapshot = first.snapshot;
+    const received = { ...clone(done), deliveryStatus: 'all_received' };
+    const second = detectChanges(snapshot, received, { detectedAt: '2026-11-30T09:00:00Z', signals });
+    expect(second.events.map((e) => e.detailType)).toContain('OrderAllReceived');
+    expect(second.snapshot).toMatchObject({
+      rolledUpSeen: { Sewing: ms('2026-11-29T08:00:00Z') },
+      receivedSeen: ms('2026-11-30T09:00:00Z'),
+    });
+    // Nothing changes: the times are carried and the snapshot is the same (no write).
+    const quiet = detectChanges(second.snapshot, clone(received), {
+      detectedAt: '2026-12-01T09:00:00Z',
+      signals,
+    });
+    expect(quiet.events).toEqual([]);
+    expect(sameSnapshot(quiet.snapshot, second.snapshot)).toBe(true);
+    // Without signal settings the roll-up memory and its times are carried as they were.
+    const off = detectChanges(second.snapshot, clone(received), { detectedAt: '2026-12-01T09:00:00Z' });
+    expect(off.snapshot.rolledUpSeen).toEqual(second.snapshot.rolledUpSeen);
+    // A line item redone and a receipt undone: both times go, and come back with their next events.
+    const redone = { ...clone(received), deliveryStatus: 'receiving' };
+    (redone.lineItems[1] as LineItem).stages.push(stage('Sewing', 'in_progress', '2026-12-01T08:00:00Z'));
+    const undone = detectChanges(quiet.snapshot, redone, { detectedAt: '2026-12-02T09:00:00Z', signals });
+    expect(undone.snapshot.rolledUpSeen).toBeUndefined();
+    expect(undone.snapshot.receivedSeen).toBeUndefined();
+    expect(sameSnapshot(undone.snapshot, quiet.snapshot)).toBe(false);
+  });
+
+  it('dates nothing recorded silently: a first sight, an order back after removal, an upgrade', () => {
+    const o = order({ deliveryStatus: 'all_received', lineItems: [item(1, [sewing('completed')])] });
+    const seen = firstSight(o, { detectedAt: '2026-11-29T08:00:00Z', signals, emit: true }).snapshot;
+    expect(seen.rolledUp).toEqual(['Sewing']);
+    expect(seen.rolledUpSeen).toBeUndefined();
+    expect(seen.receivedSeen).toBeUndefined();
+    const back = detectChanges({ ...seen, removed: true }, o, {
+      detectedAt: '2026-11-30T08:00:00Z',
+      signals,
+    });
+    expect(back.snapshot.rolledUpSeen).toBeUndefined();
+    const old = firstSight(o, { detectedAt: '2026-11-29T08:00:00Z', emit: false }).snapshot;
+    const upgraded = detectChanges(old, o, { detectedAt: '2026-11-30T08:00:00Z', signals });
+    expect(upgraded.events).toEqual([]);
+    expect(upgraded.snapshot.rolledUpSeen).toBeUndefined();
+  });
+});
