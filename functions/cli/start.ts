@@ -2,6 +2,7 @@ import './quiet-warnings.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
 import { DEMO_SPEED, fasterClock } from '../../simulator/clock.js';
 import { demoOrders } from '../../simulator/demo.js';
 import { LiveActivity } from '../../simulator/live.js';
@@ -31,6 +32,16 @@ const freePort = () =>
 
 const env = { ...process.env };
 const logger = stderrLogger();
+/** `npm start -- --board-port N`: the live board's port (0: any free one); else BOARD_PORT, else 8787. */
+const boardPortFlag = (() => {
+  try {
+    const { values } = parseArgs({ options: { 'board-port': { type: 'string' } }, strict: true });
+    return values['board-port'] ?? env.BOARD_PORT;
+  } catch (error) {
+    logger.error(`npm start: ${(error as Error).message} (it takes --board-port <port> only)`);
+    process.exit(2);
+  }
+})();
 const abort = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
 const hasCredentials = Boolean(env.UPHANCE_TOKEN || (env.UPHANCE_EMAIL && env.UPHANCE_PASSWORD));
@@ -41,16 +52,16 @@ const io = {
   isTty: process.stdout.isTTY === true,
   signal: abort.signal,
 };
-/** The live board of the state being polled: BOARD_PORT, else the default port or a free one. */
+/** The live board of the state being polled: --board-port or BOARD_PORT, else the default port or a free one. */
 const serveBoard = async (statePath: string, intervalS: number) => {
   const board = await startLiveBoard(
     { state: statePath },
     {
       env,
       logger,
-      port: env.BOARD_PORT === undefined ? DEFAULT_BOARD_PORT : boardPort(env.BOARD_PORT),
+      port: boardPortFlag === undefined ? DEFAULT_BOARD_PORT : boardPort(boardPortFlag),
       intervalS,
-      anyPortIfTaken: env.BOARD_PORT === undefined,
+      anyPortIfTaken: boardPortFlag === undefined,
     },
   );
   return board;

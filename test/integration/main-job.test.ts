@@ -3,9 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
 
-it('npm start without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
+it('npm start -- --board-port 0 without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
   const cwd = process.cwd();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/start.ts'], {
+  // `npm start -- --board-port 0`: the board on a free port (the default, 8787, may be taken here).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/start.ts', '--board-port', '0'], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
   });
@@ -26,6 +27,7 @@ it('npm start without credentials: the simulator, a silent baseline, the live bo
   // The live board: its address printed at start, the page showing the simulated factory's orders.
   const boardUrl = /production board at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
   expect(boardUrl).toBeDefined();
+  expect(boardUrl).not.toContain(':8787/');
   const page = await (await fetch(boardUrl ?? '')).text();
   expect(page).toContain('<h1>Production board</h1>');
   expect(page.match(/<article /g)?.length ?? 0).toBeGreaterThan(5);
@@ -44,3 +46,19 @@ it('npm start without credentials: the simulator, a silent baseline, the live bo
     expect(event.detail.schemaVersion).toBe('1');
   }
 }, 90_000);
+
+it('npm start names an option it does not take (exit 2)', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'functions/cli/start.ts', '--bord-port', '9000'],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  expect(await new Promise((resolve) => child.on('close', resolve))).toBe(2);
+  expect(stderr).toContain("Unknown option '--bord-port'");
+});
