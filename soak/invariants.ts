@@ -3,6 +3,7 @@ import { MAX_TEXT_LENGTH } from '../functions/core/bounds.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
+import { ALL_RECEIVED } from '../functions/core/vocabulary.js';
 import type { LedgerEntry } from '../simulator/model.js';
 import { renderOrder } from '../simulator/render.js';
 import type { SimulatorState } from '../simulator/state.js';
@@ -19,7 +20,8 @@ export interface Violation {
     | 'lost'
     | 'snapshot-differs'
     | 'stale-write'
-    | 'unbounded-value';
+    | 'unbounded-value'
+    | 'milestone-differs';
   orderId: number;
   message: string;
 }
@@ -249,6 +251,55 @@ export const checkSnapshots = (truth: Map<number, Snapshot>, stored: Map<number,
         orderId: id,
         message: 'gone from the API but not removed',
       });
+  }
+  return violations;
+};
+
+/**
+ * The digest's dates agree with the events (functions/core/milestones.ts): in each final snapshot, a roll-up
+ * that holds is dated by the detectedAt of the last OrderStageCompleted for it since the order was last
+ * (re)created, and undated when there is none; an order all received likewise by its last OrderAllReceived.
+ * Sequences give the order of an order's events, whatever crashes and replays did to their arrival.
+ */
+export const checkMilestones = (stored: Map<number, Snapshot>, events: NotifierEvent[]): Violation[] => {
+  const violations: Violation[] = [];
+  const byOrder = new Map<number, NotifierEvent[]>();
+  for (const e of events) byOrder.set(e.detail.order.id, [...(byOrder.get(e.detail.order.id) ?? []), e]);
+  for (const [id, snapshot] of stored) {
+    if (snapshot.removed) continue;
+    const own = byOrder.get(id) ?? [];
+    const created = Math.max(
+      0,
+      ...own.filter((e) => e.detailType === 'OrderCreated').map((e) => e.detail.sequence),
+    );
+    const lastAt = (match: (e: NotifierEvent) => boolean): number | undefined => {
+      const last = own
+        .filter((e) => e.detail.sequence > created && match(e))
+        .sort((a, b) => b.detail.sequence - a.detail.sequence)[0];
+      return last ? Date.parse(last.detail.detectedAt) : undefined;
+    };
+    const differs = (what: string, actual: number | undefined, expected: number | undefined) => {
+      if (actual !== expected)
+        violations.push({
+          rule: 'milestone-differs',
+          orderId: id,
+          message: `${what} dated ${actual ?? 'never'}, its last event says ${expected ?? 'none'}`,
+        });
+    };
+    const holding = new Set(snapshot.rolledUp ?? []);
+    for (const name of Object.keys(snapshot.rolledUpSeen ?? {}))
+      if (!holding.has(name))
+        differs(`roll-up ${name} (not holding)`, snapshot.rolledUpSeen?.[name], undefined);
+    for (const name of holding) {
+      const expected = lastAt((e) => e.detailType === 'OrderStageCompleted' && e.detail.stage.name === name);
+      differs(`roll-up ${name}`, snapshot.rolledUpSeen?.[name], expected);
+    }
+    const received = snapshot.order.deliveryStatus === ALL_RECEIVED;
+    differs(
+      'all received',
+      snapshot.receivedSeen,
+      received ? lastAt((e) => e.detailType === 'OrderAllReceived') : undefined,
+    );
   }
   return violations;
 };

@@ -2,6 +2,7 @@ import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
 import type { CycleOptions, CycleReport } from '../functions/cycle/cycle.js';
 import { runCycle } from '../functions/cycle/cycle.js';
@@ -25,6 +26,7 @@ import {
   checkBounded,
   checkEvents,
   checkLedgerCovered,
+  checkMilestones,
   checkSnapshots,
   EventCheck,
   FenceWatch,
@@ -197,6 +199,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       budgetMs: 120_000,
       sweepIntervalMs: 50 * CYCLE_MS,
       emitBaseline: false,
+      // As deployed: the production signals on, so their events and memory go through every crash too.
+      signals: DEFAULT_SIGNAL_SETTINGS,
       journalPartBytes: options.journalPartBytes ?? 20_000,
     };
     let owner = 0;
@@ -364,7 +368,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
         scenarios.slowCycles++;
         slowRequest = () =>
           SLOW_REQUEST_MS.min + Math.floor(scenarioRandom() * (SLOW_REQUEST_MS.max - SLOW_REQUEST_MS.min));
-        kill.reset(true);
+        // Not killed as well: the cut at the budget or deadline is what this scenario tests.
+        kill.reset(false);
         const report = await settle(cycle({ budgetMs: SLOW_BUDGET_MS }));
         slowRequest = undefined;
         if (report && (report.outcome === 'budget-exhausted' || report.outcome === 'deadline'))
@@ -421,6 +426,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       ...events.violations,
       ...lost,
       ...checkSnapshots(truthSnapshots(sim.state), stored),
+      ...checkMilestones(stored, [...before, ...aside]),
       ...checkBounded([...before, ...aside]),
       ...fence.observe(stored, before),
     );

@@ -14,7 +14,13 @@ import { silentLogger } from '../../functions/cycle/ports.js';
 import { UphanceClient } from '../../functions/uphance/client.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { interceptStore } from '../../soak/intercept.js';
-import { checkEvents, checkLedgerCovered, checkSnapshots, truthSnapshots } from '../../soak/invariants.js';
+import {
+  checkEvents,
+  checkLedgerCovered,
+  checkMilestones,
+  checkSnapshots,
+  truthSnapshots,
+} from '../../soak/invariants.js';
 import { fakeClock } from './fake-clock.js';
 
 /** Collects what was published; can be told to reject (plays EventBridge refusing) or refuse for good. */
@@ -141,12 +147,14 @@ export const notifierFor = (
   /** The contract's guarantees over everything published since the ledger index `from`. */
   const verify = async (from: number, published: NotifierEvent[] = memory.published) => {
     const events = checkEvents(published);
+    const stored = await snapshots();
     return {
       ...events,
       violations: [
         ...events.violations,
         ...checkLedgerCovered(sim.state.ledger, from, published),
-        ...checkSnapshots(truthSnapshots(sim.state), await snapshots()),
+        ...checkSnapshots(truthSnapshots(sim.state), stored),
+        ...checkMilestones(stored, published),
       ],
     };
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TRUNCATION_MARKER } from '../../functions/core/bounds.js';
-import { detectChanges } from '../../functions/core/diff.js';
+import { detectChanges, firstSight } from '../../functions/core/diff.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { LedgerEntry } from '../../simulator/model.js';
@@ -12,6 +13,7 @@ import {
   checkBounded,
   checkEvents,
   checkLedgerCovered,
+  checkMilestones,
   checkSnapshots,
   FenceWatch,
   truthSnapshots,
@@ -135,6 +137,35 @@ describe('invariant checks', () => {
     unbounded.order.companyName = state.get(id).raw.company_name as string;
     stored.set(id, unbounded);
     expect(checkSnapshots(truth, stored).map((v) => v.orderId)).toEqual([id]);
+  });
+  it('catch a roll-up or a receipt dated otherwise than by its last event', () => {
+    const a = vendorOrder('1308');
+    expect(a.lineItems.some((item) => item.stages.length > 0)).toBe(true);
+    for (const item of a.lineItems) for (const stage of item.stages) stage.status = 'in_progress';
+    a.deliveryStatus = 'not_received';
+    const b = clone(a);
+    for (const item of b.lineItems) for (const stage of item.stages) stage.status = 'completed';
+    b.deliveryStatus = 'all_received';
+    const signals = DEFAULT_SIGNAL_SETTINGS;
+    const seen = firstSight(a, { detectedAt: '2026-01-01T00:00:00.000Z', signals, emit: false }).snapshot;
+    const first = detectChanges(seen, b, { detectedAt: '2026-01-01T00:05:00.000Z', signals });
+    const events = first.events;
+    expect(events.map((e) => e.detailType)).toContain('OrderStageCompleted');
+    expect(events.map((e) => e.detailType)).toContain('OrderAllReceived');
+    const stored = new Map([[a.id, first.snapshot]]);
+    expect(checkMilestones(stored, events)).toEqual([]);
+    // Dated by another time, undated, or the receipt's event missing: each is caught.
+    const name = first.snapshot.rolledUp?.[0] as string;
+    const shifted = { ...first.snapshot, rolledUpSeen: { ...first.snapshot.rolledUpSeen, [name]: 1 } };
+    expect(checkMilestones(new Map([[a.id, shifted]]), events).map((v) => v.rule)).toEqual([
+      'milestone-differs',
+    ]);
+    const undated = { ...first.snapshot, receivedSeen: undefined };
+    expect(checkMilestones(new Map([[a.id, undated]]), events)).toHaveLength(1);
+    const noReceipt = events.filter((e) => e.detailType !== 'OrderAllReceived');
+    expect(checkMilestones(stored, noReceipt)[0]?.message).toMatch(
+      /all received dated \d+, its last event says none/,
+    );
   });
 });
 
