@@ -11,7 +11,7 @@ import { METRIC } from '../telemetry.js';
 import { numbersByOrganisation } from '../webhook/assign.js';
 import type { CheckRequest } from '../webhook/intake.js';
 import { parseCheckMessage } from '../webhook/message.js';
-import { organisationTimes } from './lambda-config.js';
+import { functionCycleOptions } from './lambda-config.js';
 import { cycleLambda } from './runtimes.js';
 
 const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
@@ -53,12 +53,12 @@ export const checkHandler = async (event: SQSEvent, context: Context): Promise<C
         now: Date.now,
         logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
       },
-      {
-        owner: context.awsRequestId,
-        ...organisationTimes(context.getRemainingTimeInMillis(), config.budgetMs, targets.length - index),
-        sweepIntervalMs: config.sweepIntervalMs,
-        emitBaseline: config.emitBaseline,
-      },
+      functionCycleOptions(
+        config,
+        context.awsRequestId,
+        context.getRemainingTimeInMillis(),
+        targets.length - index,
+      ),
       byOrg.get(organisationId) ?? [],
     ),
   );

@@ -1,6 +1,7 @@
 import { ConfigError, positiveInteger, signalSettings, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { SignalSettings } from '../core/signals.js';
+import type { CycleOptions } from '../cycle/cycle.js';
 
 /** The poll function's configuration, set by the stack; checked at cold start. */
 export interface LambdaConfig {
@@ -95,3 +96,21 @@ export const organisationTimes = (remainingMs: number, budgetMs: number, left: n
     leaseTtlMs: remainingMs + LEASE_MARGIN_MS,
   };
 };
+
+/**
+ * The options of a cycle or a targeted check run by a function: one place, so that the scheduled cycle and
+ * the webhook check diff with the same rules (a check without the signals' settings would record a change
+ * and leave its roll-up and due-date signals unsent).
+ */
+export const functionCycleOptions = (
+  config: LambdaConfig,
+  owner: string,
+  remainingMs: number,
+  organisationsLeft: number,
+): CycleOptions => ({
+  owner,
+  ...organisationTimes(remainingMs, config.budgetMs, organisationsLeft),
+  sweepIntervalMs: config.sweepIntervalMs,
+  emitBaseline: config.emitBaseline,
+  signals: config.signals,
+});

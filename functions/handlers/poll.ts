@@ -14,7 +14,7 @@ import { eachOrganisation, scopedLogger } from '../organisations.js';
 import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
 import type { LambdaConfig } from './lambda-config.js';
-import { organisationTimes } from './lambda-config.js';
+import { functionCycleOptions } from './lambda-config.js';
 import { cycleLambda } from './runtimes.js';
 
 const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
@@ -104,24 +104,18 @@ export const pollHandler = async (
   const outcomes = await eachOrganisation(organisations, async (runtime, organisationId, index) => {
     const before = countersOf(runtime);
     try {
-      const times = organisationTimes(
-        context.getRemainingTimeInMillis(),
-        config.budgetMs,
-        organisations.length - index,
-      );
       const report = await runCycle(
         {
           ...runtime.deps,
           now: Date.now,
           logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
         },
-        {
-          owner: context.awsRequestId,
-          ...times,
-          sweepIntervalMs: config.sweepIntervalMs,
-          emitBaseline: config.emitBaseline,
-          signals: config.signals,
-        },
+        functionCycleOptions(
+          config,
+          context.awsRequestId,
+          context.getRemainingTimeInMillis(),
+          organisations.length - index,
+        ),
       );
       recordMetrics(report, runtime, before);
       if (report.outcome !== 'lease-held' && report.outcome !== 'deadline')

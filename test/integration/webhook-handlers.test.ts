@@ -116,6 +116,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const check = await import('../../functions/handlers/check.js');
     await poll.handler({}, context(300_000));
     sim.state.setDeliveryStatus(23621, 'receiving');
+    // Due in two days: the check runs the production signals as the scheduled cycle does (OrderDueSoon).
+    const inTwoDays = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    sim.state.setDueDate(23621, inTwoDays);
     sim.resetCounts();
 
     const path = `/webhooks/uphance/${SECRET}`;
@@ -152,13 +155,17 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
       outcome: 'completed',
       checked: ['1308'],
       lookups: 1,
-      events: 1,
+      events: 3,
     });
-    expect(bus.events.map((e) => e.detailType)).toEqual(['OrderDeliveryStatusChanged']);
+    expect(bus.events.map((e) => e.detailType)).toEqual([
+      'OrderDueDateChanged',
+      'OrderDeliveryStatusChanged',
+      'OrderDueSoon',
+    ]);
     // The scheduled cycle then emits nothing more for it.
     const after = await poll.handler({}, context(300_000));
     expect(after).toMatchObject({ events: 0 });
-    expect(bus.events).toHaveLength(1);
+    expect(bus.events).toHaveLength(3);
     const written = [process.stdout.write, process.stderr.write]
       .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
       .map((c) => String(c[0]))
