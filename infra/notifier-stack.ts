@@ -334,7 +334,7 @@ export class NotifierStack extends Stack {
             hour: props.digestHour ?? 7,
             timeZone: props.digestTimeZone ?? 'UTC',
             whenEmpty: props.digestWhenEmpty ?? false,
-            organisationId: props.organisationIds?.split(',')[0]?.trim(),
+            organisationIds: props.organisationIds,
             slackWebhookSecret: slackSecret,
             emailTopic,
             alarmTopic: observability.alarmTopic,

@@ -13,3 +13,21 @@ export const readSnapshots = async (store: Pick<StateStore, 'listSnapshotIds' | 
   }
   return snapshots;
 };
+
+/**
+ * What the digest reads: the journal first, then the snapshots. A commit applied between the two reads is
+ * then seen in one or the other; one still journaled bounds the digest's period (DigestState.pendingSince).
+ */
+export const readDigestState = async (
+  store: Pick<StateStore, 'readJournal' | 'listSnapshotIds' | 'getSnapshots'>,
+): Promise<{ snapshots: Snapshot[]; pendingSince: number | null }> => {
+  const journal = await store.readJournal();
+  let pendingSince: number | null = null;
+  for (const part of journal.parts) {
+    for (const event of part.events) {
+      const at = Date.parse(event.detail.detectedAt);
+      if (Number.isFinite(at) && (pendingSince === null || at < pendingSince)) pendingSince = at;
+    }
+  }
+  return { snapshots: await readSnapshots(store), pendingSince };
+};

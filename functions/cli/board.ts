@@ -6,16 +6,19 @@ import { readSnapshots } from '../board/read-state.js';
 import { renderBoard } from '../board/render.js';
 import type { SettingFlags } from '../board/settings.js';
 import { boardSettings } from '../board/settings.js';
-import { ConfigError, uphanceSettings } from '../config.js';
-import type { Logger } from '../cycle/ports.js';
+import { ConfigError, parseOrganisationIds } from '../config.js';
+import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
+import { stateFor } from '../organisations.js';
 import { storeFor } from '../wiring.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
 export interface StateFlags extends SettingFlags {
   state?: string;
   table?: string;
+  /** One organisation of UPHANCE_ORGANISATION_ID (board: default the first; digest: default all). */
+  organisation?: string;
 }
 
 export interface ReadIo {
@@ -25,28 +28,53 @@ export interface ReadIo {
   now?: () => number;
 }
 
-/** The state a read-only command looks at (no lease, no request to Uphance), and its digest marker. */
-export const stateOf = (flags: StateFlags, env: ReadIo['env']) => {
+/** One organisation's state as a read-only command sees it (no lease, no request to Uphance). */
+export interface OrganisationState {
+  /** undefined: no organisation configured (the token's own, keys under "default"). */
+  organisationId: number | undefined;
+  store: StateStore;
+  marker: DigestMarker;
+}
+
+/**
+ * The states a read-only command looks at, one per organisation of UPHANCE_ORGANISATION_ID (where the
+ * poller keeps them: `state.<id>.json` beside --state when there are several, the organisation's keys in
+ * the table), or only the one --organisation names; each with its digest marker.
+ */
+export const statesOf = (flags: StateFlags, env: ReadIo['env']): OrganisationState[] => {
   if (flags.state && flags.table) throw new ConfigError('give either --state FILE or --table NAME, not both');
-  const organisationId = uphanceSettings(env).organisationId;
-  if (flags.table) {
-    const client = new DynamoDBClient({});
-    const store = storeFor(
-      { organisationId, state: { kind: 'dynamodb', tableName: flags.table } },
-      { dynamodb: client },
-    );
-    const marker: DigestMarker = new DynamoDigestMarker(
-      client,
-      flags.table,
-      organisationId === undefined ? 'default' : String(organisationId),
-    );
-    return { store, marker };
+  const configured = parseOrganisationIds(env.UPHANCE_ORGANISATION_ID);
+  let ids: Array<number | undefined> = configured.length > 0 ? configured : [undefined];
+  if (flags.organisation !== undefined) {
+    const chosen = parseOrganisationIds(flags.organisation, '--organisation');
+    const [id] = chosen;
+    if (id === undefined || chosen.length !== 1)
+      throw new ConfigError(`--organisation takes one organisation id, got "${flags.organisation}"`);
+    if (configured.length > 0 && !configured.includes(id))
+      throw new ConfigError(
+        `--organisation ${id} is not one of UPHANCE_ORGANISATION_ID (${configured.join(',')})`,
+      );
+    ids = [id];
   }
-  const path = flags.state ?? DEFAULT_STATE_FILE;
-  return {
-    store: storeFor({ organisationId, state: { kind: 'file', path } }),
-    marker: new FileDigestMarker(path) as DigestMarker,
-  };
+  const several = configured.length > 1;
+  const client = flags.table ? new DynamoDBClient({}) : undefined;
+  return ids.map((organisationId) => {
+    if (flags.table && client) {
+      const store = storeFor(
+        { organisationId, state: { kind: 'dynamodb', tableName: flags.table } },
+        { dynamodb: client },
+      );
+      const partition = organisationId === undefined ? 'default' : String(organisationId);
+      return { organisationId, store, marker: new DynamoDigestMarker(client, flags.table, partition) };
+    }
+    const state = stateFor(
+      { kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE },
+      organisationId,
+      several,
+    );
+    const path = state.kind === 'file' ? state.path : DEFAULT_STATE_FILE;
+    return { organisationId, store: storeFor({ organisationId, state }), marker: new FileDigestMarker(path) };
+  });
 };
 
 /** The board page of a state, as HTML. */
@@ -57,8 +85,9 @@ export const boardHtml = async (
   refreshSeconds?: number,
 ) => {
   const settings = boardSettings(env, flags);
-  const { store } = stateOf(flags, env);
-  const model = buildBoard(await readSnapshots(store), now, settings);
+  // One organisation's board: --organisation, else the first configured.
+  const [first] = statesOf(flags, env);
+  const model = buildBoard(first ? await readSnapshots(first.store) : [], now, settings);
   return renderBoard(model, { refreshSeconds });
 };
 

@@ -108,7 +108,11 @@ export const buildProgram = (): Command => {
         '--stall-days <days>',
         'a stage in progress longer than this is stalled (STALL_DAYS, default 7)',
       )
-      .option('--stall-days-by-stage <list>', 'per stage, e.g. "Sewing=14,Packing=3" (STALL_DAYS_BY_STAGE)');
+      .option('--stall-days-by-stage <list>', 'per stage, e.g. "Sewing=14,Packing=3" (STALL_DAYS_BY_STAGE)')
+      .option(
+        '--organisation <id>',
+        'one organisation of UPHANCE_ORGANISATION_ID (board: default the first; digest: default each in turn)',
+      );
   const readIo = () => ({
     env: process.env,
     stdout: (text: string) => process.stdout.write(`${text}\n`),

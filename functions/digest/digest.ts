@@ -15,6 +15,8 @@ export interface DigestLine {
 export interface Digest {
   generatedAt: string;
   timeZone: string;
+  /** The organisation whose state it summarises (absent: the token's own, no organisation configured). */
+  organisationId?: number;
   /** The period (ISO instants, from excluded, until included) whose completions and receipts it reports. */
   from: string;
   until: string;
@@ -31,6 +33,8 @@ export interface Digest {
 export interface DigestMark {
   at: string;
   until: string;
+  /** The scheduled run that made it (deployed digests), so that a retry of that run does not repeat it. */
+  run?: string;
 }
 
 /**
@@ -52,24 +56,47 @@ const line = (status: OrderStatus, text: string): DigestLine => ({
   text,
 });
 
-/** The period a digest at `now` reports: from where the last one stopped (24 hours the first time). */
-export const digestPeriod = (now: number, last: DigestMark | null): { from: number; until: number } => {
-  const until = now - SETTLE_MS;
-  return { from: last ? Date.parse(last.until) : until - DAY_MS, until };
+/** What the digest reads of a state: the snapshots, and the earliest detection still in the journal. */
+export interface DigestState {
+  snapshots: Iterable<Snapshot>;
+  /**
+   * Epoch ms of the earliest event in commits still journaled (written, not yet applied or cleared), or
+   * null. Such a commit (one a crash left for the next cycle to replay) may carry detections older than
+   * SETTLE_MS: the period stops before them, so that they are reported once applied.
+   */
+  pendingSince: number | null;
+}
+
+/**
+ * The period a digest at `now` reports: from where the last one stopped (24 hours back the first time) to
+ * SETTLE_MS before now, and before any detection still journaled; never ending before it starts, so that a
+ * clock set back never reports a period twice.
+ */
+export const digestPeriod = (
+  now: number,
+  last: DigestMark | null,
+  pendingSince: number | null = null,
+): { from: number; until: number } => {
+  const settled = now - SETTLE_MS;
+  const from = last ? Date.parse(last.until) : settled - DAY_MS;
+  const until = pendingSince === null ? settled : Math.min(settled, pendingSince - 1);
+  return { from, until: Math.max(from, until) };
 };
 
 export const buildDigest = (
-  snapshots: Iterable<Snapshot>,
+  state: DigestState,
   now: number,
   settings: BoardSettings,
   last: DigestMark | null,
+  organisationId?: number,
 ): Digest => {
-  const { from, until } = digestPeriod(now, last);
+  const { from, until } = digestPeriod(now, last, state.pendingSince);
   const inPeriod = (ms: number) => ms > from && ms <= until;
-  const statuses = [...snapshots].filter((s) => !s.removed).map((s) => statusOf(s, now, settings));
+  const statuses = [...state.snapshots].filter((s) => !s.removed).map((s) => statusOf(s, now, settings));
   const digest: Digest = {
     generatedAt: new Date(now).toISOString(),
     timeZone: settings.timeZone,
+    ...(organisationId === undefined ? {} : { organisationId }),
     from: new Date(from).toISOString(),
     until: new Date(until).toISOString(),
     firstDigest: last === null,
@@ -157,7 +184,7 @@ export const formatDigest = (d: Digest): string => {
     .slice(0, 10);
   const period = `${stamp(Date.parse(d.from))} to ${stamp(Date.parse(d.until))} UTC${d.firstDigest ? ' (no earlier digest: 24 hours)' : ''}`;
   return [
-    `Uphance production digest for ${today} (${d.timeZone})`,
+    `Uphance production digest for ${today} (${d.timeZone})${d.organisationId === undefined ? '' : `, organisation ${d.organisationId}`}`,
     `Completions and receipts detected from ${period}.`,
     '',
     ...section('Overdue', d.overdue),
@@ -171,4 +198,4 @@ export const formatDigest = (d: Digest): string => {
 };
 
 export const digestSubject = (d: Digest): string =>
-  `Production digest: ${d.overdue.length} overdue, ${d.dueSoon.length} due soon, ${d.stalled.length} stalled`;
+  `Production digest${d.organisationId === undefined ? '' : ` (organisation ${d.organisationId})`}: ${d.overdue.length} overdue, ${d.dueSoon.length} due soon, ${d.stalled.length} stalled, ${d.completed.length} completed, ${d.received.length} received`;

@@ -16,8 +16,10 @@ export interface DigestMarker {
   record(mark: DigestMark): Promise<void>;
 }
 
-const markOf = (at: unknown, until: unknown): DigestMark | null =>
-  typeof at === 'string' ? { at, until: typeof until === 'string' ? until : at } : null;
+const markOf = (at: unknown, until: unknown, run: unknown): DigestMark | null =>
+  typeof at === 'string'
+    ? { at, until: typeof until === 'string' ? until : at, ...(typeof run === 'string' ? { run } : {}) }
+    : null;
 
 export class FileDigestMarker implements DigestMarker {
   readonly path: string;
@@ -28,11 +30,8 @@ export class FileDigestMarker implements DigestMarker {
 
   async last(): Promise<DigestMark | null> {
     try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as {
-        lastDigestAt?: unknown;
-        until?: unknown;
-      };
-      return markOf(parsed.lastDigestAt, parsed.until);
+      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, unknown>;
+      return markOf(parsed.lastDigestAt, parsed.until, parsed.run);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new Error(`cannot read the digest marker ${this.path}: ${(error as Error).message}`);
@@ -42,7 +41,12 @@ export class FileDigestMarker implements DigestMarker {
   async record(mark: DigestMark): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temp = `${this.path}.${process.pid}.tmp`;
-    const content = { format: 'uphance-notifier-digest', lastDigestAt: mark.at, until: mark.until };
+    const content = {
+      format: 'uphance-notifier-digest',
+      lastDigestAt: mark.at,
+      until: mark.until,
+      run: mark.run,
+    };
     await writeFile(temp, `${JSON.stringify(content)}\n`);
     await rename(temp, this.path);
   }
@@ -63,11 +67,16 @@ export class DynamoDigestMarker implements DigestMarker {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: this.#key(), ConsistentRead: true }),
     );
-    return markOf(out.Item?.lastDigestAt?.S, out.Item?.until?.S);
+    return markOf(out.Item?.lastDigestAt?.S, out.Item?.until?.S, out.Item?.run?.S);
   }
 
   async record(mark: DigestMark): Promise<void> {
-    const item = { ...this.#key(), lastDigestAt: { S: mark.at }, until: { S: mark.until } };
+    const item = {
+      ...this.#key(),
+      lastDigestAt: { S: mark.at },
+      until: { S: mark.until },
+      ...(mark.run === undefined ? {} : { run: { S: mark.run } }),
+    };
     await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
   }
 }

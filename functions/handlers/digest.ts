@@ -9,9 +9,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { DynamoStateStore } from '../adapters/dynamodb-store.js';
-import { readSnapshots } from '../board/read-state.js';
+import { readDigestState } from '../board/read-state.js';
 import { boardSettings } from '../board/settings.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, parseOrganisationIds } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
@@ -26,7 +26,8 @@ const sns = tracer.captureAWSv3Client(new SNSClient({}));
 
 export interface DigestConfig {
   tableName: string;
-  organisation: string;
+  /** Every organisation polled (UPHANCE_ORGANISATION_ID="35802,35803"); empty: the token's own. */
+  organisationIds: number[];
   topicArn: string | undefined;
   /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
   slackWebhookSecretArn: string | undefined;
@@ -41,7 +42,7 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
     throw new ConfigError(`DIGEST_WHEN_EMPTY must be true or false, got "${whenEmpty}"`);
   return {
     tableName: env.TABLE_NAME,
-    organisation: env.UPHANCE_ORGANISATION_ID || 'default',
+    organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
     topicArn: env.DIGEST_TOPIC_ARN || undefined,
     slackWebhookSecretArn: env.SLACK_WEBHOOK_SECRET_ARN || undefined,
     whenEmpty: whenEmpty === 'true',
@@ -55,45 +56,98 @@ const emailChannel =
     await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: text }));
   };
 
-/** Once a day (EventBridge Scheduler): the digest of the state table to Slack and email. No Uphance request. */
-export const digestHandler = async (): Promise<{ sent: boolean }> => {
-  try {
-    const config = digestConfig(process.env);
-    const channels: DigestChannel[] = [];
-    if (config.slackWebhookSecretArn) {
-      const secret = await getSecret(config.slackWebhookSecretArn, { maxAge: 300 });
-      channels.push(slackChannel(webhookUrlOf(secret, 'SLACK_WEBHOOK_SECRET_ARN')));
-    }
-    if (config.topicArn) channels.push(emailChannel(config.topicArn));
-    const store = new DynamoStateStore({
-      client: dynamodb,
-      tableName: config.tableName,
-      organisation: config.organisation,
-    });
-    const { digest, sent } = await runDigestJob({
-      snapshots: () => readSnapshots(store),
-      marker: new DynamoDigestMarker(dynamodb, config.tableName, config.organisation),
-      channels,
-      settings: boardSettings(process.env),
-      now: Date.now,
-      whenEmpty: config.whenEmpty,
-    });
-    metrics.addMetric(sent ? METRIC.DigestSent : METRIC.DigestSkipped, MetricUnit.Count, 1);
-    logger.info(sent ? 'digest sent' : 'nothing to report: no digest sent', {
-      channels: channels.length,
-      overdue: digest.overdue.length,
-      dueSoon: digest.dueSoon.length,
-      stalled: digest.stalled.length,
-      completed: digest.completed.length,
-      received: digest.received.length,
-    });
-    return { sent };
-  } catch (error) {
+/** The channels of this run: Slack (its URL read from the subscription's secret) and email. */
+const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
+  const channels: DigestChannel[] = [];
+  if (config.slackWebhookSecretArn) {
+    const secret = await getSecret(config.slackWebhookSecretArn, { maxAge: 300 });
+    channels.push(slackChannel(webhookUrlOf(secret, 'SLACK_WEBHOOK_SECRET_ARN')));
+  }
+  if (config.topicArn) channels.push(emailChannel(config.topicArn));
+  return channels;
+};
+
+/** One organisation's digest, from its own partition and marker. */
+const organisationDigest = async (
+  config: DigestConfig,
+  channels: DigestChannel[],
+  organisationId: number | undefined,
+  run: string | undefined,
+): Promise<boolean> => {
+  const partition = organisationId === undefined ? 'default' : String(organisationId);
+  const store = new DynamoStateStore({
+    client: dynamodb,
+    tableName: config.tableName,
+    organisation: partition,
+  });
+  const outcome = await runDigestJob({
+    state: () => readDigestState(store),
+    ...(organisationId === undefined ? {} : { organisationId }),
+    marker: new DynamoDigestMarker(dynamodb, config.tableName, partition),
+    channels,
+    settings: boardSettings(process.env),
+    now: Date.now,
+    whenEmpty: config.whenEmpty,
+    ...(run === undefined ? {} : { run }),
+  });
+  const scope = organisationId === undefined ? {} : { organisationId };
+  if (outcome.digest === null) {
+    logger.info('already made by this scheduled run (a retry): nothing sent again', { ...scope, run });
+    return false;
+  }
+  const { digest, sent } = outcome;
+  metrics.addMetric(sent ? METRIC.DigestSent : METRIC.DigestSkipped, MetricUnit.Count, 1);
+  logger.info(sent ? 'digest sent' : 'nothing to report: no digest sent', {
+    ...scope,
+    channels: channels.length,
+    overdue: digest.overdue.length,
+    dueSoon: digest.dueSoon.length,
+    stalled: digest.stalled.length,
+    completed: digest.completed.length,
+    received: digest.received.length,
+  });
+  return sent;
+};
+
+/**
+ * Once a day (EventBridge Scheduler): one digest per organisation of the state table to Slack and email.
+ * No Uphance request. One organisation failing never stops the others; the run fails after them, so that
+ * the schedule retries, and the retry (same scheduled time) makes only the digests its first attempt did not.
+ */
+export const digestHandler = async (event: unknown = {}): Promise<{ sent: boolean }> => {
+  // The schedule passes its scheduled time (the same in each retry of one run).
+  const scheduled = (event as { scheduledTime?: unknown } | null)?.scheduledTime;
+  const run = typeof scheduled === 'string' && scheduled !== '' ? scheduled : undefined;
+  const failures: string[] = [];
+  let sent = false;
+  const fail = (error: Error, organisationId?: number) => {
     metrics.addMetric(METRIC.DigestFailed, MetricUnit.Count, 1);
     // The message only: a Slack URL is never part of it (slackChannel reports the status alone).
-    logger.error('digest failed', { reason: (error as Error).message });
-    throw error;
+    logger.error('digest failed', {
+      ...(organisationId === undefined ? {} : { organisationId }),
+      reason: error.message,
+    });
+    failures.push(
+      organisationId === undefined ? error.message : `organisation ${organisationId}: ${error.message}`,
+    );
+  };
+  try {
+    const config = digestConfig(process.env);
+    const channels = await channelsOf(config);
+    const ids: Array<number | undefined> =
+      config.organisationIds.length > 0 ? config.organisationIds : [undefined];
+    for (const organisationId of ids) {
+      try {
+        sent = (await organisationDigest(config, channels, organisationId, run)) || sent;
+      } catch (error) {
+        fail(error as Error, organisationId);
+      }
+    }
+  } catch (error) {
+    fail(error as Error);
   }
+  if (failures.length > 0) throw new Error(`digest failed: ${failures.join('; ')}`);
+  return { sent };
 };
 
 export const handler = middy(digestHandler)

@@ -3,7 +3,12 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -20,7 +25,8 @@ export interface DigestProps {
   /** IANA time zone of the schedule and of the digest's calendar days. */
   timeZone: string;
   whenEmpty: boolean;
-  organisationId?: string;
+  /** Every organisation polled ("35802,35803"): one digest each. */
+  organisationIds?: string;
   /** The Slack subscription's secret holding the incoming-webhook URL (the URL stays out of the template). */
   slackWebhookSecret?: ISecret;
   emailTopic?: ITopic;
@@ -53,7 +59,7 @@ export class DigestSchedule extends Construct {
         TABLE_NAME: props.table.tableName,
         TIME_ZONE: props.timeZone,
         DIGEST_WHEN_EMPTY: String(props.whenEmpty),
-        ...(props.organisationId ? { UPHANCE_ORGANISATION_ID: props.organisationId } : {}),
+        ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
         ...(props.emailTopic ? { DIGEST_TOPIC_ARN: props.emailTopic.topicArn } : {}),
         // The Slack subscription's own secret: the digest posts where its messages go.
         ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
@@ -106,6 +112,8 @@ export class DigestSchedule extends Construct {
         timeZone: TimeZone.of(props.timeZone),
       }),
       target: new LambdaInvoke(this.function, {
+        // The run's scheduled time, the same in its retries: a retry never re-sends a digest already made.
+        input: ScheduleTargetInput.fromObject({ scheduledTime: ContextAttribute.scheduledTime }),
         retryAttempts: 2,
         maxEventAge: Duration.hours(2),
         deadLetterQueue: this.deadLetterQueue,

@@ -483,11 +483,17 @@ describe('webhook trigger', () => {
 });
 
 describe('organisations', () => {
-  it('passes the list to the poll function and alarms per organisation', () => {
+  it('passes the list to the poll and digest functions and alarms per organisation', () => {
     const poll = Object.values(everything.template.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.Description).startsWith('Polls Uphance'),
     );
     expect(poll?.Properties.Environment.Variables.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
+    // The digest sends one digest per organisation: it gets the whole list too.
+    const [, digest] =
+      Object.entries(everything.template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('DigestFunction'),
+      ) ?? [];
+    expect(digest?.Properties.Environment.Variables.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
     const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties,
     );
@@ -525,6 +531,7 @@ describe('digest', () => {
       Target: Match.objectLike({
         Arn: { 'Fn::GetAtt': [id, 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+        Input: '{"scheduledTime":"<aws.scheduler.scheduled-time>"}',
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
     });

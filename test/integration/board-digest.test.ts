@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
-import { DynamoDigestMarker } from '../../functions/digest/marker.js';
+import { DynamoDigestMarker, FileDigestMarker } from '../../functions/digest/marker.js';
 import { freshTable } from '../helpers/aws.js';
 import { seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
@@ -89,5 +90,53 @@ describe('board and digest commands', () => {
     // The marker item is not taken for a snapshot.
     const again = await cli(['board', '--table', tableName], env);
     expect(again.stdout.match(/<article /g)).toHaveLength(6);
+  });
+
+  it('follow the organisations: a digest per organisation, the board of the one --organisation names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'board-orgs-'));
+    const [a, b] = [seededSnapshots().slice(0, 2), seededSnapshots().slice(2, 3)];
+    // Where the poller keeps several organisations' states: one file each beside --state.
+    await writeSeededState(join(dir, 'state.35802.json'), a);
+    await writeSeededState(join(dir, 'state.35803.json'), b);
+    const env = { UPHANCE_ORGANISATION_ID: '35802,35803' };
+    const state = join(dir, 'state.json');
+    const digest = await cli(['digest', '--state', state], env);
+    expect(digest.code).toBe(0);
+    const headers = digest.stdout.split('\n').filter((l) => l.startsWith('Uphance production digest'));
+    expect(headers.map((h) => h.replace(/.*, /, ''))).toEqual(['organisation 35802', 'organisation 35803']);
+    expect(JSON.parse(await readFile(join(dir, 'state.35803.json.digest.json'), 'utf8')).until).toMatch(
+      /^\d{4}-/,
+    );
+    const board = await cli(['board', '--state', state, '--organisation', '35803'], env);
+    expect(board.stdout.match(/<article /g)).toHaveLength(1);
+    expect(board.stdout).toContain('data-order="1003"');
+    const wrong = await cli(['board', '--state', state, '--organisation', '4'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--organisation 4 is not one of UPHANCE_ORGANISATION_ID (35802,35803)');
+  });
+
+  it('read a marker of the earlier version (its time, no period end) as a period ending at that time', async () => {
+    const { client, tableName } = await freshTable();
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'org#default' },
+          sk: { S: 'digest' },
+          lastDigestAt: { S: '2026-11-29T07:00:00.000Z' },
+        },
+      }),
+    );
+    const legacy = { at: '2026-11-29T07:00:00.000Z', until: '2026-11-29T07:00:00.000Z' };
+    expect(await new DynamoDigestMarker(client, tableName, 'default').last()).toEqual(legacy);
+    const dir = await mkdtemp(join(tmpdir(), 'marker-'));
+    const file = new FileDigestMarker(join(dir, 'state.json'));
+    await writeFile(
+      file.path,
+      JSON.stringify({ format: 'uphance-notifier-digest', lastDigestAt: legacy.at }),
+    );
+    expect(await file.last()).toEqual(legacy);
+    await file.record({ at: '2026-11-30T07:00:00.000Z', until: '2026-11-30T06:45:00.000Z' });
+    expect(await file.last()).toEqual({ at: '2026-11-30T07:00:00.000Z', until: '2026-11-30T06:45:00.000Z' });
   });
 });

@@ -1,15 +1,32 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
 
-it('npm start -- --board-port 0 without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
-  const cwd = process.cwd();
-  // `npm start -- --board-port 0`: the board on a free port (the default, 8787, may be taken here).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/start.ts', '--board-port', '0'], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+/** A port free on loopback right now. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
   });
+
+it('npm start -- --board-port N without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
+  const cwd = process.cwd();
+  // `npm start -- --board-port N`: the board on the port asked for (one free right now).
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'functions/cli/start.ts', '--board-port', String(port)],
+    {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -27,7 +44,7 @@ it('npm start -- --board-port 0 without credentials: the simulator, a silent bas
   // The live board: its address printed at start, the page showing the simulated factory's orders.
   const boardUrl = /production board at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
   expect(boardUrl).toBeDefined();
-  expect(boardUrl).not.toContain(':8787/');
+  expect(boardUrl).toBe(`http://127.0.0.1:${port}/`);
   const page = await (await fetch(boardUrl ?? '')).text();
   expect(page).toContain('<h1>Production board</h1>');
   expect(page.match(/<article /g)?.length ?? 0).toBeGreaterThan(5);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
-import { readSnapshots } from '../../functions/board/read-state.js';
+import { readDigestState } from '../../functions/board/read-state.js';
 import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
@@ -254,14 +254,16 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
     const marker = new DynamoDigestMarker(n.client, n.tableName, 'default');
     const digestAt = async (now: number) => {
       const job = {
-        snapshots: () => readSnapshots(n.dynamo),
+        state: () => readDigestState(n.dynamo),
         marker,
         channels: [],
         settings: { ...DEFAULT_BOARD_SETTINGS, dueSoonDays: 0, stallDays: 0 },
         now: () => now,
         whenEmpty: true,
       };
-      return (await runDigestJob(job)).digest;
+      const { digest } = await runDigestJob(job);
+      if (digest === null) throw new Error('no run given: never a repeat');
+      return digest;
     };
     // The first digest: the baseline was silent, so nothing is news.
     const first = await digestAt(n.clock.now() + SETTLE_MS);

@@ -28,7 +28,7 @@ const recorder = () => {
 };
 
 const job = (snapshots: Snapshot[], marker: DigestMarker, channels: DigestChannel[], whenEmpty = false) => ({
-  snapshots: async () => snapshots,
+  state: async () => ({ snapshots, pendingSince: null }),
   marker,
   channels,
   settings: DEFAULT_BOARD_SETTINGS,
@@ -49,7 +49,9 @@ describe('the scheduled digest', () => {
     const outcome = await runDigestJob(job(seededSnapshots(), marker, [slack.channel, email.channel]));
     expect(outcome.sent).toBe(true);
     expect(slack.sent).toEqual(email.sent);
-    expect(slack.sent[0]?.subject).toBe('Production digest: 1 overdue, 1 due soon, 1 stalled');
+    expect(slack.sent[0]?.subject).toBe(
+      'Production digest: 1 overdue, 1 due soon, 1 stalled, 1 completed, 2 received',
+    );
     expect(slack.sent[0]?.text).toContain('- PO 1001 · Atelier Nord · due 2026-11-27, 3 days overdue');
     expect(marker.mark).toEqual({ at: '2026-11-30T10:00:00.000Z', until: '2026-11-30T09:45:00.000Z' });
   });
@@ -93,7 +95,7 @@ describe('the scheduled digest', () => {
       digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'true', SLACK_WEBHOOK_SECRET_ARN: 'arn:slack' }),
     ).toEqual({
       tableName: 't',
-      organisation: 'default',
+      organisationIds: [],
       topicArn: undefined,
       slackWebhookSecretArn: 'arn:slack',
       whenEmpty: true,

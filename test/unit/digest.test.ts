@@ -10,15 +10,22 @@ import { runDigest } from '../../functions/cli/digest.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import type { DigestMark } from '../../functions/digest/digest.js';
-import { buildDigest, digestIsEmpty, digestSubject, formatDigest } from '../../functions/digest/digest.js';
+import {
+  buildDigest,
+  digestIsEmpty,
+  digestPeriod,
+  digestSubject,
+  formatDigest,
+} from '../../functions/digest/digest.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;
+const state = (snapshots: Snapshot[]) => ({ snapshots, pendingSince: null });
 
 describe('the digest of a seeded state', () => {
   it('lists overdue, due soon and stalled orders, and the completions and receipts detected in its period', () => {
     const last = { at: '2026-11-29T10:00:00.000Z', until: '2026-11-29T09:45:00.000Z' };
-    const digest = buildDigest(seededSnapshots(), BOARD_NOW, DEFAULT_BOARD_SETTINGS, last);
+    const digest = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, last);
     expect(formatDigest(digest)).toBe(
       [
         'Uphance production digest for 2026-11-30 (UTC)',
@@ -43,7 +50,9 @@ describe('the digest of a seeded state', () => {
       ].join('\n'),
     );
     expect(digestIsEmpty(digest)).toBe(false);
-    expect(digestSubject(digest)).toBe('Production digest: 1 overdue, 1 due soon, 1 stalled');
+    expect(digestSubject(digest)).toBe(
+      'Production digest: 1 overdue, 1 due soon, 1 stalled, 1 completed, 2 received',
+    );
   });
 
   it('reports each completion and receipt in exactly one digest, however the digests fall', () => {
@@ -67,7 +76,12 @@ describe('the digest of a seeded state', () => {
           };
           const reported: string[] = [];
           for (const minute of [...digestMinutes].sort((a, b) => a - b)) {
-            const digest = buildDigest(snapshots, base + minute * 60_000, DEFAULT_BOARD_SETTINGS, last);
+            const digest = buildDigest(
+              state(snapshots),
+              base + minute * 60_000,
+              DEFAULT_BOARD_SETTINGS,
+              last,
+            );
             reported.push(...digest.completed.map((l) => l.number));
             last = { at: digest.generatedAt, until: digest.until };
           }
@@ -85,11 +99,11 @@ describe('the digest of a seeded state', () => {
   });
 
   it('leaves what was detected in its last 15 minutes to the next digest (a cycle may still be committing)', () => {
-    const first = buildDigest(seededSnapshots(), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null);
+    const first = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null);
     expect(first.completed.map((l) => `${l.number} ${l.text}`)).toEqual([
       '1003 Sewing completed on all its line items (detected 2026-11-30 06:00 UTC)',
     ]);
-    const next = buildDigest(seededSnapshots(), BOARD_NOW + HOUR, DEFAULT_BOARD_SETTINGS, {
+    const next = buildDigest(state(seededSnapshots()), BOARD_NOW + HOUR, DEFAULT_BOARD_SETTINGS, {
       at: first.generatedAt,
       until: first.until,
     });
@@ -99,9 +113,34 @@ describe('the digest of a seeded state', () => {
     expect(next.received).toEqual([]);
   });
 
+  it('stops its period before a journaled commit, and never lets it run backwards', () => {
+    const last = { at: '2026-11-30T08:00:00.000Z', until: '2026-11-30T07:45:00.000Z' };
+    // Settled 15 minutes back, unless a commit still in the journal detected something earlier.
+    expect(digestPeriod(BOARD_NOW, last)).toEqual({
+      from: BOARD_NOW - 2.25 * HOUR,
+      until: BOARD_NOW - HOUR / 4,
+    });
+    expect(digestPeriod(BOARD_NOW, last, BOARD_NOW - HOUR).until).toBe(BOARD_NOW - HOUR - 1);
+    // A journaled commit older than the period's start, or a clock set back: the period is empty, not negative.
+    expect(digestPeriod(BOARD_NOW, last, BOARD_NOW - 5 * HOUR).until).toBe(BOARD_NOW - 2.25 * HOUR);
+    expect(digestPeriod(BOARD_NOW - 3 * HOUR, last)).toEqual({
+      from: BOARD_NOW - 2.25 * HOUR,
+      until: BOARD_NOW - 2.25 * HOUR,
+    });
+    // 1003's Sewing (06:00) waits while a commit detected at 05:00 is journaled.
+    const waiting = buildDigest(
+      { snapshots: seededSnapshots(), pendingSince: Date.parse('2026-11-30T05:00:00Z') },
+      BOARD_NOW,
+      DEFAULT_BOARD_SETTINGS,
+      { at: '2026-11-29T10:00:00.000Z', until: '2026-11-29T09:45:00.000Z' },
+    );
+    expect(waiting.completed).toEqual([]);
+    expect(waiting.until).toBe('2026-11-30T04:59:59.999Z');
+  });
+
   it('follows the settings: time zone, due-soon days, stall limits per stage (0 turns a signal off)', () => {
     const settings = boardSettings({ DUE_SOON_DAYS: '2', STALL_DAYS_BY_STAGE: 'Sewing=0' });
-    const digest = buildDigest(seededSnapshots(), BOARD_NOW, settings, null);
+    const digest = buildDigest(state(seededSnapshots()), BOARD_NOW, settings, null);
     expect(digest.dueSoon).toEqual([]);
     expect(digest.stalled).toEqual([]);
     expect(digest.firstDigest).toBe(true);
@@ -110,7 +149,7 @@ describe('the digest of a seeded state', () => {
     );
     // At 10:00 UTC it is already 2026-12-01 in Pacific/Kiritimati (UTC+14): one more day overdue there.
     const east = buildDigest(
-      seededSnapshots(),
+      state(seededSnapshots()),
       BOARD_NOW,
       boardSettings({ TIME_ZONE: 'Pacific/Kiritimati' }),
       null,
@@ -122,7 +161,7 @@ describe('the digest of a seeded state', () => {
     const quiet = seededSnapshots()
       .filter((s) => ['1003', '1009'].includes(s.order.number))
       .map(({ rolledUpSeen: _, ...s }) => s);
-    expect(digestIsEmpty(buildDigest(quiet, BOARD_NOW, DEFAULT_BOARD_SETTINGS, null))).toBe(true);
+    expect(digestIsEmpty(buildDigest(state(quiet), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null))).toBe(true);
   });
 
   it('the command prints the digest and records its time, so the next one counts from there', async () => {

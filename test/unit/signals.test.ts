@@ -567,6 +567,17 @@ describe('milestones for the digest', () => {
     expect(undone.snapshot.rolledUpSeen).toBeUndefined();
     expect(undone.snapshot.receivedSeen).toBeUndefined();
     expect(sameSnapshot(undone.snapshot, quiet.snapshot)).toBe(false);
+    const again = clone(redone);
+    again.deliveryStatus = 'all_received';
+    ((again.lineItems[1] as LineItem).stages[1] as Stage).status = 'completed';
+    const redated = detectChanges(undone.snapshot, again, { detectedAt: '2026-12-03T09:00:00Z', signals });
+    expect(redated.events.map((e) => e.detailType)).toEqual(
+      expect.arrayContaining(['OrderStageCompleted', 'OrderAllReceived']),
+    );
+    expect(redated.snapshot).toMatchObject({
+      rolledUpSeen: { Sewing: ms('2026-12-03T09:00:00Z') },
+      receivedSeen: ms('2026-12-03T09:00:00Z'),
+    });
   });
 
   it('dates nothing recorded silently: a first sight, an order back after removal, an upgrade', () => {
@@ -575,11 +586,12 @@ describe('milestones for the digest', () => {
     expect(seen.rolledUp).toEqual(['Sewing']);
     expect(seen.rolledUpSeen).toBeUndefined();
     expect(seen.receivedSeen).toBeUndefined();
-    const back = detectChanges({ ...seen, removed: true }, o, {
-      detectedAt: '2026-11-30T08:00:00Z',
-      signals,
-    });
+    // Removed while dated, then back: a new sighting, silent, so its old times are not carried.
+    const dated = { ...seen, rolledUpSeen: { Sewing: 1 }, receivedSeen: 1, removed: true as const };
+    const back = detectChanges(dated, o, { detectedAt: '2026-11-30T08:00:00Z', signals });
+    expect(back.events.map((e) => e.detailType)).toEqual(['OrderCreated']);
     expect(back.snapshot.rolledUpSeen).toBeUndefined();
+    expect(back.snapshot.receivedSeen).toBeUndefined();
     const old = firstSight(o, { detectedAt: '2026-11-29T08:00:00Z', emit: false }).snapshot;
     const upgraded = detectChanges(old, o, { detectedAt: '2026-11-30T08:00:00Z', signals });
     expect(upgraded.events).toEqual([]);
