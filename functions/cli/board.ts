@@ -46,6 +46,11 @@ export const statesOf = (flags: StateFlags, env: ReadIo['env']): OrganisationSta
   const configured = parseOrganisationIds(env.UPHANCE_ORGANISATION_ID);
   let ids: Array<number | undefined> = configured.length > 0 ? configured : [undefined];
   if (flags.organisation !== undefined) {
+    // Without the list the poller keeps the token's own state (no organisation key): nothing to choose.
+    if (configured.length === 0)
+      throw new ConfigError(
+        '--organisation needs UPHANCE_ORGANISATION_ID (the organisations the poller polls); without it there is one state',
+      );
     const chosen = parseOrganisationIds(flags.organisation, '--organisation');
     const [id] = chosen;
     if (id === undefined || chosen.length !== 1)

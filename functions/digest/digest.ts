@@ -20,6 +20,8 @@ export interface Digest {
   /** The period (ISO instants, from excluded, until included) whose completions and receipts it reports. */
   from: string;
   until: string;
+  /** When a commit still in the journal held the period back: its earliest detection (ISO), else null. */
+  heldBackBy: string | null;
   firstDigest: boolean;
   dueSoonDays: number;
   overdue: DigestLine[];
@@ -99,6 +101,10 @@ export const buildDigest = (
     ...(organisationId === undefined ? {} : { organisationId }),
     from: new Date(from).toISOString(),
     until: new Date(until).toISOString(),
+    heldBackBy:
+      state.pendingSince !== null && state.pendingSince <= now - SETTLE_MS
+        ? new Date(state.pendingSince).toISOString()
+        : null,
     firstDigest: last === null,
     dueSoonDays: settings.dueSoonDays,
     overdue: [],
@@ -192,6 +198,11 @@ export const formatDigest = (d: Digest): string => {
     ...section('Stalled stages', d.stalled),
     ...section('Stages completed since the last digest', d.completed),
     ...section('Orders received since the last digest', d.received),
+    ...(d.heldBackBy === null
+      ? []
+      : [
+          `Note: a commit detected at ${stamp(Date.parse(d.heldBackBy))} UTC is still in the journal (the poller replays it at its next cycle); what it holds will be in a later digest. If this note stays, the poller's logs say why.`,
+        ]),
   ]
     .join('\n')
     .trimEnd();

@@ -41,10 +41,12 @@ export const runDigestJob = async (job: DigestJob): Promise<DigestOutcome> => {
     const message = { subject: digestSubject(digest), text: formatDigest(digest) };
     await Promise.all(job.channels.map((send) => send(message)));
   }
+  // A run by hand (no scheduled time) keeps the last scheduled run's, so that its retry still skips.
+  const run = job.run ?? last?.run;
   await job.marker.record({
     at: digest.generatedAt,
     until: digest.until,
-    ...(job.run === undefined ? {} : { run: job.run }),
+    ...(run === undefined ? {} : { run }),
   });
   return { digest, sent };
 };
@@ -53,11 +55,20 @@ export const runDigestJob = async (job: DigestJob): Promise<DigestOutcome> => {
 export const slackChannel =
   (webhookUrl: string, fetchImpl: typeof fetch = fetch): DigestChannel =>
   async ({ text }) => {
-    const response = await fetchImpl(webhookUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    let response: Response;
+    try {
+      response = await fetchImpl(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      // fetch's own messages may quote the URL: only the kind of failure goes on.
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new Error(
+        `Slack could not be reached: ${(error as Error).name}${typeof code === 'string' ? ` (${code})` : ''}`,
+      );
+    }
     if (!response.ok) throw new Error(`Slack refused the digest: HTTP ${response.status}`);
   };

@@ -51,7 +51,7 @@ export const webhookUrlOf = (secret: unknown, secretName: string): string => {
       value = '';
     }
   }
-  if (!/^https:\/\/\S+$/.test(value)) {
+  if (!/^https:\/\/\S+$/.test(value) || !URL.canParse(value)) {
     throw new ConfigError(
       `the secret ${secretName} holds no Slack webhook URL: put the https://hooks.slack.com/services/... URL into it`,
     );

@@ -3,6 +3,7 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
   ContextAttribute,
   Schedule,
@@ -48,12 +49,29 @@ export class DigestSchedule extends Construct {
     super(scope, id);
     if (!Number.isInteger(props.hour) || props.hour < 0 || props.hour > 23)
       throw new Error(`digestHour must be a whole hour from 0 to 23, got ${props.hour}`);
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the digest schedule and function.',
+      },
+    ]);
     this.function = new NotifierFunction(this, 'Function', {
       entry: props.entry,
       description: 'Sends the daily production digest (overdue, due soon, stalled, completed, received)',
       memorySize: 512,
       timeout: Duration.minutes(2),
-      retryAttempts: 0,
+      // The schedule invokes it asynchronously: a failed run (one organisation's send failed) is retried by
+      // Lambda with the same payload, whose scheduled time makes the retry skip the digests already made;
+      // then dead-lettered. One at a time, so that a duplicate delivery of a run waits and then skips too.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      reservedConcurrentExecutions: 1,
       logGroupRemovalPolicy: props.logGroupRemovalPolicy,
       environment: {
         TABLE_NAME: props.table.tableName,
@@ -93,17 +111,6 @@ export class DigestSchedule extends Construct {
       }
     }
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the digest schedule.',
-      },
-    ]);
     this.schedule = new Schedule(this, 'Schedule', {
       description: `Sends the production digest every day at ${props.hour}:00 (${props.timeZone})`,
       schedule: ScheduleExpression.cron({

@@ -537,6 +537,19 @@ describe('digest', () => {
     });
   });
 
+  it('a failed run is retried by Lambda with the same scheduled time, then dead-lettered; one run at a time', () => {
+    const [id, fn] = digestFunction(everything.template) ?? [];
+    expect(fn?.Properties.ReservedConcurrentExecutions).toBe(1);
+    const queues = everything.template.findResources('AWS::SQS::Queue');
+    const dlq = Object.keys(queues).find((q) => q.startsWith('DigestDeadLetters'));
+    everything.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 7200,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+    });
+  });
+
   it('sends to the Slack webhook and the email topic, reads the table, and is told the digest settings', () => {
     const [, fn] = digestFunction(everything.template) ?? [];
     const vars = fn?.Properties.Environment.Variables;

@@ -113,6 +113,9 @@ describe('board and digest commands', () => {
     const wrong = await cli(['board', '--state', state, '--organisation', '4'], env);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--organisation 4 is not one of UPHANCE_ORGANISATION_ID (35802,35803)');
+    const alone = await cli(['digest', '--state', state, '--organisation', '35802']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--organisation needs UPHANCE_ORGANISATION_ID');
   });
 
   it('read a marker of the earlier version (its time, no period end) as a period ending at that time', async () => {

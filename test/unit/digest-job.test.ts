@@ -75,6 +75,24 @@ describe('the scheduled digest', () => {
     expect(marker.mark?.at).toBe('2026-11-29T10:00:00.000Z');
   });
 
+  it('a retry of a scheduled run skips what that run made; a run by hand keeps the scheduled run for it', async () => {
+    const channel = recorder();
+    const marker = memoryMarker();
+    const run = (r?: string) =>
+      runDigestJob({
+        ...job(seededSnapshots(), marker, [channel.channel]),
+        ...(r === undefined ? {} : { run: r }),
+      });
+    expect((await run('2026-11-30T07:00:00Z')).sent).toBe(true);
+    expect(await run('2026-11-30T07:00:00Z')).toEqual({ digest: null, sent: false, repeat: true });
+    expect(channel.sent).toHaveLength(1);
+    expect((await run()).sent).toBe(true);
+    expect(marker.mark?.run).toBe('2026-11-30T07:00:00Z');
+    expect((await run('2026-11-30T07:00:00Z')).sent).toBe(false);
+    expect((await run('2026-12-01T07:00:00Z')).sent).toBe(true);
+    expect(channel.sent).toHaveLength(3);
+  });
+
   it('posts {text} to the Slack webhook and never puts the URL in an error', async () => {
     const url = 'https://hooks.slack.com/services/T000/B000/SECRET';
     const calls: Array<{ url: string; body: string }> = [];
@@ -88,6 +106,12 @@ describe('the scheduled digest', () => {
     const error = await slackChannel(url, fake(404))({ subject: 's', text: 'x' }).catch((e: Error) => e);
     expect((error as Error).message).toBe('Slack refused the digest: HTTP 404');
     expect((error as Error).message).not.toContain('SECRET');
+    // A failure before any answer (DNS, refused connection, a URL fetch cannot parse) never quotes the URL.
+    const unreachable = (async () => {
+      throw new TypeError(`Failed to parse URL from ${url}`);
+    }) as typeof fetch;
+    const thrown = await slackChannel(url, unreachable)({ subject: 's', text: 'x' }).catch((e: Error) => e);
+    expect((thrown as Error).message).toBe('Slack could not be reached: TypeError');
   });
 
   it('the function reads its settings from the environment and names a bad one', () => {

@@ -136,6 +136,12 @@ describe('the digest of a seeded state', () => {
     );
     expect(waiting.completed).toEqual([]);
     expect(waiting.until).toBe('2026-11-30T04:59:59.999Z');
+    expect(formatDigest(waiting)).toContain(
+      'Note: a commit detected at 2026-11-30 05:00 UTC is still in the journal (the poller replays it at its next cycle)',
+    );
+    expect(
+      formatDigest(buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null)),
+    ).not.toContain('Note:');
   });
 
   it('follows the settings: time zone, due-soon days, stall limits per stage (0 turns a signal off)', () => {

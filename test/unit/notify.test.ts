@@ -111,5 +111,16 @@ describe('notify function', () => {
     expect(() => webhookUrlOf('Xy12generated', 'SLACK_WEBHOOK_SECRET_ARN')).toThrow(
       /SLACK_WEBHOOK_SECRET_ARN holds no Slack webhook URL/,
     );
+    // https and no spaces, yet no URL (fetch would then quote it in its error): refused here, unquoted.
+    const bad = 'https://hooks.slack.com:44x/services/SECRET';
+    const error = (() => {
+      try {
+        webhookUrlOf(bad, 'S');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/S holds no Slack webhook URL/);
+    expect(error?.message).not.toContain('SECRET');
   });
 });
