@@ -67,11 +67,11 @@ export class DigestSchedule extends Construct {
       timeout: Duration.minutes(2),
       // The schedule invokes it asynchronously: a failed run (one organisation's send failed) is retried by
       // Lambda with the same payload, whose scheduled time makes the retry skip the digests already made;
-      // then dead-lettered. One at a time, so that a duplicate delivery of a run waits and then skips too.
+      // then dead-lettered. (No reserved concurrency to serialise runs: a new account's minimum unreserved
+      // concurrency would refuse the deployment.)
       retryAttempts: 2,
       maxEventAge: Duration.hours(2),
       onFailure: new SqsDestination(this.deadLetterQueue),
-      reservedConcurrentExecutions: 1,
       logGroupRemovalPolicy: props.logGroupRemovalPolicy,
       environment: {
         TABLE_NAME: props.table.tableName,
