@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CreateTableCommand, type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freeLoopbackPort } from '../functions/shared/net.js';
 import { localDynamoDb } from './clients.js';
 
 /**
@@ -26,20 +26,10 @@ export const jarDirectory = (): string => {
   return dir;
 };
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 export const startDynamoDbLocal = async (
   options: { port?: number; timeoutMs?: number } = {},
 ): Promise<DynamoDbLocal> => {
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await freeLoopbackPort());
   const dir = jarDirectory();
   const child: ChildProcess = spawn(
     'java',

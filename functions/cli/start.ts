@@ -1,13 +1,13 @@
 import './quiet-warnings.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEMO_SPEED, fasterClock } from '../../simulator/clock.js';
 import { demoOrders } from '../../simulator/demo.js';
 import { LiveActivity } from '../../simulator/live.js';
 import { startSimulator } from '../../simulator/server.js';
 import { postWebhook, receivingTicketWebhook } from '../../simulator/webhooks.js';
+import { freeLoopbackPort } from '../shared/net.js';
 import { boardPort, DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
 import { stderrLogger } from './logger.js';
 import { runPoll } from './poll.js';
@@ -18,17 +18,6 @@ import { runPoll } from './poll.js';
  * it starts the simulator with orders that move on their own and polls it every few seconds, on a clock
  * that runs a day every 15 seconds so that due dates and stalled stages show at once.
  */
-/** A port free on loopback right now, for the webhook listener (the simulator must know it in advance). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 
 const env = { ...process.env };
 const logger = stderrLogger();
@@ -84,7 +73,7 @@ if (hasCredentials) {
   // The push path: the simulated Uphance posts a receiving-ticket webhook to the local listener whenever
   // a delivery arrives, and the order is checked at once instead of at the next cycle.
   const secret = randomBytes(24).toString('hex');
-  const webhookPort = await freePort();
+  const webhookPort = await freeLoopbackPort();
   const webhookUrl = `http://127.0.0.1:${webhookPort}/webhooks/uphance/${secret}`;
   const live = new LiveActivity(sim.state, 7, clock, (order) =>
     postWebhook(webhookUrl, receivingTicketWebhook(order), (error) =>

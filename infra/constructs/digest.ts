@@ -13,9 +13,10 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
 export interface DigestProps {
@@ -49,17 +50,7 @@ export class DigestSchedule extends Construct {
     super(scope, id);
     if (!Number.isInteger(props.hour) || props.hour < 0 || props.hour > 23)
       throw new Error(`digestHour must be a whole hour from 0 to 23, got ${props.hour}`);
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the digest schedule and function.',
-      },
-    ]);
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', 'the digest schedule and function');
     this.function = new NotifierFunction(this, 'Function', {
       entry: props.entry,
       description: 'Sends the daily production digest (overdue, due soon, stalled, completed, received)',

@@ -8,10 +8,11 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription as SnsEmail } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { DetailType } from '../../functions/core/events/catalogue.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
 /** Which events a subscription gets: detail-types, and optionally only some stage names. */
@@ -50,17 +51,7 @@ class NotifyChannel extends Construct {
 
   constructor(scope: Construct, id: string, props: NotifyChannelProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the notify function and its rules.',
-      },
-    ]);
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters', 'the notify function and its rules');
     this.function = new NotifierFunction(this, 'Function', {
       entry: NOTIFY_ENTRY,
       description: `Words notifier events and delivers them to ${props.channel}`,

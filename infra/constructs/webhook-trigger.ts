@@ -11,6 +11,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
 export interface WebhookTriggerProps {
@@ -58,15 +59,7 @@ export class WebhookTrigger extends Construct {
       },
     ]);
 
-    this.deadLetterQueue = new Queue(this, 'CheckDeadLetters', {
-      fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
-      { id: 'AwsSolutions-SQS3', reason: 'This is the dead-letter queue of the check queue.' },
-    ]);
+    this.deadLetterQueue = deadLetterQueue(this, 'CheckDeadLetters', 'the check queue', { fifo: true });
     const checkTimeout = Duration.seconds(90);
     this.queue = new Queue(this, 'CheckQueue', {
       fifo: true,

@@ -1,24 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { expect, it } from 'vitest';
-
-/** A port free on loopback right now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+import { freeLoopbackPort } from '../../functions/shared/net.js';
 
 it('npm start -- --board-port N without credentials: the simulator, a silent baseline, the live board, then events as the orders move; Ctrl-C stops it', async () => {
   const cwd = process.cwd();
   // `npm start -- --board-port N`: the board on the port asked for (one free right now).
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'functions/cli/start.ts', '--board-port', String(port)],
