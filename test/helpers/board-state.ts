@@ -7,7 +7,8 @@ import type { Snapshot } from '../../functions/core/snapshot.js';
 export const BOARD_NOW = Date.parse('2026-11-30T10:00:00Z');
 const ms = (iso: string) => Date.parse(iso);
 
-const ref = (id: number, over: Partial<OrderRef>): OrderRef => ({
+/** An order block: PO number = id - 1000, supplier Atelier Nord, season 1, unless `over` says otherwise. */
+export const ref = (id: number, over: Partial<OrderRef>): OrderRef => ({
   id,
   number: String(id - 1000),
   status: 'confirmed',
@@ -20,8 +21,8 @@ const ref = (id: number, over: Partial<OrderRef>): OrderRef => ({
   ...over,
 });
 
-type Extra = Partial<Pick<Snapshot, 'removed' | 'starts' | 'rolledUpSeen' | 'receivedSeen'>>;
-const snap = (order: OrderRef, stages: Snapshot['stages'], extra: Extra = {}): Snapshot =>
+type Extra = Partial<Pick<Snapshot, 'removed' | 'starts' | 'rolledUp' | 'rolledUpSeen' | 'receivedSeen'>>;
+export const snap = (order: OrderRef, stages: Snapshot['stages'], extra: Extra = {}): Snapshot =>
   ({ v: 1, seq: 3, order, stages, ...extra }) as Snapshot;
 
 export const seededSnapshots = (): Snapshot[] => [

@@ -7,6 +7,7 @@ import { DynamoDigestMarker } from '../../functions/digest/marker.js';
 import type { LocalSecrets } from '../../local-aws/secrets-local.js';
 import { startLocalSecrets } from '../../local-aws/secrets-local.js';
 import { freshTable } from '../helpers/aws.js';
+import { ref, snap } from '../helpers/board-state.js';
 import { vendorEvent } from '../helpers/orders.js';
 
 const DAY = 86_400_000;
@@ -26,24 +27,8 @@ afterAll(async () => {
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-const snapshot = (id: number, order: Partial<OrderRef>, extra: Partial<Snapshot> = {}): Snapshot => ({
-  v: 1,
-  seq: 2,
-  order: {
-    id,
-    number: String(id),
-    status: 'confirmed',
-    deliveryStatus: 'not_received',
-    companyId: 1,
-    companyName: 'Atelier Nord',
-    seasonId: 1,
-    dueDate: null,
-    updatedAt: null,
-    ...order,
-  },
-  stages: { '1': { Cutting: 'c', Sewing: 'p' } },
-  ...extra,
-});
+const snapshot = (id: number, order: Partial<OrderRef>, extra: Parameters<typeof snap>[2] = {}): Snapshot =>
+  snap(ref(id, order), { '1': { Cutting: 'c', Sewing: 'p' } }, extra);
 
 /** Writes snapshots into one organisation's partition, as a cycle would (under its lease). */
 const seed = async (store: DynamoStateStore, snapshots: Snapshot[], pendingAt?: number) => {
@@ -81,15 +66,15 @@ it('the digest function sends one digest per organisation, each from its own par
   const store = (organisation: string) =>
     new DynamoStateStore({ client, tableName, organisation, sleep: async () => {} });
   await seed(store('35802'), [
-    snapshot(101, { dueDate: isoDay(now - 3 * DAY) }),
-    snapshot(102, { deliveryStatus: 'all_received' }, { receivedSeen: now - 2 * HOUR }),
+    snapshot(1101, { dueDate: isoDay(now - 3 * DAY) }),
+    snapshot(1102, { deliveryStatus: 'all_received' }, { receivedSeen: now - 2 * HOUR }),
   ]);
   // Organisation 35803: a roll-up detected two hours ago, while a commit detected three hours ago is still
   // journaled: the period stops before it, so the roll-up waits for the next digest, not lost.
   const pendingSince = now - 3 * HOUR;
   await seed(
     store('35803'),
-    [snapshot(201, {}, { rolledUp: ['Cutting'], rolledUpSeen: { Cutting: now - 2 * HOUR } })],
+    [snapshot(1201, {}, { rolledUp: ['Cutting'], rolledUpSeen: { Cutting: now - 2 * HOUR } })],
     pendingSince,
   );
   secrets.secrets.set('slack/url', JSON.stringify({ url: SLACK }));
