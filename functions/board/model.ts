@@ -1,7 +1,7 @@
+import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { DueState, OrderStatus } from './order-status.js';
 import { isCompleted, statusOf } from './order-status.js';
-import type { BoardSettings } from './settings.js';
 import { orderStages } from './stage-order.js';
 
 /** What the board page shows, built from snapshots and a clock: no I/O, no HTML. */
@@ -111,7 +111,7 @@ const urgency = (due: DueState): number =>
 export const buildBoard = (
   snapshots: Iterable<Snapshot>,
   now: number,
-  settings: BoardSettings,
+  settings: SignalSettings,
 ): BoardModel => {
   const statuses = [...snapshots].map((s) => statusOf(s, now, settings)).filter((s) => s.onBoard);
   const order = orderStages(

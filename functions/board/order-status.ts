@@ -1,8 +1,11 @@
+import { dayNumber } from '../core/calendar.js';
 import type { OrderRef } from '../core/order.js';
+import { stageNameOf } from '../core/order.js';
+import type { SignalSettings } from '../core/signals.js';
+import { dueStanding, stallLimit } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { decodeStatus, isWatched } from '../core/snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from '../core/vocabulary.js';
-import type { BoardSettings } from './settings.js';
 
 /**
  * The ONE place where the board and the digest read snapshots. Everything else works on `OrderStatus`.
@@ -52,44 +55,14 @@ export interface OrderStatus {
   receivedSeenMs: number | null;
 }
 
-const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The calendar day (days since 1970-01-01) of an instant in a time zone. */
-export const dayNumber = (ms: number, timeZone: string): number => {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    formatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
-  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / DAY_MS;
+const dueOf = (order: OrderRef, today: number, settings: SignalSettings): DueState => {
+  const standing = dueStanding(order, today, settings);
+  if (order.dueDate === null || standing === null) return { kind: 'none', date: order.dueDate };
+  const days = standing.kind === 'overdue' ? -standing.left : standing.left;
+  return { kind: standing.kind, date: order.dueDate, days };
 };
 
-const dayOfIsoDate = (date: string | null): number | null => {
-  const match = date === null ? null : /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  return match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS : null;
-};
-
-export const stageNameOf = (key: string): string => key.replace(/#\d+$/, '');
-
-const dueOf = (order: OrderRef, today: number, settings: BoardSettings): DueState => {
-  const day = dayOfIsoDate(order.dueDate);
-  if (order.dueDate === null || day === null) return { kind: 'none', date: order.dueDate };
-  const left = day - today;
-  const awaiting = order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';
-  if (awaiting && left < 0) return { kind: 'overdue', date: order.dueDate, days: -left };
-  if (awaiting && settings.dueSoonDays > 0 && left <= settings.dueSoonDays)
-    return { kind: 'soon', date: order.dueDate, days: left };
-  return { kind: 'later', date: order.dueDate, days: left };
-};
-
-export const statusOf = (snapshot: Snapshot, now: number, settings: BoardSettings): OrderStatus => {
+export const statusOf = (snapshot: Snapshot, now: number, settings: SignalSettings): OrderStatus => {
   const starts = snapshot.starts ?? {};
   const today = dayNumber(now, settings.timeZone);
   const stalls: Stall[] = [];
@@ -99,7 +72,7 @@ export const statusOf = (snapshot: Snapshot, now: number, settings: BoardSetting
       const name = stageNameOf(key);
       const status = decodeStatus(code);
       const startMs = starts[id]?.[key] ?? null;
-      const limitDays = settings.stallDaysByStage[name] ?? settings.stallDays;
+      const limitDays = stallLimit(settings, name);
       if (status === STAGE_IN_PROGRESS && startMs !== null && limitDays > 0) {
         const days = today - dayNumber(startMs, settings.timeZone);
         if (days > limitDays) stalls.push({ lineItemId: id, stage: name, days, limitDays });

@@ -4,9 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildBoard } from '../board/model.js';
 import { readSnapshots } from '../board/read-state.js';
 import { renderBoard } from '../board/render.js';
-import type { SettingFlags } from '../board/settings.js';
-import { boardSettings } from '../board/settings.js';
-import { ConfigError, parseOrganisationIds } from '../config.js';
+import type { SignalFlags } from '../config.js';
+import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
@@ -14,7 +13,7 @@ import { stateFor } from '../organisations.js';
 import { storeFor } from '../wiring.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
-export interface StateFlags extends SettingFlags {
+export interface StateFlags extends SignalFlags {
   state?: string;
   table?: string;
   /** One organisation of UPHANCE_ORGANISATION_ID (board: default the first; digest: default all). */
@@ -89,7 +88,7 @@ export const boardHtml = async (
   now: number,
   refreshSeconds?: number,
 ) => {
-  const settings = boardSettings(env, flags);
+  const settings = signalSettings(env, flags);
   // One organisation's board: --organisation, else the first configured.
   const [first] = statesOf(flags, env);
   const model = buildBoard(first ? await readSnapshots(first.store) : [], now, settings);

@@ -1,5 +1,5 @@
 import { readDigestState } from '../board/read-state.js';
-import { boardSettings } from '../board/settings.js';
+import { signalSettings } from '../config.js';
 import { buildDigest, formatDigest } from '../digest/digest.js';
 import type { ReadIo, StateFlags } from './board.js';
 import { statesOf } from './board.js';
@@ -12,7 +12,7 @@ import { exitCodeOf } from './poll.js';
  */
 export const runDigest = async (flags: StateFlags & { preview?: boolean }, io: ReadIo): Promise<number> => {
   try {
-    const settings = boardSettings(io.env, flags);
+    const settings = signalSettings(io.env, flags);
     let code = 0;
     for (const [index, { organisationId, store, marker }] of statesOf(flags, io.env).entries()) {
       // One organisation's failure (its state unreadable) is named and never stops the others.

@@ -46,3 +46,6 @@ export const orderRef = (order: OrderRef): OrderRef => ({
   dueDate: order.dueDate,
   updatedAt: order.updatedAt,
 });
+
+/** The stage name of a stage key: a snapshot keys a stage redone as `Sewing#2` (snapshot.ts keyedStages). */
+export const stageNameOf = (key: string): string => key.replace(/#\d+$/, '');

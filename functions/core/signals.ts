@@ -1,5 +1,6 @@
 import { dayNumber, dayOfIsoDate, startOfDay } from './calendar.js';
 import type { Order, Stage } from './order.js';
+import { stageNameOf } from './order.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
@@ -72,6 +73,25 @@ export const stallLimit = (settings: SignalSettings, name: string): number =>
 /** Due-date signals watch orders that are not all received and not cancelled, whatever their status. */
 export const awaitsDelivery = (order: { status: string; deliveryStatus: string | null }): boolean =>
   order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';
+
+/**
+ * Where an order stands against its due date on calendar day `today` (days `left`, negative once past):
+ * overdue or due soon only while it awaits delivery. The one rule of the due-date signals, the board and
+ * the digest. Null without a due date.
+ */
+export const dueStanding = (
+  order: { dueDate: string | null; status: string; deliveryStatus: string | null },
+  today: number,
+  settings: Pick<SignalSettings, 'dueSoonDays'>,
+): { kind: 'overdue' | 'soon' | 'later'; left: number } | null => {
+  const dueDay = dayOfIsoDate(order.dueDate);
+  if (dueDay === null) return null;
+  const left = dueDay - today;
+  const watching = awaitsDelivery(order);
+  if (watching && left < 0) return { kind: 'overdue', left };
+  if (watching && settings.dueSoonDays > 0 && left <= settings.dueSoonDays) return { kind: 'soon', left };
+  return { kind: 'later', left };
+};
 
 const stallKey = (lineItemId: number | string, stageKey: string, startMs: number) =>
   `${lineItemId}/${stageKey}/${startMs}`;
@@ -208,12 +228,11 @@ export const evaluateSignals = (
 
   // OrderDueSoon and OrderOverdue: once per due date; a new due date re-arms them.
   const due = order.dueDate;
-  const dueDay = dayOfIsoDate(due);
-  if (due !== null && dueDay !== null) {
-    const left = dueDay - today;
-    const watching = awaitsDelivery(order);
-    const soon = watching && settings.dueSoonDays > 0 && left >= 0 && left <= settings.dueSoonDays;
-    const over = watching && left < 0;
+  const standing = dueStanding(order, today, settings);
+  if (due !== null && standing !== null) {
+    const { left } = standing;
+    const soon = standing.kind === 'soon';
+    const over = standing.kind === 'overdue';
     if (previous.dueSoon === due || soon) memory.dueSoon = due;
     if (previous.overdue === due || over) memory.overdue = due;
     if (!silent && soon && previous.dueSoon !== due) {
@@ -258,8 +277,7 @@ export const nextSignalAt = (snapshot: Snapshot, settings: SignalSettings): numb
   const stalled = new Set(snapshot.stalled ?? []);
   for (const [lineItemId, stages] of Object.entries(snapshot.starts ?? {})) {
     for (const [stageKey, start] of Object.entries(stages)) {
-      const name = stageKey.replace(/#\d+$/, '');
-      const limit = stallLimit(settings, name);
+      const limit = stallLimit(settings, stageNameOf(stageKey));
       if (limit <= 0 || stalled.has(stallKey(lineItemId, stageKey, start))) continue;
       candidates.push(startOfDay(dayNumber(start, settings.timeZone) + limit + 1, settings.timeZone));
     }

@@ -1,7 +1,8 @@
 import { seasonOf, supplierOf } from '../board/model.js';
 import type { OrderStatus } from '../board/order-status.js';
-import { dayNumber, statusOf } from '../board/order-status.js';
-import type { BoardSettings } from '../board/settings.js';
+import { statusOf } from '../board/order-status.js';
+import { dayNumber } from '../core/calendar.js';
+import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 
 /** The daily digest, built from snapshots, the last digest's time and a clock: no I/O. */
@@ -88,7 +89,7 @@ export const digestPeriod = (
 export const buildDigest = (
   state: DigestState,
   now: number,
-  settings: BoardSettings,
+  settings: SignalSettings,
   last: DigestMark | null,
   organisationId?: number,
 ): Digest => {

@@ -1,4 +1,4 @@
-import type { BoardSettings } from '../board/settings.js';
+import type { SignalSettings } from '../core/signals.js';
 import type { Digest, DigestState } from './digest.js';
 import { buildDigest, digestIsEmpty, digestSubject, formatDigest } from './digest.js';
 import type { DigestMarker } from './marker.js';
@@ -13,7 +13,7 @@ export interface DigestJob {
   organisationId?: number;
   marker: DigestMarker;
   channels: DigestChannel[];
-  settings: BoardSettings;
+  settings: SignalSettings;
   now: () => number;
   /** Send even when there is nothing to say (default: nothing is sent then). */
   whenEmpty: boolean;

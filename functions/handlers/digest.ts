@@ -10,8 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { DynamoStateStore } from '../adapters/dynamodb-store.js';
 import { readDigestState } from '../board/read-state.js';
-import { boardSettings } from '../board/settings.js';
-import { ConfigError, parseOrganisationIds } from '../config.js';
+import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
@@ -85,7 +84,7 @@ const organisationDigest = async (
     ...(organisationId === undefined ? {} : { organisationId }),
     marker: new DynamoDigestMarker(dynamodb, config.tableName, partition),
     channels,
-    settings: boardSettings(process.env),
+    settings: signalSettings(process.env),
     now: Date.now,
     whenEmpty: config.whenEmpty,
     ...(run === undefined ? {} : { run }),

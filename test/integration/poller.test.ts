@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
 import { readDigestState } from '../../functions/board/read-state.js';
-import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
@@ -257,7 +256,7 @@ describe('whole cycles: simulator, DynamoDB Local, PutEvents endpoint', () => {
         state: () => readDigestState(n.dynamo),
         marker,
         channels: [],
-        settings: { ...DEFAULT_BOARD_SETTINGS, dueSoonDays: 0, stallDays: 0 },
+        settings: { ...DEFAULT_SIGNAL_SETTINGS, dueSoonDays: 0, stallDays: 0 },
         now: () => now,
         whenEmpty: true,
       };

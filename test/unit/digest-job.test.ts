@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import type { DigestMark } from '../../functions/digest/digest.js';
 import type { DigestChannel } from '../../functions/digest/job.js';
@@ -31,7 +31,7 @@ const job = (snapshots: Snapshot[], marker: DigestMarker, channels: DigestChanne
   state: async () => ({ snapshots, pendingSince: null }),
   marker,
   channels,
-  settings: DEFAULT_BOARD_SETTINGS,
+  settings: DEFAULT_SIGNAL_SETTINGS,
   now: () => BOARD_NOW,
   whenEmpty,
 });

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
-import { boardSettings, DEFAULT_BOARD_SETTINGS } from '../../functions/board/settings.js';
 import { orderStages } from '../../functions/board/stage-order.js';
 import { runDigest } from '../../functions/cli/digest.js';
+import { signalSettings } from '../../functions/config.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import type { DigestMark } from '../../functions/digest/digest.js';
@@ -25,7 +26,7 @@ const state = (snapshots: Snapshot[]) => ({ snapshots, pendingSince: null });
 describe('the digest of a seeded state', () => {
   it('lists overdue, due soon and stalled orders, and the completions and receipts detected in its period', () => {
     const last = { at: '2026-11-29T10:00:00.000Z', until: '2026-11-29T09:45:00.000Z' };
-    const digest = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, last);
+    const digest = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, last);
     expect(formatDigest(digest)).toBe(
       [
         'Uphance production digest for 2026-11-30 (UTC)',
@@ -79,7 +80,7 @@ describe('the digest of a seeded state', () => {
             const digest = buildDigest(
               state(snapshots),
               base + minute * 60_000,
-              DEFAULT_BOARD_SETTINGS,
+              DEFAULT_SIGNAL_SETTINGS,
               last,
             );
             reported.push(...digest.completed.map((l) => l.number));
@@ -99,11 +100,11 @@ describe('the digest of a seeded state', () => {
   });
 
   it('leaves what was detected in its last 15 minutes to the next digest (a cycle may still be committing)', () => {
-    const first = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null);
+    const first = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null);
     expect(first.completed.map((l) => `${l.number} ${l.text}`)).toEqual([
       '1003 Sewing completed on all its line items (detected 2026-11-30 06:00 UTC)',
     ]);
-    const next = buildDigest(state(seededSnapshots()), BOARD_NOW + HOUR, DEFAULT_BOARD_SETTINGS, {
+    const next = buildDigest(state(seededSnapshots()), BOARD_NOW + HOUR, DEFAULT_SIGNAL_SETTINGS, {
       at: first.generatedAt,
       until: first.until,
     });
@@ -131,7 +132,7 @@ describe('the digest of a seeded state', () => {
     const waiting = buildDigest(
       { snapshots: seededSnapshots(), pendingSince: Date.parse('2026-11-30T05:00:00Z') },
       BOARD_NOW,
-      DEFAULT_BOARD_SETTINGS,
+      DEFAULT_SIGNAL_SETTINGS,
       { at: '2026-11-29T10:00:00.000Z', until: '2026-11-29T09:45:00.000Z' },
     );
     expect(waiting.completed).toEqual([]);
@@ -140,12 +141,12 @@ describe('the digest of a seeded state', () => {
       'Note: a commit detected at 2026-11-30 05:00 UTC is still in the journal (the poller replays it at its next cycle)',
     );
     expect(
-      formatDigest(buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null)),
+      formatDigest(buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null)),
     ).not.toContain('Note:');
   });
 
   it('follows the settings: time zone, due-soon days, stall limits per stage (0 turns a signal off)', () => {
-    const settings = boardSettings({ DUE_SOON_DAYS: '2', STALL_DAYS_BY_STAGE: 'Sewing=0' });
+    const settings = signalSettings({ DUE_SOON_DAYS: '2', STALL_DAYS_BY_STAGE: 'Sewing=0' });
     const digest = buildDigest(state(seededSnapshots()), BOARD_NOW, settings, null);
     expect(digest.dueSoon).toEqual([]);
     expect(digest.stalled).toEqual([]);
@@ -157,7 +158,7 @@ describe('the digest of a seeded state', () => {
     const east = buildDigest(
       state(seededSnapshots()),
       BOARD_NOW,
-      boardSettings({ TIME_ZONE: 'Pacific/Kiritimati' }),
+      signalSettings({ TIME_ZONE: 'Pacific/Kiritimati' }),
       null,
     );
     expect(east.overdue[0]?.text).toBe('due 2026-11-27, 4 days overdue');
@@ -167,7 +168,7 @@ describe('the digest of a seeded state', () => {
     const quiet = seededSnapshots()
       .filter((s) => ['1003', '1009'].includes(s.order.number))
       .map(({ rolledUpSeen: _, ...s }) => s);
-    expect(digestIsEmpty(buildDigest(state(quiet), BOARD_NOW, DEFAULT_BOARD_SETTINGS, null))).toBe(true);
+    expect(digestIsEmpty(buildDigest(state(quiet), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null))).toBe(true);
   });
 
   it('the command prints the digest and records its time, so the next one counts from there', async () => {
@@ -200,8 +201,9 @@ describe('the digest of a seeded state', () => {
     const logger = { ...silentLogger, error: (m: string) => errors.push(m) };
     const code = await runDigest({ stallDays: 'soon' }, { env: {}, stdout: () => {}, logger });
     expect(code).toBe(2);
-    expect(errors).toEqual(['STALL_DAYS must be a whole number of days, got "soon"']);
-    expect(() => boardSettings({ TIME_ZONE: 'Mars/Olympus' })).toThrow(/TIME_ZONE/);
+    // The same parser and words as the poller's: the flag given is the one named.
+    expect(errors).toEqual(['--stall-days must be a whole number of days (0 turns it off), got "soon"']);
+    expect(() => signalSettings({ TIME_ZONE: 'Mars/Olympus' })).toThrow(/TIME_ZONE/);
   });
 });
 
@@ -217,7 +219,7 @@ describe('the board model', () => {
   });
 
   it('counts orders, overdue, due soon and stalled as the digest does', () => {
-    const board = buildBoard(seededSnapshots(), BOARD_NOW, DEFAULT_BOARD_SETTINGS);
+    const board = buildBoard(seededSnapshots(), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS);
     expect([board.orders, board.overdue, board.dueSoon, board.stalled]).toEqual([6, 1, 1, 1]);
     expect(board.suppliers).toEqual(['Atelier Nord', 'Tribal Sportswear Inc.']);
     expect(board.seasons).toEqual(['Season 1', 'Season 2']);
