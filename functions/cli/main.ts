@@ -5,13 +5,29 @@ import { stderrLogger } from './logger.js';
 import type { PollFlags } from './poll.js';
 import type { ResendFlags } from './resend.js';
 
+/**
+ * The production signals' settings, one set of flags for poll, board and digest (config.signalSettings reads
+ * them, a flag winning over its variable).
+ */
+const signalOptions = (command: Command): Command =>
+  command
+    .option('--time-zone <zone>', "IANA time zone of the signals' calendar days (env TIME_ZONE, default UTC)")
+    .option('--due-soon-days <days>', 'due soon this many days ahead, 0 = off (env DUE_SOON_DAYS, default 7)')
+    .option(
+      '--stall-days <days>',
+      'stalled after this many days in progress, 0 = off (env STALL_DAYS, default 7)',
+    )
+    .option(
+      '--stall-days-by-stage <list>',
+      'per stage name, e.g. Sewing=14,Packing=3 (env STALL_DAYS_BY_STAGE)',
+    );
+
 /** The command line of docs/contract.md section 3. Events on stdout, logs on stderr. */
 export const buildProgram = (): Command => {
   const program = new Command('uphance-notifier')
     .description('Polls Uphance production orders and reports what changed as EventBridge events')
     .showHelpAfterError();
-  program
-    .command('poll')
+  signalOptions(program.command('poll'))
     .description('poll Uphance and emit an event per change (stdout, or a bus with --event-bus)')
     .option('--once', 'run one cycle and exit')
     .addOption(new Option('--state <file>', 'keep the state in this JSON file').conflicts('table'))
@@ -22,19 +38,6 @@ export const buildProgram = (): Command => {
     .option('--emit-baseline', 'on an empty state, emit OrderCreated for every existing order')
     .option('--budget <seconds>', 'stop fetching after this long and commit what was seen', '240')
     .option('--sweep-hours <hours>', 'period of the full reconciliation sweep', '24')
-    .option('--time-zone <zone>', "IANA time zone of the signals' calendar days (env TIME_ZONE, default UTC)")
-    .option(
-      '--due-soon-days <days>',
-      'OrderDueSoon this many days ahead, 0 = off (env DUE_SOON_DAYS, default 7)',
-    )
-    .option(
-      '--stall-days <days>',
-      'StageStalled after this many days in progress, 0 = off (env STALL_DAYS, default 7)',
-    )
-    .option(
-      '--stall-days-by-stage <list>',
-      'per stage name, e.g. Sewing=14,Packing=3 (env STALL_DAYS_BY_STAGE)',
-    )
     .option('--json', 'print NDJSON even on a terminal')
     .option('--pretty', 'print one readable line per event')
     .option('--verbose', 'log every request')
@@ -99,16 +102,9 @@ export const buildProgram = (): Command => {
       });
     });
   const stateAndSettings = (command: Command) =>
-    command
+    signalOptions(command)
       .addOption(new Option('--state <file>', 'the state JSON file').conflicts('table'))
       .option('--table <name>', 'the state DynamoDB table')
-      .option('--time-zone <zone>', 'IANA time zone in which days are counted (TIME_ZONE)')
-      .option('--due-soon-days <days>', 'due soon within this many days (DUE_SOON_DAYS, default 7)')
-      .option(
-        '--stall-days <days>',
-        'a stage in progress longer than this is stalled (STALL_DAYS, default 7)',
-      )
-      .option('--stall-days-by-stage <list>', 'per stage, e.g. "Sewing=14,Packing=3" (STALL_DAYS_BY_STAGE)')
       .option(
         '--organisation <id>',
         'one organisation of UPHANCE_ORGANISATION_ID (board: default the first; digest: default each in turn)',

@@ -6,15 +6,14 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
-import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { eachOrganisation } from '../organisations.js';
 import { METRIC } from '../telemetry.js';
 import { numbersByOrganisation } from '../webhook/assign.js';
 import type { CheckRequest } from '../webhook/intake.js';
 import { parseCheckMessage } from '../webhook/message.js';
-import { functionCycleOptions } from './lambda-config.js';
 import { cycleLambda } from './runtimes.js';
 
-const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
+const { logger, metrics, tracer, configured, cycleArgs, runtimesFor } = cycleLambda();
 
 export interface CheckResult extends SQSBatchResponse {
   reports: Array<{ organisationId: number | undefined; report: CheckReport }>;
@@ -46,22 +45,10 @@ export const checkHandler = async (event: SQSEvent, context: Context): Promise<C
     organisations.map((o) => o.organisationId),
   );
   const targets = organisations.filter((o) => byOrg.has(o.organisationId));
-  const outcomes = await eachOrganisation(targets, (runtime, organisationId, index) =>
-    runCheck(
-      {
-        ...runtime.deps,
-        now: Date.now,
-        logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
-      },
-      functionCycleOptions(
-        config,
-        context.awsRequestId,
-        context.getRemainingTimeInMillis(),
-        targets.length - index,
-      ),
-      byOrg.get(organisationId) ?? [],
-    ),
-  );
+  const outcomes = await eachOrganisation(targets, (runtime, organisationId, index) => {
+    const { deps, options } = cycleArgs(config, runtime, organisationId, context, targets.length - index);
+    return runCheck(deps, options, byOrg.get(organisationId) ?? []);
+  });
   const reports: CheckResult['reports'] = [];
   let retry = false;
   for (const outcome of outcomes) {

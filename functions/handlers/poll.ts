@@ -10,14 +10,13 @@ import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import { LeaseLostError } from '../cycle/ports.js';
 import type { OrganisationRuntime } from '../organisations.js';
-import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { eachOrganisation } from '../organisations.js';
 import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
 import type { LambdaConfig } from './lambda-config.js';
-import { functionCycleOptions } from './lambda-config.js';
 import { cycleLambda } from './runtimes.js';
 
-const { logger, metrics, tracer, configured, cycleLogger, runtimesFor } = cycleLambda();
+const { logger, metrics, tracer, configured, cycleArgs, runtimesFor } = cycleLambda();
 
 interface Counters {
   requests: number;
@@ -104,19 +103,14 @@ export const pollHandler = async (
   const outcomes = await eachOrganisation(organisations, async (runtime, organisationId, index) => {
     const before = countersOf(runtime);
     try {
-      const report = await runCycle(
-        {
-          ...runtime.deps,
-          now: Date.now,
-          logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
-        },
-        functionCycleOptions(
-          config,
-          context.awsRequestId,
-          context.getRemainingTimeInMillis(),
-          organisations.length - index,
-        ),
+      const { deps, options } = cycleArgs(
+        config,
+        runtime,
+        organisationId,
+        context,
+        organisations.length - index,
       );
+      const report = await runCycle(deps, options);
       recordMetrics(report, runtime, before);
       if (report.outcome !== 'lease-held' && report.outcome !== 'deadline')
         organisationMetric(organisationId, METRIC.CycleCompleted);

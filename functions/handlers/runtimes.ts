@@ -7,14 +7,16 @@ import {
   type EventBridgeClient,
   EventBridgeClient as EventBridgeClientImpl,
 } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
 import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import { credentialsForOrganisation } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import type { OrganisationRuntime } from '../organisations.js';
-import { buildOrganisationRuntimes } from '../organisations.js';
+import { buildOrganisationRuntimes, scopedLogger } from '../organisations.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import type { Runtime } from '../wiring.js';
 import type { LambdaConfig } from './lambda-config.js';
-import { lambdaConfig } from './lambda-config.js';
+import { functionCycleOptions, lambdaConfig } from './lambda-config.js';
 
 /**
  * The organisations' runtimes for a Lambda (poll and check functions), from the credentials secret:
@@ -73,12 +75,35 @@ export const cycleLambda = () => {
     warn: (message, fields) => logger.warn(message, fields ?? {}),
     error: (message, fields) => logger.error(message, fields ?? {}),
   };
+  /**
+   * What one organisation's cycle or check runs with: its runtime's ports, the clock, a logger naming the
+   * organisation, and the options (functionCycleOptions) for its share of the invocation's time.
+   */
+  const cycleArgs = (
+    config: LambdaConfig,
+    runtime: Runtime,
+    organisationId: number | undefined,
+    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+    organisationsLeft: number,
+  ) => ({
+    deps: {
+      ...runtime.deps,
+      now: Date.now,
+      logger: organisationId === undefined ? cycleLogger : scopedLogger(cycleLogger, organisationId),
+    },
+    options: functionCycleOptions(
+      config,
+      context.awsRequestId,
+      context.getRemainingTimeInMillis(),
+      organisationsLeft,
+    ),
+  });
   return {
     logger,
     metrics,
     tracer,
     configured,
-    cycleLogger,
+    cycleArgs,
     runtimesFor: lambdaRuntimes(cycleLogger, { dynamodb, eventbridge }),
   };
 };
