@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,36 +7,7 @@ import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../../functions/digest/marker.js';
 import { freshTable } from '../helpers/aws.js';
 import { seededSnapshots, writeSeededState } from '../helpers/board-state.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The installed command line with a clean environment (no Uphance credentials: these commands need none). */
-const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+import { cli } from '../helpers/cli.js';
 
 describe('board and digest commands', () => {
   it('work on a state file: the page on --out, the digest on stdout and its marker beside the state', async () => {

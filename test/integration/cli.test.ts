@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,45 +10,11 @@ import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { checkEvents, checkLedgerCovered } from '../../soak/invariants.js';
 import { freshTable, receivedEvents } from '../helpers/aws.js';
+import { cli } from '../helpers/cli.js';
 import { tempStatePath } from '../helpers/harness.js';
 
 let sim: RunningSimulator;
 let bus: LocalEventBridge;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the installed command line, as a user would, with a clean environment. */
-const cli = (
-  args: string[],
-  env: Record<string, string> = {},
-  started?: (child: ChildProcess) => void,
-): Promise<Run> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    started?.(child);
-  });
 
 const simEnv = () => ({ UPHANCE_API_URL: sim.url, UPHANCE_TOKEN: 'sim-token' });
 

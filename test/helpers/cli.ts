@@ -1,0 +1,40 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the installed command line, as a user would, with a clean environment (local AWS credentials
+ * only); `started` gets the process, to signal or kill it.
+ */
+export const cli = (
+  args: string[],
+  env: Record<string, string> = {},
+  started?: (child: ChildProcess) => void,
+): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/uphance-notifier.mjs', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    started?.(child);
+  });
