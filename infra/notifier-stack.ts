@@ -147,6 +147,47 @@ export class NotifierStack extends Stack {
     // that run finishes what the killed one left. A first baseline of a large account takes several runs:
     // each commits what it read and the next resumes.
     const pollTimeout = Duration.seconds(pollTimeoutSeconds(scheduleMinutes));
+    // What every function that runs cycles (poll, webhook check) reads: one environment, so that both diff
+    // with the same rules and signal settings.
+    const cycleEnvironment: Record<string, string> = {
+      TABLE_NAME: this.table.tableName,
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      UPHANCE_SECRET_ARN: this.secret.secretArn,
+      EVENT_SOURCE: source,
+      SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
+      EMIT_BASELINE: String(props.emitBaseline ?? false),
+      ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
+      ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
+      ...signalEnvironment(props.signals),
+    };
+    /** What a function that runs cycles may do: exactly the calls the store makes, PutEvents, the credentials. */
+    const grantCycleAccess = (fn: NotifierFunction) => {
+      this.table.grant(
+        fn,
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        // Every state write is a transaction led by a check of the lease (fencing).
+        'dynamodb:ConditionCheckItem',
+      );
+      this.bus.grantPutEventsTo(fn);
+      this.secret.grantRead(fn);
+      if (props.uphanceSecretKmsKeyArn) {
+        // An existing secret encrypted with a customer key is unreadable without kms:Decrypt on that key;
+        // granted only for calls Secrets Manager makes on the function's behalf. (CDK's own grant is dropped
+        // when the key's account cannot be compared with an environment-agnostic stack's.)
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [props.uphanceSecretKmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+          }),
+        );
+      }
+    };
     this.pollFunction = new NotifierFunction(this, 'PollFunction', {
       entry: path('../functions/handlers/poll.ts'),
       description: 'Polls Uphance production orders and puts change events on the bus',
@@ -158,44 +199,11 @@ export class NotifierStack extends Stack {
       retryAttempts: 0,
       logGroupRemovalPolicy: dataPolicy,
       environment: {
-        TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: this.bus.eventBusName,
-        UPHANCE_SECRET_ARN: this.secret.secretArn,
-        EVENT_SOURCE: source,
+        ...cycleEnvironment,
         CYCLE_BUDGET_SECONDS: String(Math.max(10, pollTimeout.toSeconds() - 55)),
-        SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
-        EMIT_BASELINE: String(props.emitBaseline ?? false),
-        ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
-        ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
-        ...signalEnvironment(props.signals),
       },
     });
-    // Least privilege: exactly the calls the DynamoDB store makes.
-    this.table.grant(
-      this.pollFunction,
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      // Every state write is a transaction led by a check of the lease (fencing).
-      'dynamodb:ConditionCheckItem',
-    );
-    this.bus.grantPutEventsTo(this.pollFunction);
-    this.secret.grantRead(this.pollFunction);
-    if (props.uphanceSecretKmsKeyArn) {
-      // An existing secret encrypted with a customer key is unreadable without kms:Decrypt on that key;
-      // granted only for calls Secrets Manager makes on the function's behalf. (CDK's own grant is dropped
-      // when the key's account cannot be compared with an environment-agnostic stack's.)
-      this.pollFunction.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.uphanceSecretKmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
-        }),
-      );
-    }
+    grantCycleAccess(this.pollFunction);
 
     new Schedule(this, 'PollSchedule', {
       description: `Runs a poll cycle every ${scheduleMinutes} minutes`,
@@ -291,24 +299,13 @@ export class NotifierStack extends Stack {
     let trigger: WebhookTrigger | undefined;
     if (props.webhook !== false) {
       trigger = new WebhookTrigger(this, 'Webhook', {
-        checkEnvironment: {
-          TABLE_NAME: this.table.tableName,
-          EVENT_BUS_NAME: this.bus.eventBusName,
-          UPHANCE_SECRET_ARN: this.secret.secretArn,
-          EVENT_SOURCE: source,
-          SWEEP_INTERVAL_HOURS: String(props.sweepIntervalHours ?? 24),
-          EMIT_BASELINE: String(props.emitBaseline ?? false),
-          ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
-          ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
-        },
-        table: this.table,
-        bus: this.bus,
-        uphanceSecret: this.secret,
+        checkEnvironment: cycleEnvironment,
         organisationIds: props.organisationIds,
         webhookEntry: path('../functions/handlers/webhook.ts'),
         checkEntry: path('../functions/handlers/check.ts'),
         removalPolicy: dataPolicy,
       });
+      grantCycleAccess(trigger.checkFunction);
       deadLetterQueues.push({ name: 'WebhookChecks', queue: trigger.deadLetterQueue });
     }
 

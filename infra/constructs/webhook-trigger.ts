@@ -2,11 +2,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { EventBus } from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
@@ -15,11 +12,11 @@ import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
 export interface WebhookTriggerProps {
-  /** The check function's environment: the poll function's own (table, bus, credentials, organisations). */
+  /**
+   * The check function's environment: the poll function's own (table, bus, credentials, organisations,
+   * signal settings). Its access to them is granted by the stack, as the poll function's is.
+   */
   checkEnvironment: Record<string, string>;
-  table: Table;
-  bus: EventBus;
-  uphanceSecret: ISecret;
   organisationIds: string | undefined;
   webhookEntry: string;
   checkEntry: string;
@@ -102,18 +99,6 @@ export class WebhookTrigger extends Construct {
     this.checkFunction.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
-    props.table.grant(
-      this.checkFunction,
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    );
-    props.bus.grantPutEventsTo(this.checkFunction);
-    props.uphanceSecret.grantRead(this.checkFunction);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.ONE_MONTH,

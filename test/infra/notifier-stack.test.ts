@@ -225,6 +225,12 @@ describe('poll function and schedule', () => {
     const decrypt = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn));
     expect(decrypt?.Action).toEqual('kms:Decrypt');
     expect(JSON.stringify(decrypt?.Condition)).toContain('secretsmanager.');
+    // Every function that reads the credentials: the poll function and the webhook check function.
+    const rolesWithKey = Object.values(withKey.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(keyArn))
+      .map((p) => JSON.stringify(p.Properties.Roles));
+    expect(rolesWithKey.some((r) => r.includes('PollFunction'))).toBe(true);
+    expect(rolesWithKey.some((r) => r.includes('CheckFunction'))).toBe(true);
     // Without the key, no KMS grant beyond the topics' own key.
     const plain = JSON.stringify(
       synth({ uphanceSecretArn: secretArn }).template.findResources('AWS::IAM::Policy'),
@@ -675,7 +681,7 @@ describe('context', () => {
     );
   });
 
-  it('passes the signal settings to the poll function and names a bad one', () => {
+  it('passes the signal settings to the poll and check functions and names a bad one', () => {
     const context: Record<string, string> = {
       timeZone: 'Europe/London',
       dueSoonDays: '3',
@@ -691,16 +697,21 @@ describe('context', () => {
       stallDaysByStage: 'Sewing=14,Packing=3',
     });
     expect(props.slack).toMatchObject({ webhookUrl: undefined, detailTypes: [] });
-    synth({ signals: props.signals }).template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          TIME_ZONE: 'Europe/London',
-          DUE_SOON_DAYS: '3',
-          STALL_DAYS: '10',
-          STALL_DAYS_BY_STAGE: 'Sewing=14,Packing=3',
-        }),
-      },
-    });
+    const { template } = synth({ signals: props.signals, webhook: true }, false);
+    // The poll function and the webhook check function diff with the same settings.
+    for (const description of ['Polls Uphance', 'Checks production orders named by webhooks']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp(`^${description}`),
+        Environment: {
+          Variables: Match.objectLike({
+            TIME_ZONE: 'Europe/London',
+            DUE_SOON_DAYS: '3',
+            STALL_DAYS: '10',
+            STALL_DAYS_BY_STAGE: 'Sewing=14,Packing=3',
+          }),
+        },
+      });
+    }
     expect(() => propsFromContext((k) => ({ timeZone: 'Mars/Olympus' })[k])).toThrow(
       /context timeZone: TIME_ZONE/,
     );
