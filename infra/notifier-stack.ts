@@ -55,7 +55,7 @@ export interface NotifierStackProps extends StackProps {
   retainData?: boolean;
   /** Hour (0-23, in digestTimeZone) of the daily digest to the Slack and email subscriptions (default 7). */
   digestHour?: number;
-  /** IANA time zone of the digest's schedule and calendar days (default UTC). */
+  /** IANA time zone of the digest's schedule and calendar days (default the signals' timeZone, else UTC). */
   digestTimeZone?: string;
   /** Send the digest even when it has nothing to say (default false). */
   digestWhenEmpty?: boolean;
@@ -329,7 +329,8 @@ export class NotifierStack extends Stack {
             entry: path('../functions/handlers/digest.ts'),
             table: this.table,
             hour: props.digestHour ?? 7,
-            timeZone: props.digestTimeZone ?? 'UTC',
+            timeZone: props.digestTimeZone ?? props.signals?.timeZone ?? 'UTC',
+            signalEnvironment: signalEnvironment(props.signals),
             whenEmpty: props.digestWhenEmpty ?? false,
             organisationIds: props.organisationIds,
             slackWebhookSecret: slackSecret,

@@ -27,6 +27,9 @@ export interface DigestProps {
   /** IANA time zone of the schedule and of the digest's calendar days. */
   timeZone: string;
   whenEmpty: boolean;
+  /** The production signals' settings (DUE_SOON_DAYS, STALL_DAYS...): the digest calls an order due soon or a
+   * stage stalled exactly when the events do. Its own `timeZone` wins for TIME_ZONE. */
+  signalEnvironment: Record<string, string>;
   /** Every organisation polled ("35802,35803"): one digest each. */
   organisationIds?: string;
   /** The Slack subscription's secret holding the incoming-webhook URL (the URL stays out of the template). */
@@ -65,6 +68,7 @@ export class DigestSchedule extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
       logGroupRemovalPolicy: props.logGroupRemovalPolicy,
       environment: {
+        ...props.signalEnvironment,
         TABLE_NAME: props.table.tableName,
         TIME_ZONE: props.timeZone,
         DIGEST_WHEN_EMPTY: String(props.whenEmpty),

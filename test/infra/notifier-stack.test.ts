@@ -543,6 +543,29 @@ describe('digest', () => {
     });
   });
 
+  it("reads the production signals' settings, in the signals' time zone unless digestTimeZone says otherwise", () => {
+    const signals = {
+      timeZone: 'Europe/Paris',
+      dueSoonDays: 3,
+      stallDays: 10,
+      stallDaysByStage: 'Sewing=14',
+    };
+    const variables = (props: NotifierStackProps) =>
+      digestFunction(
+        synth({ email: { addresses: ['a@b.c'], detailTypes: [] }, signals, ...props }, false).template,
+      )?.[1]?.Properties.Environment.Variables;
+    expect(variables({})).toMatchObject({
+      TIME_ZONE: 'Europe/Paris',
+      DUE_SOON_DAYS: '3',
+      STALL_DAYS: '10',
+      STALL_DAYS_BY_STAGE: 'Sewing=14',
+    });
+    expect(variables({ digestTimeZone: 'Asia/Tokyo' })).toMatchObject({
+      TIME_ZONE: 'Asia/Tokyo',
+      DUE_SOON_DAYS: '3',
+    });
+  });
+
   it('a failed run is retried by Lambda with the same scheduled time, then dead-lettered', () => {
     const [id] = digestFunction(everything.template) ?? [];
     const queues = everything.template.findResources('AWS::SQS::Queue');
