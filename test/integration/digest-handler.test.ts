@@ -1,4 +1,3 @@
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
 import type { OrderRef } from '../../functions/core/order.js';
@@ -8,6 +7,7 @@ import type { LocalSecrets } from '../../local-aws/secrets-local.js';
 import { startLocalSecrets } from '../../local-aws/secrets-local.js';
 import { freshTable } from '../helpers/aws.js';
 import { ref, snap } from '../helpers/board-state.js';
+import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
 import { vendorEvent } from '../helpers/orders.js';
 
 const DAY = 86_400_000;
@@ -58,7 +58,7 @@ const seed = async (store: DynamoStateStore, snapshots: Snapshot[], pendingAt?: 
   return outcome.lease.generation;
 };
 
-const context = { awsRequestId: 'digest-1', getRemainingTimeInMillis: () => 120_000 } as unknown as Context;
+const context = lambdaContext(120_000, 'digest');
 
 it('the digest function sends one digest per organisation, each from its own partition, marker and period', async () => {
   const { client, tableName, endpoint } = await freshTable();
@@ -80,14 +80,7 @@ it('the digest function sends one digest per organisation, each from its own par
   secrets.secrets.set('slack/url', JSON.stringify({ url: SLACK }));
   process.env = {
     ...saved,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    POWERTOOLS_METRICS_NAMESPACE: 'UphanceNotifier',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
+    ...localLambdaEnv({ dynamodb: endpoint, secretsManager: secrets.url }),
     TABLE_NAME: tableName,
     UPHANCE_ORGANISATION_ID: '35802,35803',
     SLACK_WEBHOOK_SECRET_ARN: 'slack/url',

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
@@ -11,24 +10,14 @@ import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { freshTable } from '../helpers/aws.js';
+import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
 
 let sim: RunningSimulator;
 let bus: LocalEventBridge;
 let secrets: LocalSecrets;
 const saved = { ...process.env };
 
-const context = (remainingMs = 300_000): Context =>
-  ({
-    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
-    functionName: 'poll',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:poll',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/poll',
-    logStreamName: 's',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => remainingMs,
-  }) as unknown as Context;
+const context = (remainingMs = 300_000) => lambdaContext(remainingMs, 'poll');
 
 beforeAll(async () => {
   [sim, bus, secrets] = await Promise.all([
@@ -42,18 +31,8 @@ afterAll(async () => {
   await Promise.all([sim.close(), bus.close(), secrets.close()]);
 });
 
-const baseEnv = (endpoint: string) => ({
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-  AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-  POWERTOOLS_TRACE_ENABLED: 'false',
-  POWERTOOLS_METRICS_NAMESPACE: 'UphanceNotifier',
-  POWERTOOLS_LOG_LEVEL: 'WARN',
-  POWERTOOLS_DEV: 'false',
-});
+const baseEnv = (endpoint: string) =>
+  localLambdaEnv({ dynamodb: endpoint, eventbridge: bus.url, secretsManager: secrets.url });
 
 describe('poll Lambda handler', () => {
   beforeEach(() => {

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
@@ -11,6 +11,7 @@ import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { freshTable } from '../helpers/aws.js';
+import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
 
 let sim: RunningSimulator;
 let bus: LocalEventBridge;
@@ -19,18 +20,7 @@ let sqs: LocalSqs;
 const saved = { ...process.env };
 const SECRET = 'Zq9webhookSecretFromSecretsManager01';
 
-const context = (remainingMs = 90_000): Context =>
-  ({
-    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
-    functionName: 'f',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
-    memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/f',
-    logStreamName: 's',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => remainingMs,
-  }) as unknown as Context;
+const context = (remainingMs = 90_000) => lambdaContext(remainingMs);
 
 const httpEvent = (method: string, path: string, body: string, sourceIp = '203.0.113.7') =>
   ({
@@ -79,17 +69,10 @@ afterAll(async () => {
 
 const env = (endpoint: string, tableName: string) => ({
   ...saved,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-  AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-  AWS_ENDPOINT_URL_SQS: sqs.url,
-  POWERTOOLS_TRACE_ENABLED: 'false',
-  POWERTOOLS_METRICS_NAMESPACE: 'UphanceNotifier',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
-  POWERTOOLS_DEV: 'false',
+  ...localLambdaEnv(
+    { dynamodb: endpoint, eventbridge: bus.url, secretsManager: secrets.url, sqs: sqs.url },
+    'INFO',
+  ),
   TABLE_NAME: tableName,
   EVENT_BUS_NAME: 'uphance-notifier',
   UPHANCE_SECRET_ARN: 'uphance/credentials',
