@@ -11,7 +11,6 @@ import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Lease, Logger } from '../cycle/ports.js';
-import { SETTLE_MS } from '../digest/digest.js';
 import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../organisations.js';
 import { processRuns } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
@@ -86,12 +85,6 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
   const credentials = requireCredentials(uphance);
   const budgetS = seconds(flags.budget, '--budget', 240);
   const commitReserveS = 60;
-  // The digest counts on a cycle committing what it detected within SETTLE_MS (deadline = budget + reserve).
-  const maxBudgetS = SETTLE_MS / 1000 - commitReserveS - 60;
-  if (budgetS > maxBudgetS)
-    throw new ConfigError(
-      `--budget must be at most ${maxBudgetS} seconds (a cycle commits within ${SETTLE_MS / 60_000} minutes of what it detects), got "${flags.budget}"`,
-    );
   return {
     organisationIds: uphance.organisationIds,
     runtime: {
