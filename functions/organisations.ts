@@ -14,27 +14,11 @@ export interface OrganisationRuntime {
 }
 
 /**
- * Where one organisation's file state lives: the given file when there is one organisation, else one file
- * per organisation beside it (`state.json` → `state.35802.json`). DynamoDB keys carry the organisation.
- */
-export const stateFor = (
-  state: RuntimeSettings['state'],
-  organisationId: number | undefined,
-  several: boolean,
-): RuntimeSettings['state'] => {
-  if (state.kind !== 'file' || !several || organisationId === undefined) return state;
-  const path = /\.json$/.test(state.path)
-    ? state.path.replace(/\.json$/, `.${organisationId}.json`)
-    : `${state.path}.${organisationId}`;
-  return { kind: 'file', path };
-};
-
-/**
  * One runtime per organisation: its own Uphance client (its own organisation selection), its own state
- * (store keys or file scoped by the organisation) and a sink that stamps `detail.organisationId`.
+ * (found where it is: state-location.ts) and a sink that stamps `detail.organisationId`.
  */
 export const buildOrganisationRuntimes = (
-  settings: Omit<RuntimeSettings, 'organisationId' | 'credentials'>,
+  settings: Omit<RuntimeSettings, 'organisationId' | 'credentials' | 'several'>,
   organisationIds: number[],
   credentialsOf: (organisationId: number | undefined) => Credentials,
   logger: Logger,
@@ -46,12 +30,7 @@ export const buildOrganisationRuntimes = (
     try {
       const credentials = credentialsOf(organisationId);
       const runtime = buildRuntime(
-        {
-          ...settings,
-          credentials,
-          organisationId,
-          state: stateFor(settings.state, organisationId, several),
-        },
+        { ...settings, credentials, organisationId, several },
         organisationId === undefined ? logger : scopedLogger(logger, organisationId),
         clients,
       );

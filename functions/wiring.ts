@@ -1,15 +1,23 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoStateStore, dynamoDbClient } from './adapters/dynamodb-store.js';
+import { DynamoLease } from './adapters/dynamodb-lease.js';
+import type { DynamoStats } from './adapters/dynamodb-store.js';
+import { DynamoStateStore, dynamoDbClient, emptyDynamoStats, statsMeter } from './adapters/dynamodb-store.js';
 import { EventBridgeSink } from './adapters/eventbridge-sink.js';
+import { FileLease } from './adapters/file-lease.js';
 import { FileStateStore } from './adapters/file-store.js';
 import { StdoutSink } from './adapters/stdout-sink.js';
 import { UphanceOrderSource } from './adapters/uphance-source.js';
 import type { CycleDependencies } from './cycle/cycle.js';
 import { organisationSink } from './cycle/organisation-sink.js';
-import type { EventSink, Logger, StateStore } from './cycle/ports.js';
+import type { EventSink, LeaseStore, Logger, StateStore } from './cycle/ports.js';
+import type { StateLocation, StateSetting } from './state-location.js';
+import { LocatedStateStore } from './state-location.js';
 import type { Credentials } from './uphance/auth.js';
 import { UphanceClient } from './uphance/client.js';
+import { credentialsKey } from './uphance/credentials-key.js';
 import type { TransportEvent } from './uphance/transport.js';
 
 /** Everything one runner needs, from the CLI's flags or the Lambda's environment. */
@@ -17,7 +25,17 @@ export interface RuntimeSettings {
   apiUrl: string;
   credentials: Credentials;
   organisationId: number | undefined;
-  state: { kind: 'file'; path: string } | { kind: 'dynamodb'; tableName: string };
+  /**
+   * Whether other organisations are configured beside this one (their states then live apart: the state
+   * of a single organisation is the configured file, or `org#default` in the table when unnamed).
+   */
+  several?: boolean;
+  state: StateSetting;
+  /**
+   * Where the host-wide leases on credentials live (command lines on one host take turns on shared
+   * credentials through them); absent: none (a Lambda has only the table's).
+   */
+  hostLockDir?: string;
   sink:
     | { kind: 'stdout'; pretty: boolean; write?: (line: string) => void }
     | { kind: 'eventbridge'; busName: string };
@@ -44,18 +62,81 @@ export interface Runtime {
 
 type Clients = { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient };
 
-/** The state store of one organisation (its keys are scoped by the organisation id). */
-export const storeFor = (
-  settings: Pick<RuntimeSettings, 'state' | 'organisationId'>,
+/** The store of one place (a file, or a partition of a table). */
+export const storeAt = (
+  location: StateLocation,
   clients: Clients = {},
-): StateStore =>
-  settings.state.kind === 'file'
-    ? new FileStateStore(settings.state.path)
+  stats?: DynamoStats,
+): FileStateStore | DynamoStateStore =>
+  location.kind === 'file'
+    ? new FileStateStore(location.path)
     : new DynamoStateStore({
         client: clients.dynamodb ?? dynamoDbClient(),
-        tableName: settings.state.tableName,
-        organisation: settings.organisationId === undefined ? 'default' : String(settings.organisationId),
+        tableName: location.tableName,
+        organisation: location.partition,
+        ...(stats ? { stats } : {}),
       });
+
+/**
+ * The state store of one organisation, found where its state is (state-location.ts): its own, or the one
+ * it had before the configuration changed. One store per place; DynamoDB figures counted together.
+ */
+export const storeFor = (
+  settings: Pick<RuntimeSettings, 'state' | 'organisationId' | 'several'>,
+  clients: Clients = {},
+): LocatedStateStore & { stats?: DynamoStats } => {
+  const stats = settings.state.kind === 'dynamodb' ? emptyDynamoStats() : undefined;
+  const dynamodb = settings.state.kind === 'dynamodb' ? (clients.dynamodb ?? dynamoDbClient()) : undefined;
+  const stores = new Map<string, StateStore>();
+  const open = (location: StateLocation): StateStore => {
+    const key = JSON.stringify(location);
+    let store = stores.get(key);
+    if (!store) {
+      store = storeAt(location, { ...clients, ...(dynamodb ? { dynamodb } : {}) }, stats);
+      stores.set(key, store);
+    }
+    return store;
+  };
+  const located = new LocatedStateStore(
+    settings.state,
+    settings.organisationId,
+    settings.several ?? false,
+    open,
+  ) as LocatedStateStore & { stats?: DynamoStats };
+  if (stats) located.stats = stats;
+  return located;
+};
+
+/** The default place of the host-wide credentials leases: beside the system's temporary files. */
+export const DEFAULT_HOST_LOCK_DIR = join(tmpdir(), 'uphance-notifier-locks');
+
+/**
+ * The leases on a runner's Uphance credentials: one on this host (a file, when the runner is a command
+ * line) and one in the table (when the state is in one), so that every runner that may select another
+ * organisation on the same credentials — here or elsewhere — takes turns with this one.
+ */
+export const credentialLeasesFor = (
+  settings: Pick<RuntimeSettings, 'apiUrl' | 'credentials' | 'state' | 'hostLockDir'>,
+  clients: Clients = {},
+  stats?: DynamoStats,
+): LeaseStore[] => {
+  const key = credentialsKey(settings.apiUrl, settings.credentials);
+  const leases: LeaseStore[] = [];
+  if (settings.hostLockDir !== undefined) {
+    leases.push(new FileLease(join(settings.hostLockDir, `credentials-${key}.lease`)));
+  }
+  if (settings.state.kind === 'dynamodb') {
+    leases.push(
+      new DynamoLease({
+        client: clients.dynamodb ?? dynamoDbClient(),
+        tableName: settings.state.tableName,
+        pk: `cred#${key}`,
+        ...(stats ? { meter: statsMeter(stats) } : {}),
+      }),
+    );
+  }
+  return leases;
+};
 
 export const sinkFor = (
   settings: Pick<RuntimeSettings, 'sink' | 'source'>,
@@ -104,11 +185,18 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
   });
   const store = storeFor(settings, clients);
   const sink = sinkFor(settings, clients);
+  const credentials = credentialLeasesFor(settings, clients, store.stats);
   // With an organisation configured, every event names it (detail.organisationId).
   const cycleSink =
     settings.organisationId === undefined ? sink : organisationSink(sink, settings.organisationId);
   return {
-    deps: { source: new UphanceOrderSource(client), store, sink: cycleSink },
+    deps: {
+      source: new UphanceOrderSource(client),
+      store,
+      sink: cycleSink,
+      credentials,
+      organisation: () => store.organisation(),
+    },
     client,
     apiStats,
     store,

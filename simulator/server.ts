@@ -139,7 +139,10 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     return undefined;
   };
 
-  const orgOf = (token: string) => currentOrg.get(token) ?? organisations[0]?.id;
+  // As Uphance keeps it: the selected organisation belongs to the credentials (a static token, or the
+  // user of a password grant, whatever access token the user's latest login issued), not to one token.
+  const credentialOf = (token: string) => issued.get(token)?.email ?? token;
+  const orgOf = (token: string) => currentOrg.get(credentialOf(token)) ?? organisations[0]?.id;
 
   const listOrders = (search: URLSearchParams, token: string, fault: Fault | undefined) => {
     const query: OrderQuery = {};
@@ -211,7 +214,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
       const body = await readBody(req);
       const id = Number(body.organizationId);
       if (!organisations.some((o) => o.id === id)) return json(res, 404, { error: 'organisation not found' });
-      currentOrg.set(token, id);
+      currentOrg.set(credentialOf(token), id);
       return json(res, 200, { status: 'ok' });
     }
     if (req.method === 'GET' && path === '/production_orders') {

@@ -8,13 +8,11 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
@@ -42,6 +40,8 @@ import {
   LeaseLostError,
 } from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
+import type { LeaseMeter } from './dynamodb-lease.js';
+import { DynamoLease } from './dynamodb-lease.js';
 
 /** Requests and capacity this store used: for metrics and the benchmark. */
 export interface DynamoStats {
@@ -54,6 +54,42 @@ export interface DynamoStats {
   writeCapacity: number;
 }
 
+export const emptyDynamoStats = (): DynamoStats => ({
+  reads: 0,
+  writes: 0,
+  batchGets: 0,
+  itemsRead: 0,
+  readCapacity: 0,
+  writeCapacity: 0,
+});
+
+/** Adds the capacity a request consumed to the figures. */
+export const countCapacity = (
+  stats: DynamoStats,
+  capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
+  kind: 'read' | 'write',
+): void => {
+  const list = Array.isArray(capacity) ? capacity : capacity ? [capacity] : [];
+  for (const c of list) {
+    const units = c.CapacityUnits ?? 0;
+    if (kind === 'read') stats.readCapacity += units;
+    else stats.writeCapacity += units;
+  }
+};
+
+/** A lease's requests, counted in these figures. */
+export const statsMeter = (stats: DynamoStats): LeaseMeter => ({
+  read: (capacity, found) => {
+    stats.reads++;
+    if (found) stats.itemsRead++;
+    countCapacity(stats, capacity, 'read');
+  },
+  write: (capacity) => {
+    stats.writes++;
+    countCapacity(stats, capacity, 'write');
+  },
+});
+
 /** A client whose calls cannot hang: each request times out, so that the cycle's deadline holds. */
 export const dynamoDbClient = (
   config: ConstructorParameters<typeof DynamoDBClient>[0] = {},
@@ -65,6 +101,8 @@ export interface DynamoStoreOptions {
   tableName: string;
   /** Scopes every key, so that one table can serve several Uphance organisations. */
   organisation: string;
+  /** Where to count requests and capacity (shared by the stores of one runner); a new count by default. */
+  stats?: DynamoStats;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   random?: () => number;
 }
@@ -172,24 +210,27 @@ interface WriteGroup {
  * another runner holds the lease, nothing the old holder sends is applied. Reads are strongly consistent.
  */
 export class DynamoStateStore implements StateStore {
-  readonly stats: DynamoStats = {
-    reads: 0,
-    writes: 0,
-    batchGets: 0,
-    itemsRead: 0,
-    readCapacity: 0,
-    writeCapacity: 0,
-  };
+  readonly stats: DynamoStats;
   readonly #pk: string;
   /** The index shards as last read or written under the current lease (undefined: read them first). */
   #index: Map<number, IndexShard> | undefined;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   readonly #random: () => number;
+  readonly #lease: DynamoLease;
 
   constructor(private readonly options: DynamoStoreOptions) {
+    this.stats = options.stats ?? emptyDynamoStats();
     this.#pk = `org#${options.organisation}`;
     this.#sleep = options.sleep ?? sleep;
     this.#random = options.random ?? Math.random;
+    this.#lease = new DynamoLease({
+      client: options.client,
+      tableName: options.tableName,
+      pk: this.#pk,
+      sleep: this.#sleep,
+      random: this.#random,
+      meter: statsMeter(this.stats),
+    });
   }
 
   #key(sk: string): Record<string, AttributeValue> {
@@ -197,12 +238,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   #consumed(capacity: ConsumedCapacity | ConsumedCapacity[] | undefined, kind: 'read' | 'write') {
-    const list = Array.isArray(capacity) ? capacity : capacity ? [capacity] : [];
-    for (const c of list) {
-      const units = c.CapacityUnits ?? 0;
-      if (kind === 'read') this.stats.readCapacity += units;
-      else this.stats.writeCapacity += units;
-    }
+    countCapacity(this.stats, capacity, kind);
   }
 
   async #get(sk: string): Promise<Record<string, AttributeValue> | undefined> {
@@ -220,117 +256,18 @@ export class DynamoStateStore implements StateStore {
     return out.Item;
   }
 
-  #leaseOf(item: Record<string, AttributeValue>): Lease {
-    return {
-      owner: item.owner?.S ?? '',
-      ...(item.host?.S ? { host: item.host.S } : {}),
-      ...(item.pid?.N ? { pid: Number(item.pid.N) } : {}),
-      generation: Number(item.generation?.N ?? 0),
-      expiresAt: Number(item.expiresAt?.N ?? 0),
-    };
-  }
-
-  /** One conditional update that bumps the generation counter; on refusal, reads who holds the lease. */
-  async #take(claim: LeaseClaim, condition: string, values: Record<string, AttributeValue>) {
-    this.stats.writes++;
-    const names: Record<string, string> = { '#owner': 'owner', '#ttl': 'ttl' };
-    const set = ['#owner = :owner', 'expiresAt = :expiresAt'];
-    const attributes: Record<string, AttributeValue> = {
-      ':owner': { S: claim.owner },
-      ':expiresAt': { N: String(claim.nowMs + claim.ttlMs) },
-      ':one': { N: '1' },
-      ':now': { N: String(claim.nowMs) },
-      ...values,
-    };
-    const remove = ['#ttl'];
-    if (claim.host !== undefined) {
-      set.push('host = :host');
-      attributes[':host'] = { S: claim.host };
-    } else remove.push('host');
-    if (claim.pid !== undefined) {
-      set.push('pid = :pid');
-      attributes[':pid'] = { N: String(claim.pid) };
-    } else remove.push('pid');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#update(condition, set, remove, names, attributes);
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
-          const item = await this.#get('lease');
-          return { kind: 'held', holder: this.#leaseOf(item ?? {}) } satisfies LeaseOutcome;
-        }
-        // The holder's transaction is checking the lease at this moment: ask again shortly.
-        if ((error as Error).name !== 'TransactionConflictException' || attempt >= MAX_ATTEMPTS) throw error;
-        await this.#sleep(backoffDelay(BACKOFF, attempt, this.#random));
-      }
-    }
-  }
-
-  async #update(
-    condition: string,
-    set: string[],
-    remove: string[],
-    names: Record<string, string>,
-    attributes: Record<string, AttributeValue>,
-  ): Promise<LeaseOutcome> {
-    {
-      const out = await this.options.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: this.#key('lease'),
-          UpdateExpression: `SET ${set.join(', ')} ADD generation :one REMOVE ${remove.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: attributes,
-          ReturnValues: 'ALL_NEW',
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.#consumed(out.ConsumedCapacity, 'write');
-      return { kind: 'acquired', lease: this.#leaseOf(out.Attributes ?? {}) };
-    }
-  }
-
   acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
     this.#index = undefined;
-    return this.#take(
-      claim,
-      'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR #owner = :owner',
-      {},
-    );
+    return this.#lease.acquire(claim);
   }
 
   takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
     this.#index = undefined;
-    return this.#take(
-      claim,
-      'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR expiresAt <= :now OR (#owner = :heldOwner AND generation = :heldGeneration)',
-      { ':heldOwner': { S: holder.owner }, ':heldGeneration': { N: String(holder.generation) } },
-    );
+    return this.#lease.takeOver(claim, holder);
   }
 
-  async releaseLease(lease: Lease): Promise<void> {
-    this.stats.writes++;
-    try {
-      const out = await this.options.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: this.#key('lease'),
-          UpdateExpression: 'REMOVE #owner, host, pid SET expiresAt = :zero',
-          ConditionExpression: '#owner = :owner AND generation = :generation',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':owner': { S: lease.owner },
-            ':generation': { N: String(lease.generation) },
-            ':zero': { N: '0' },
-          },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.#consumed(out.ConsumedCapacity, 'write');
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#lease.release(lease);
   }
 
   async getCheckpoint(): Promise<Checkpoint | undefined> {
@@ -525,7 +462,7 @@ export class DynamoStateStore implements StateStore {
     const check: TransactWriteItem = {
       ConditionCheck: {
         TableName: this.options.tableName,
-        Key: this.#key('lease'),
+        Key: this.#lease.key,
         ConditionExpression: '#owner = :owner AND generation = :generation',
         ExpressionAttributeNames: { '#owner': 'owner' },
         ExpressionAttributeValues: {

@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
   Checkpoint,
@@ -20,8 +17,7 @@ import type {
   StoredSnapshot,
 } from '../cycle/ports.js';
 import { ConflictError, commitIdOf, LeaseLostError } from '../cycle/ports.js';
-import { processRuns } from '../shared/process.js';
-import { sleep } from '../shared/timing.js';
+import { FileLease, writeAtomically } from './file-lease.js';
 
 interface FileState {
   format: 'uphance-notifier-state';
@@ -64,39 +60,6 @@ const upgrade = (v1: FileStateV1): FileState => ({
   seals: v1.journal.map((e) => ({ generation: e.generation, commit: -e.part - 1, parts: 1 })),
 });
 
-interface LeaseFile {
-  lease: Lease | null;
-  /** Survives the lease's release so that fencing tokens keep increasing. */
-  lastGeneration: number;
-}
-
-const writeAtomically = async (path: string, text: string): Promise<void> => {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-};
-
-/** An unreadable lock file (its writer died between creating and filling it) older than this is stale. */
-const STALE_LOCK_MS = 10_000;
-/** A lock of another host (a shared file system) is trusted this long. */
-const FOREIGN_LOCK_MS = 10 * 60_000;
-
-interface LockFile {
-  token: string;
-  host: string;
-  pid: number;
-}
-
-const readLock = async (path: string): Promise<LockFile | undefined> => {
-  try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as LockFile;
-    return typeof parsed.token === 'string' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 /**
  * The command line's state: one JSON file, every change written atomically (temp file, then rename).
  * The lease lives beside it in FILE.lease. Every change of either file happens under an exclusive lock
@@ -107,18 +70,11 @@ const readLock = async (path: string): Promise<LockFile | undefined> => {
 export class FileStateStore implements StateStore {
   #state: FileState | undefined;
   readonly leasePath: string;
+  readonly #lease: FileLease;
 
   constructor(readonly path: string) {
     this.leasePath = `${path}.lease`;
-  }
-
-  async #leaseFile(): Promise<LeaseFile> {
-    try {
-      return JSON.parse(await readFile(this.leasePath, 'utf8')) as LeaseFile;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lease: null, lastGeneration: 0 };
-      throw new Error(`cannot read the lease file ${this.leasePath}: ${(error as Error).message}`);
-    }
+    this.#lease = new FileLease(this.leasePath);
   }
 
   async #read(): Promise<FileState> {
@@ -146,56 +102,12 @@ export class FileStateStore implements StateStore {
     return this.#state;
   }
 
-  /**
-   * Runs `work` under an exclusive lock file (O_EXCL), so that two processes on one state file never
-   * interleave their read-modify-writes. The lock names its holder (host, pid and a token): it is broken
-   * only when that process no longer runs on this host (never by age alone, which would let a paused
-   * process write over a newer one), and removed only by the holder whose token it still carries.
-   */
-  async #locked<T>(work: () => Promise<T>): Promise<T> {
-    const lockPath = `${this.leasePath}.lock`;
-    await mkdir(dirname(lockPath), { recursive: true });
-    const token = randomBytes(8).toString('hex');
-    const mine: LockFile = { token, host: hostname(), pid: process.pid };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = await open(lockPath, 'wx');
-        await handle.writeFile(JSON.stringify(mine));
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (await this.#abandonedLock(lockPath)) await rm(lockPath, { force: true });
-        else if (attempt > 3_000)
-          throw new Error(`the lease file ${this.leasePath} stays locked by another process`);
-        else await sleep(10);
-      }
-    }
-    try {
-      return await work();
-    } finally {
-      const held = await readLock(lockPath);
-      if (held?.token === token) await rm(lockPath, { force: true });
-    }
-  }
-
-  /** A lock whose process is gone (this host), or unreadable and old, or another host's and very old. */
-  async #abandonedLock(lockPath: string): Promise<boolean> {
-    const age = await stat(lockPath).then(
-      (s) => Date.now() - s.mtimeMs,
-      () => 0,
-    );
-    const held = await readLock(lockPath);
-    if (!held) return age > STALE_LOCK_MS;
-    if (held.host === hostname()) return !processRuns(held.pid);
-    return age > FOREIGN_LOCK_MS;
-  }
-
   /** A fenced change of the state: under the lock, only while `fence.lease` is the current lease. */
   async #fenced(fence: Fence, change: (state: FileState) => void): Promise<void> {
-    await this.#locked(async () => {
-      const held = (await this.#leaseFile()).lease;
-      if (!held || held.owner !== fence.lease.owner || held.generation !== fence.lease.generation) {
+    await this.#lease.locked(async () => {
+      const holds = await this.#lease.holds(fence.lease);
+      if (!holds.ok) {
+        const held = holds.current;
         throw new LeaseLostError(
           `lease ${fence.lease.generation} of ${fence.lease.owner} was taken over (now ${held ? `${held.generation} of ${held.owner}` : 'free'}); nothing written`,
         );
@@ -208,53 +120,21 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  async #take(claim: LeaseClaim, mayTake: (file: LeaseFile) => boolean): Promise<LeaseOutcome> {
-    const outcome = await this.#locked(async (): Promise<LeaseOutcome> => {
-      const file = await this.#leaseFile();
-      if (file.lease && !mayTake(file)) return { kind: 'held', holder: file.lease };
-      const generation = Math.max(file.lastGeneration, file.lease?.generation ?? 0) + 1;
-      const lease: Lease = {
-        owner: claim.owner,
-        ...(claim.host === undefined ? {} : { host: claim.host }),
-        ...(claim.pid === undefined ? {} : { pid: claim.pid }),
-        generation,
-        expiresAt: claim.nowMs + claim.ttlMs,
-      };
-      await writeAtomically(this.leasePath, JSON.stringify({ lease, lastGeneration: generation }));
-      return { kind: 'acquired', lease };
-    });
+  async acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
+    const outcome = await this.#lease.acquire(claim);
     // Start each cycle from what is on disk.
     this.#state = undefined;
     return outcome;
   }
 
-  acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
-    return this.#take(
-      claim,
-      (file) => !file.lease || file.lease.expiresAt <= claim.nowMs || file.lease.owner === claim.owner,
-    );
+  async takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
+    const outcome = await this.#lease.takeOver(claim, holder);
+    this.#state = undefined;
+    return outcome;
   }
 
-  takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
-    return this.#take(
-      claim,
-      (file) =>
-        !file.lease ||
-        file.lease.expiresAt <= claim.nowMs ||
-        (file.lease.owner === holder.owner && file.lease.generation === holder.generation),
-    );
-  }
-
-  async releaseLease(lease: Lease): Promise<void> {
-    await this.#locked(async () => {
-      const file = await this.#leaseFile();
-      if (file.lease?.owner === lease.owner && file.lease.generation === lease.generation) {
-        await writeAtomically(
-          this.leasePath,
-          JSON.stringify({ lease: null, lastGeneration: Math.max(file.lastGeneration, lease.generation) }),
-        );
-      }
-    });
+  releaseLease(lease: Lease): Promise<void> {
+    return this.#lease.release(lease);
   }
 
   async getCheckpoint(): Promise<Checkpoint | undefined> {

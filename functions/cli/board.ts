@@ -9,7 +9,6 @@ import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js'
 import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
-import { stateFor } from '../organisations.js';
 import { storeFor } from '../wiring.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
@@ -36,11 +35,11 @@ export interface OrganisationState {
 }
 
 /**
- * The states a read-only command looks at, one per organisation of UPHANCE_ORGANISATION_ID (where the
- * poller keeps them: `state.<id>.json` beside --state when there are several, the organisation's keys in
- * the table), or only the one --organisation names; each with its digest marker.
+ * The states a read-only command looks at, one per organisation of UPHANCE_ORGANISATION_ID (found where
+ * the poller finds them: state-location.ts), or only the one --organisation names; each with its digest
+ * marker beside it.
  */
-export const statesOf = (flags: StateFlags, env: ReadIo['env']): OrganisationState[] => {
+export const statesOf = async (flags: StateFlags, env: ReadIo['env']): Promise<OrganisationState[]> => {
   if (flags.state && flags.table) throw new ConfigError('give either --state FILE or --table NAME, not both');
   const configured = parseOrganisationIds(env.UPHANCE_ORGANISATION_ID);
   let ids: Array<number | undefined> = configured.length > 0 ? configured : [undefined];
@@ -62,23 +61,21 @@ export const statesOf = (flags: StateFlags, env: ReadIo['env']): OrganisationSta
   }
   const several = configured.length > 1;
   const client = flags.table ? new DynamoDBClient({}) : undefined;
-  return ids.map((organisationId) => {
-    if (flags.table && client) {
-      const store = storeFor(
-        { organisationId, state: { kind: 'dynamodb', tableName: flags.table } },
-        { dynamodb: client },
-      );
-      const partition = organisationId === undefined ? 'default' : String(organisationId);
-      return { organisationId, store, marker: new DynamoDigestMarker(client, flags.table, partition) };
-    }
-    const state = stateFor(
-      { kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE },
-      organisationId,
-      several,
-    );
-    const path = state.kind === 'file' ? state.path : DEFAULT_STATE_FILE;
-    return { organisationId, store: storeFor({ organisationId, state }), marker: new FileDigestMarker(path) };
-  });
+  const state = flags.table
+    ? ({ kind: 'dynamodb', tableName: flags.table } as const)
+    : ({ kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE } as const);
+  return Promise.all(
+    ids.map(async (organisationId) => {
+      // Where the poller finds it (state-location.ts): the marker lives beside it.
+      const store = storeFor({ organisationId, several, state }, client ? { dynamodb: client } : {});
+      const location = await store.location();
+      const marker =
+        location.kind === 'file'
+          ? new FileDigestMarker(location.path)
+          : new DynamoDigestMarker(client as DynamoDBClient, location.tableName, location.partition);
+      return { organisationId, store, marker };
+    }),
+  );
 };
 
 /** The board page of a state, as HTML. */
@@ -90,7 +87,7 @@ export const boardHtml = async (
 ) => {
   const settings = signalSettings(env, flags);
   // One organisation's board: --organisation, else the first configured.
-  const [first] = statesOf(flags, env);
+  const [first] = await statesOf(flags, env);
   const model = buildBoard(first ? await readSnapshots(first.store) : [], now, settings);
   return renderBoard(model, { refreshSeconds });
 };

@@ -14,7 +14,7 @@ export const runDigest = async (flags: StateFlags & { preview?: boolean }, io: R
   try {
     const settings = signalSettings(io.env, flags);
     let code = 0;
-    for (const [index, { organisationId, store, marker }] of statesOf(flags, io.env).entries()) {
+    for (const [index, { organisationId, store, marker }] of (await statesOf(flags, io.env)).entries()) {
       // One organisation's failure (its state unreadable) is named and never stops the others.
       try {
         const now = (io.now ?? Date.now)();

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { SignalFlags } from '../config.js';
 import {
   ConfigError,
@@ -11,11 +10,13 @@ import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import type { Lease, Logger } from '../cycle/ports.js';
+import { OrganisationMismatchError } from '../cycle/ports.js';
 import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../organisations.js';
-import { processRuns } from '../shared/process.js';
+import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
 import type { Runtime, RuntimeSettings } from '../wiring.js';
+import { DEFAULT_HOST_LOCK_DIR } from '../wiring.js';
 import type { WebhookSettings } from './push.js';
 import { startPushPath, webhookSettings } from './push.js';
 
@@ -59,6 +60,8 @@ export const EXIT_LEASE_HELD = 5;
 
 export const exitCodeOf = (error: unknown): number => {
   if (error instanceof ConfigError || error instanceof UphanceParameterError) return 2;
+  // A state that belongs to another organisation than the one configured.
+  if (error instanceof OrganisationMismatchError && error.kind === 'state') return 2;
   if (error instanceof UphanceAuthError) return 3;
   if (error instanceof UphanceApiError) return 4;
   return 1;
@@ -99,6 +102,8 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
         : { kind: 'stdout', pretty: flags.pretty ?? (!flags.json && io.isTty), write: io.stdout },
       source: flags.source ?? io.env.EVENT_SOURCE ?? DEFAULT_SOURCE,
       requestTimeoutMs: positiveInteger(io.env, 'UPHANCE_TIMEOUT_MS', 30_000),
+      // Command lines on this host take turns on shared credentials through a lease file here.
+      hostLockDir: io.env.UPHANCE_NOTIFIER_LOCK_DIR?.trim() || DEFAULT_HOST_LOCK_DIR,
     },
     cycle: {
       budgetMs: budgetS * 1000,
@@ -112,14 +117,14 @@ export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings =>
   };
 };
 
-/** A lease left by a process of this host that no longer runs (killed, crashed) is taken over at once. */
-export const abandonedOnThisHost =
-  (host: string, pid: number) =>
-  (holder: Lease): boolean =>
-    holder.host === host && holder.pid !== undefined && holder.pid !== pid && !processRuns(holder.pid);
-
 export const describeHolder = (holder: Lease): string =>
   `${holder.owner} (lease ${holder.generation}) holds the lease until ${new Date(holder.expiresAt).toISOString()}`;
+
+/** Why a run did not get its turn, for the one line a `--once` run prints before it exits 5. */
+export const describeHeld = (report: Pick<CycleReport, 'holder' | 'heldBy'>): string =>
+  report.heldBy === 'credentials'
+    ? `a run for another organisation is using the same Uphance credentials: ${describeHolder(report.holder as Lease)}`
+    : `another runner is polling this state: ${describeHolder(report.holder as Lease)}`;
 
 const describe = (report: CycleReport): Record<string, unknown> => ({
   outcome: report.outcome,
@@ -138,14 +143,7 @@ const describe = (report: CycleReport): Record<string, unknown> => ({
 
 /** One organisation's cycle; returns the exit code it calls for (0, or 5 for a held lease with --once). */
 const cycleOf =
-  (
-    flags: PollFlags,
-    settings: PollSettings,
-    logger: Logger,
-    host: string,
-    owner: string,
-    signalNow?: () => number,
-  ) =>
+  (flags: PollFlags, settings: PollSettings, logger: Logger, signalNow?: () => number) =>
   async (runtime: Runtime, organisationId: number | undefined): Promise<number> => {
     const orgLogger = organisationId === undefined ? logger : scopedLogger(logger, organisationId);
     const requestsBefore = runtime.apiStats.requests;
@@ -155,13 +153,13 @@ const cycleOf =
         now: Date.now,
         ...(signalNow ? { signalNow } : {}),
         logger: orgLogger,
-        isAbandoned: abandonedOnThisHost(host, process.pid),
+        isAbandoned: abandonedOnThisHost(),
       },
-      { ...settings.cycle, owner, host, pid: process.pid },
+      { ...settings.cycle, ...localRunner() },
     );
     if (report.outcome === 'lease-held' && report.holder) {
       if (flags.once) {
-        orgLogger.error(`another runner is polling this state: ${describeHolder(report.holder)}`);
+        orgLogger.error(describeHeld(report));
         return EXIT_LEASE_HELD;
       }
       return 0;
@@ -199,12 +197,10 @@ export const runPoll = async (flags: PollFlags, io: PollIo): Promise<number> => 
     () => credentials,
     logger,
   );
-  const host = hostname();
-  const owner = `${host}:${process.pid}`;
   const sleep = io.sleep ?? pause;
-  const runOne = cycleOf(flags, settings, logger, host, owner, io.now);
+  const runOne = cycleOf(flags, settings, logger, io.now);
   const push = webhook
-    ? await startPushPath(webhook, organisations, settings, { logger, owner, host, signal: io.signal })
+    ? await startPushPath(webhook, organisations, settings, { logger, signal: io.signal })
     : undefined;
   try {
     for (;;) {

@@ -5,6 +5,7 @@ import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
 import type { OrganisationRuntime } from '../organisations.js';
 import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { numbersByOrganisation } from '../webhook/assign.js';
 import type { CheckQueueOptions } from '../webhook/check-queue.js';
@@ -46,10 +47,11 @@ export const webhookSettings = (
   };
 };
 
+/** How long a webhook's check waits for credentials a run of another organisation uses (then retried). */
+const CHECK_CREDENTIALS_WAIT_MS = 10_000;
+
 export interface PushContext {
   logger: Logger;
-  owner: string;
-  host: string;
   signal?: AbortSignal | undefined;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
@@ -104,8 +106,9 @@ export const startPushPath = async (
       const logger =
         organisationId === undefined ? context.logger : scopedLogger(context.logger, organisationId);
       const report = await runCheck(
-        { ...runtime.deps, now, logger },
-        { ...settings.cycle, owner: context.owner, host: context.host, pid: process.pid },
+        { ...runtime.deps, now, logger, isAbandoned: abandonedOnThisHost() },
+        // A check gives way soon to a run of another organisation on the same credentials: it is retried.
+        { ...settings.cycle, ...localRunner(), credentialsWaitMs: CHECK_CREDENTIALS_WAIT_MS },
         numbers,
       );
       if (report.outcome === 'lease-held' || report.unchecked.length > 0) {

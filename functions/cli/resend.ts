@@ -1,18 +1,12 @@
-import { hostname } from 'node:os';
 import { ConfigError, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { Logger } from '../cycle/ports.js';
-import { scopedLogger, stateFor } from '../organisations.js';
+import { scopedLogger } from '../organisations.js';
+import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import type { RuntimeSettings } from '../wiring.js';
 import { sinkFor, storeFor } from '../wiring.js';
 import type { PollIo } from './poll.js';
-import {
-  abandonedOnThisHost,
-  DEFAULT_STATE_FILE,
-  describeHolder,
-  EXIT_LEASE_HELD,
-  exitCodeOf,
-} from './poll.js';
+import { DEFAULT_STATE_FILE, describeHolder, EXIT_LEASE_HELD, exitCodeOf } from './poll.js';
 
 export interface ResendFlags {
   state?: string;
@@ -47,7 +41,8 @@ export const runResend = async (
     for (const organisationId of organisationIds.length > 0 ? organisationIds : [undefined]) {
       const one = await resendOne(flags, io, {
         organisationId,
-        state: stateFor(state, organisationId, organisationIds.length > 1),
+        several: organisationIds.length > 1,
+        state,
       });
       code = Math.max(code, one);
     }
@@ -61,7 +56,7 @@ export const runResend = async (
 const resendOne = async (
   flags: ResendFlags,
   io: Pick<PollIo, 'env' | 'stdout' | 'isTty'> & { logger: Logger },
-  scope: Pick<RuntimeSettings, 'organisationId' | 'state'>,
+  scope: Pick<RuntimeSettings, 'organisationId' | 'state' | 'several'>,
 ): Promise<number> => {
   const logger =
     scope.organisationId === undefined ? io.logger : scopedLogger(io.logger, scope.organisationId);
@@ -75,16 +70,9 @@ const resendOne = async (
     };
     const store = storeFor(settings);
     const sink = sinkFor(settings);
-    const host = hostname();
-    const claim = {
-      owner: `${host}:${process.pid}`,
-      host,
-      pid: process.pid,
-      nowMs: Date.now(),
-      ttlMs: LEASE_MS,
-    };
+    const claim = { ...localRunner(), nowMs: Date.now(), ttlMs: LEASE_MS };
     let outcome = await store.acquireLease(claim);
-    if (outcome.kind === 'held' && abandonedOnThisHost(host, process.pid)(outcome.holder)) {
+    if (outcome.kind === 'held' && abandonedOnThisHost()(outcome.holder)) {
       outcome = await store.takeOverLease(claim, outcome.holder);
     }
     if (outcome.kind === 'held') {

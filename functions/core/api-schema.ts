@@ -163,4 +163,5 @@ export const toOrder = (raw: ApiProductionOrder): Order => ({
   updatedAt: bounded(raw.updated_at, MAX_WORD_LENGTH),
   createdAt: bounded(raw.created_at, MAX_WORD_LENGTH),
   lineItems: (raw.line_items ?? []).map(toLineItem),
+  organisationId: raw.organisation_id ?? null,
 });

@@ -33,6 +33,11 @@ export interface OrderRef {
 export interface Order extends OrderRef {
   createdAt: string | null;
   lineItems: LineItem[];
+  /**
+   * The organisation the API answered this order for (`organisation_id`): checked against the organisation
+   * being polled, never diffed or stored. Absent or null where the API leaves it out.
+   */
+  organisationId?: number | null;
 }
 
 export const orderRef = (order: OrderRef): OrderRef => ({

@@ -1,13 +1,16 @@
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { Deadline } from '../shared/timing.js';
+import { Deadline, sleep } from '../shared/timing.js';
 import type { CommitContext, CycleStep } from './commit.js';
 import { recoverJournal } from './commit.js';
 import { incrementalPass } from './incremental.js';
+import type { OrganisationHint } from './organisation-guard.js';
 import { CyclePass } from './pass.js';
-import type { Checkpoint, EventSink, Lease, LeaseClaim, Logger, OrderSource, StateStore } from './ports.js';
+import type { Checkpoint, EventSink, Lease, LeaseStore, Logger, OrderSource, StateStore } from './ports.js';
 import { DeadlineExceededError } from './ports.js';
 import { sweepPass } from './sweep.js';
+import type { Turn } from './turns.js';
+import { endTurn, takeTurn } from './turns.js';
 
 export interface CycleOptions {
   /** Identifies this runner in the lease (request id, host:pid). */
@@ -15,6 +18,15 @@ export interface CycleOptions {
   /** This runner's host and process, so that a rerun on the same host can take over from a dead one. */
   host?: string;
   pid?: number;
+  /** The process's start time, where the system tells it (a pid reused later is then not mistaken for it). */
+  start?: string;
+  /** How long a run waits for the state's lease when another runner holds it (default 0: not at all). */
+  leaseWaitMs?: number;
+  /**
+   * How long a run waits for its turn on the credentials when a run for another organisation uses them
+   * (default: the budget). A turn that does not come ends the run as `lease-held`, having changed nothing.
+   */
+  credentialsWaitMs?: number;
   /** How long the lease holds; beyond the hard deadline, so that a live cycle never loses it. */
   leaseTtlMs: number;
   /** Time after which the cycle stops fetching and commits what it has; the next cycle resumes. */
@@ -44,6 +56,15 @@ export interface CycleDependencies {
   logger: Logger;
   /** Whether the lease's holder is a process of this host that no longer runs (its lease is taken over). */
   isAbandoned?: (holder: Lease) => boolean;
+  /**
+   * Leases on the Uphance credentials the source uses (host, table), taken before the state's lease and
+   * held to the run's end: runs for different organisations on the same credentials take turns.
+   */
+  credentials?: LeaseStore[];
+  /** The organisation the state is polled for, and whether an unrecorded state must be confirmed first. */
+  organisation?: () => OrganisationHint;
+  /** Waits (for a lease held by another runner); defaults to a timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   step?: (step: CycleStep) => Promise<void> | void;
   /**
    * The earliest time (epoch ms) at which a time-based signal could fire for an order with this snapshot,
@@ -59,6 +80,10 @@ export interface CycleReport {
   generation: number | null;
   /** With `lease-held`: who holds it and until when. */
   holder: Lease | null;
+  /** With `lease-held`: whether the state's lease or the credentials' was held. */
+  heldBy: 'state' | 'credentials' | null;
+  /** Time spent waiting for a lease another runner held. */
+  waitedMs: number;
   /** The dead runner whose lease this cycle took over. */
   tookOverFrom: Lease | null;
   baseline: boolean;
@@ -94,6 +119,8 @@ export const emptyReport = (): CycleReport => ({
   outcome: 'completed',
   generation: null,
   holder: null,
+  heldBy: null,
+  waitedMs: 0,
   tookOverFrom: null,
   baseline: false,
   sweep: 'none',
@@ -115,17 +142,48 @@ export const isAbort = (error: unknown): boolean =>
   error instanceof DeadlineExceededError ||
   (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
-/** Takes the lease, or takes it over from a dead process of this host. */
-export const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
-  const outcome = await deps.store.acquireLease(claim);
-  if (outcome.kind === 'acquired' || !deps.isAbandoned?.(outcome.holder)) return outcome;
-  deps.logger.warn('taking over the lease of a runner of this host that no longer runs', {
-    holder: outcome.holder.owner,
-    generation: outcome.holder.generation,
-  });
-  const taken = await deps.store.takeOverLease(claim, outcome.holder);
-  if (taken.kind === 'acquired') report.tookOverFrom = outcome.holder;
-  return taken;
+/** The state store's lease as a lease port. */
+const stateLease = (store: StateStore): LeaseStore => ({
+  acquire: (claim) => store.acquireLease(claim),
+  takeOver: (claim, holder) => store.takeOverLease(claim, holder),
+  release: (lease) => store.releaseLease(lease),
+});
+
+/**
+ * Takes the run's leases (the credentials', then the state's), waiting for them within the options'
+ * limits, and taking over those of a dead process of this host.
+ */
+const takeLeases = async (
+  deps: CycleDependencies,
+  options: CycleOptions,
+  started: number,
+  report: CycleReport,
+): Promise<Turn> => {
+  const turn = await takeTurn(
+    {
+      state: stateLease(deps.store),
+      credentials: deps.credentials ?? [],
+      now: deps.now,
+      sleep: deps.sleep ?? sleep,
+      ...(deps.isAbandoned ? { isAbandoned: deps.isAbandoned } : {}),
+      logger: deps.logger,
+    },
+    (nowMs) => ({
+      owner: options.owner,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.pid === undefined ? {} : { pid: options.pid }),
+      ...(options.start === undefined ? {} : { start: options.start }),
+      nowMs,
+      ttlMs: options.leaseTtlMs,
+    }),
+    {
+      stateUntil: started + (options.leaseWaitMs ?? 0),
+      credentialsUntil: started + (options.credentialsWaitMs ?? options.budgetMs),
+    },
+  );
+  report.waitedMs = deps.now() - started;
+  if (turn.kind === 'acquired') report.tookOverFrom = turn.tookOverFrom;
+  return turn;
 };
 
 /** What a run holds once it has the lease: the lease, its deadlines and the commit context. */
@@ -154,20 +212,14 @@ export const underLease = async <R extends CycleReport>(
   work: (run: LeasedRun) => Promise<R>,
 ): Promise<R> => {
   const started = deps.now();
-  const claim: LeaseClaim = {
-    owner: options.owner,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.pid === undefined ? {} : { pid: options.pid }),
-    nowMs: started,
-    ttlMs: options.leaseTtlMs,
-  };
-  const outcome = await takeLease(deps, claim, report);
-  if (outcome.kind === 'held') {
+  const turn = await takeLeases(deps, options, started, report);
+  if (turn.kind === 'held') {
     report.outcome = 'lease-held';
-    report.holder = outcome.holder;
+    report.holder = turn.holder;
+    report.heldBy = turn.heldBy;
     return report;
   }
-  const lease = outcome.lease;
+  const lease = turn.state;
   report.generation = lease.generation;
   const deadlineMs = Math.max(
     options.budgetMs,
@@ -197,11 +249,10 @@ export const underLease = async <R extends CycleReport>(
     budget.dispose();
     fetchBound.dispose();
     hard.dispose();
-    try {
-      await deps.store.releaseLease(lease);
-    } catch (error) {
-      deps.logger.warn('could not release the lease; it will expire', { error: (error as Error).message });
-    }
+    await endTurn(
+      { state: stateLease(deps.store), credentials: deps.credentials ?? [], logger: deps.logger },
+      turn,
+    );
   }
 };
 
@@ -214,10 +265,12 @@ export const runCycle = async (deps: CycleDependencies, options: CycleOptions): 
   const report = emptyReport();
   await underLease(deps, options, report, (run) => cycleUnderLease(deps, options, report, run));
   if (report.outcome === 'lease-held' && report.holder) {
-    deps.logger.info('another runner holds the lease; skipping this cycle', {
-      holder: report.holder.owner,
-      until: new Date(report.holder.expiresAt).toISOString(),
-    });
+    deps.logger.info(
+      report.heldBy === 'credentials'
+        ? 'a run for another organisation holds the credentials; skipping this cycle'
+        : 'another runner holds the lease; skipping this cycle',
+      { holder: report.holder.owner, until: new Date(report.holder.expiresAt).toISOString() },
+    );
   }
   return report;
 };
@@ -257,6 +310,7 @@ const cycleUnderLease = async (
       started,
       index,
     );
+    await pass.guard.confirm(deps.store, deps.source, pass.bounds);
 
     if (!checkpoint.baselineAt) {
       // The first sight of the account: every order recorded, silently unless asked to emit.

@@ -11,6 +11,7 @@ import type { Deadline } from '../shared/timing.js';
 import type { CommitContext } from './commit.js';
 import { commit } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
+import { OrganisationGuard } from './organisation-guard.js';
 import type {
   CallBounds,
   Checkpoint,
@@ -59,6 +60,8 @@ export type ScanStop = { done: true } | { done: false; nextPage: number };
  */
 export class CyclePass {
   readonly watched: Set<number>;
+  /** Every order fetched is checked against the state's organisation before it is diffed. */
+  readonly guard: OrganisationGuard;
   readonly #fingerprints = new WeakMap<Order, string | null>();
 
   constructor(
@@ -76,6 +79,7 @@ export class CyclePass {
     readonly index: Map<number, IndexEntry> = new Map(),
   ) {
     this.watched = new Set(checkpoint.watched);
+    this.guard = new OrganisationGuard(deps.organisation?.(), checkpoint);
   }
 
   fingerprint(order: Order): string | null {
@@ -140,6 +144,7 @@ export class CyclePass {
     try {
       for await (const page of this.deps.source.scan(query, this.bounds)) {
         this.report.ordersScanned += page.orders.length;
+        this.guard.own(page.orders);
         this.noteInvalid(page.invalid);
         onPage(page);
         if (page.nextPage === null) return { done: true };
@@ -241,7 +246,7 @@ export class CyclePass {
         if (error instanceof DeadlineExceededError) break;
         throw error;
       }
-      if (result.kind === 'found') found.push(result.order);
+      if (result.kind === 'found') found.push(...this.guard.own([result.order]));
       else if (result.kind === 'unreadable') this.noteInvalid([result.error]);
       else {
         const removal = detectRemoval(previous.snapshot, { detectedAt: this.detectedAt() });

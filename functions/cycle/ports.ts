@@ -59,11 +59,15 @@ export interface NumberLookup {
   invalid: InvalidRecord[];
 }
 
-/** Who asks for the lease. `host` and `pid` let a rerun on the same host take over from a dead process. */
+/**
+ * Who asks for the lease. `host`, `pid` and `start` (the process's start time, where the system tells it)
+ * let a rerun on the same host take over from a dead process, and never from a live one that reuses a pid.
+ */
 export interface LeaseClaim {
   owner: string;
   host?: string;
   pid?: number;
+  start?: string;
   nowMs: number;
   ttlMs: number;
 }
@@ -72,6 +76,7 @@ export interface Lease {
   owner: string;
   host?: string;
   pid?: number;
+  start?: string;
   /** Fencing token: a counter, incremented by every acquisition, kept across releases. */
   generation: number;
   expiresAt: number;
@@ -81,6 +86,18 @@ export type LeaseOutcome =
   | { kind: 'acquired'; lease: Lease }
   /** Someone else holds an unexpired lease. */
   | { kind: 'held'; holder: Lease };
+
+/**
+ * One lease: an organisation's state (its writes are fenced by the generation), or a set of Uphance
+ * credentials (whose selected organisation is shared by every runner that uses them).
+ */
+export interface LeaseStore {
+  /** Takes the lease if it is free, expired or already ours; otherwise says who holds it. */
+  acquire(claim: LeaseClaim): Promise<LeaseOutcome>;
+  /** Takes the lease from `holder` (a dead process), only if it is still exactly that holder's. */
+  takeOver(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome>;
+  release(lease: Lease): Promise<void>;
+}
 
 /** Every state write is fenced: applied only while `lease` is still the current one. */
 export interface Fence {
@@ -154,6 +171,11 @@ export interface NewOrdersProgress {
 
 export interface Checkpoint {
   v: 1;
+  /**
+   * The Uphance organisation this state belongs to: the one configured, or the one its orders came from
+   * (absent in states written before it was recorded). A state is never diffed against another's orders.
+   */
+  organisationId?: number;
   /** Set once the first sight of the account has been recorded. */
   baselineAt: string | null;
   /** Highest order id seen: newer orders come in through since_id. */
@@ -287,6 +309,23 @@ export class ConflictError extends Error {
 }
 
 export { DeadlineExceededError } from '../shared/timing.js';
+
+/**
+ * Orders of another organisation than the one this state belongs to. `state`: the state itself belongs to
+ * another organisation than the one configured (a configuration error); `selection`: the API answered for
+ * another organisation than the one selected. Nothing from such orders is diffed, stored or emitted.
+ */
+export class OrganisationMismatchError extends Error {
+  override readonly name = 'OrganisationMismatchError';
+  constructor(
+    message: string,
+    readonly kind: 'state' | 'selection',
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A state item would exceed the store's item size limit. */
 export class ItemTooLargeError extends Error {

@@ -82,6 +82,7 @@ const checkUnderLease = async (
     }
     const checkpoint: Checkpoint = structuredClone(stored ?? emptyCheckpoint());
     const pass = new CyclePass(deps, options, report, checkpoint, context, budget, fetchBound, started);
+    await pass.guard.confirm(deps.store, deps.source, pass.bounds);
 
     const found = new Map<number, Order>();
     let index = 0;
@@ -99,7 +100,7 @@ const checkUnderLease = async (
       report.checked.push(number);
       report.ordersScanned += result.orders.length;
       if (result.orders.length === 0) report.notFound.push(number);
-      for (const order of result.orders) found.set(order.id, order);
+      for (const order of pass.guard.own(result.orders)) found.set(order.id, order);
     }
     report.unchecked = [...todo.slice(index), ...report.unchecked];
     await context.step('scanned');
@@ -109,9 +110,11 @@ const checkUnderLease = async (
     const snapshots = await reader.all();
     const batch = pass.diffOrders([...found.values()], snapshots, false);
     const watched = [...pass.watched].sort((a, b) => a - b);
-    const watchedChanged = JSON.stringify(watched) !== JSON.stringify(checkpoint.watched);
+    const changed =
+      JSON.stringify(watched) !== JSON.stringify(checkpoint.watched) ||
+      checkpoint.organisationId !== stored.organisationId;
     checkpoint.watched = watched;
-    await pass.commit(batch, watchedChanged ? checkpoint : null);
+    await pass.commit(batch, changed ? checkpoint : null);
     return report;
   } catch (error) {
     if (isAbort(error) && hard.passed()) {

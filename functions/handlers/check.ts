@@ -46,7 +46,14 @@ export const checkHandler = async (event: SQSEvent, context: Context): Promise<C
   );
   const targets = organisations.filter((o) => byOrg.has(o.organisationId));
   const outcomes = await eachOrganisation(targets, (runtime, organisationId, index) => {
-    const { deps, options } = cycleArgs(config, runtime, organisationId, context, targets.length - index);
+    const { deps, options } = cycleArgs(
+      config,
+      runtime,
+      organisationId,
+      context,
+      targets.length - index,
+      'check',
+    );
     return runCheck(deps, options, byOrg.get(organisationId) ?? []);
   });
   const reports: CheckResult['reports'] = [];

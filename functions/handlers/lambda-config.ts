@@ -107,10 +107,28 @@ export const functionCycleOptions = (
   owner: string,
   remainingMs: number,
   organisationsLeft: number,
-): CycleOptions => ({
-  owner,
-  ...organisationTimes(remainingMs, config.budgetMs, organisationsLeft),
-  sweepIntervalMs: config.sweepIntervalMs,
-  emitBaseline: config.emitBaseline,
-  signals: config.signals,
-});
+  role: RunRole = 'cycle',
+): CycleOptions => {
+  const times = organisationTimes(remainingMs, config.budgetMs, organisationsLeft);
+  return {
+    owner,
+    ...times,
+    ...leaseWaits(role, times.budgetMs),
+    sweepIntervalMs: config.sweepIntervalMs,
+    emitBaseline: config.emitBaseline,
+    signals: config.signals,
+  };
+};
+
+/** A scheduled cycle, or a webhook's targeted check. */
+export type RunRole = 'cycle' | 'check';
+
+/**
+ * How long a function's run waits for a lease another runner holds. A scheduled cycle that meets a
+ * check (a few seconds' work) waits for it rather than skip its period, and waits its turn on shared
+ * credentials; a check gives way soon: its message is retried, and the cycle sees the order anyway.
+ */
+export const leaseWaits = (role: RunRole, budgetMs: number) =>
+  role === 'cycle'
+    ? { leaseWaitMs: Math.min(30_000, Math.floor(budgetMs / 4)), credentialsWaitMs: Math.floor(budgetMs / 2) }
+    : { leaseWaitMs: 0, credentialsWaitMs: Math.min(5_000, Math.floor(budgetMs / 4)) };

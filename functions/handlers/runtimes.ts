@@ -15,7 +15,7 @@ import type { OrganisationRuntime } from '../organisations.js';
 import { buildOrganisationRuntimes, scopedLogger } from '../organisations.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import type { Runtime } from '../wiring.js';
-import type { LambdaConfig } from './lambda-config.js';
+import type { LambdaConfig, RunRole } from './lambda-config.js';
 import { functionCycleOptions, lambdaConfig } from './lambda-config.js';
 
 /**
@@ -85,6 +85,7 @@ export const cycleLambda = () => {
     organisationId: number | undefined,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
     organisationsLeft: number,
+    role: RunRole = 'cycle',
   ) => ({
     deps: {
       ...runtime.deps,
@@ -96,6 +97,7 @@ export const cycleLambda = () => {
       context.awsRequestId,
       context.getRemainingTimeInMillis(),
       organisationsLeft,
+      role,
     ),
   });
   return {

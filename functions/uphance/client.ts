@@ -9,7 +9,7 @@ import {
 import type { CallBounds } from '../shared/timing.js';
 import type { Credentials } from './auth.js';
 import { TokenProvider } from './auth.js';
-import { UphanceApiError, UphanceAuthError } from './errors.js';
+import { UphanceApiError, UphanceAuthError, UphanceOrganisationError } from './errors.js';
 import type { ListProductionOrdersParams, ProductionTimelineBulkParams } from './params.js';
 import {
   listProductionOrdersParams,
@@ -23,6 +23,9 @@ import type { Clock, SendRequest, SendResult, TransportEvent } from './transport
 import { describeEndpoint, send, systemClock } from './transport.js';
 
 export const DEFAULT_API_URL = 'https://api.uphance.com';
+
+/** A page answered for another organisation is asked for again, after selecting ours, this many times. */
+export const MAX_ORGANISATION_RESELECTIONS = 2;
 
 export interface UphanceClientOptions {
   baseUrl?: string;
@@ -82,7 +85,14 @@ export class UphanceClient {
     bounds?: CallBounds,
   ): AsyncGenerator<Page<ApiProductionOrder>> {
     const valid = validateParams(listProductionOrdersParams, params, 'GET /production_orders');
-    return this.#pages('/production_orders', valid, 'production_orders', apiProductionOrderSchema, bounds);
+    return this.#pages(
+      '/production_orders',
+      valid,
+      'production_orders',
+      apiProductionOrderSchema,
+      bounds,
+      (o) => o.organisation_id,
+    );
   }
 
   /** GET /production_order_line_items/{id}/production_timeline */
@@ -130,8 +140,10 @@ export class UphanceClient {
     key: string,
     schema: z.ZodType<T>,
     bounds?: CallBounds,
+    organisationOf?: (item: T) => number | null | undefined,
   ): AsyncGenerator<Page<T>> {
     let page = (params.page as number | undefined) ?? 1;
+    let refused = 0;
     for (;;) {
       const search = toSearchParams({
         ...params,
@@ -154,6 +166,22 @@ export class UphanceClient {
         if (parsed.ok) items.push(parsed.value);
         else invalid.push(parsed.error);
       }
+      const foreign = this.#foreignOrganisation(items, organisationOf);
+      if (foreign !== undefined) {
+        // Another runner selected its organisation on these credentials: this page is not ours. Select
+        // ours again and ask for the page again; a selection that keeps being lost fails the run.
+        const expected = this.#organisationId as number;
+        if (++refused > MAX_ORGANISATION_RESELECTIONS) {
+          throw new UphanceOrganisationError(
+            `Uphance answered GET ${path} (page ${page}) for organisation ${foreign} while organisation ${expected} was selected, ${refused} times: another runner is selecting its organisation on the same credentials without taking turns; nothing from those pages was used`,
+            expected,
+            foreign,
+          );
+        }
+        this.#organisationSelected = false;
+        continue;
+      }
+      refused = 0;
       const rawMeta = (body as { meta?: unknown }).meta;
       const meta =
         rawMeta === undefined || rawMeta === null ? null : (apiMetaSchema.safeParse(rawMeta).data ?? null);
@@ -171,6 +199,19 @@ export class UphanceClient {
       }
       page = next;
     }
+  }
+
+  /** The first organisation other than the selected one that a page's items belong to, if any. */
+  #foreignOrganisation<T>(
+    items: T[],
+    organisationOf: ((item: T) => number | null | undefined) | undefined,
+  ): number | undefined {
+    if (this.#organisationId === undefined || !organisationOf) return undefined;
+    for (const item of items) {
+      const id = organisationOf(item);
+      if (id !== null && id !== undefined && id !== this.#organisationId) return id;
+    }
+    return undefined;
   }
 
   /** An authenticated GET: one re-authentication on 401 when the credentials allow it. */

@@ -26,3 +26,18 @@ export class UphanceApiError extends Error {
     super(message);
   }
 }
+
+/**
+ * Uphance kept answering for another organisation than the one selected (another runner selected its own
+ * on the same credentials without taking turns): the page is never used.
+ */
+export class UphanceOrganisationError extends Error {
+  override readonly name = 'UphanceOrganisationError';
+  constructor(
+    message: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(message);
+  }
+}

@@ -4,7 +4,7 @@ import type { PollFlags } from '../../functions/cli/poll.js';
 import { runPoll } from '../../functions/cli/poll.js';
 import { ConfigError, credentialsForOrganisation, uphanceSettings } from '../../functions/config.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
-import { stateFor } from '../../functions/organisations.js';
+import { organisationFile } from '../../functions/state-location.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
@@ -160,17 +160,7 @@ describe('organisation settings', () => {
   });
 
   it('keeps one state file per organisation when there are several', () => {
-    expect(stateFor({ kind: 'file', path: '/s/state.json' }, 35802, true)).toEqual({
-      kind: 'file',
-      path: '/s/state.35802.json',
-    });
-    expect(stateFor({ kind: 'file', path: '/s/state.json' }, 35802, false)).toEqual({
-      kind: 'file',
-      path: '/s/state.json',
-    });
-    expect(stateFor({ kind: 'dynamodb', tableName: 't' }, 35802, true)).toEqual({
-      kind: 'dynamodb',
-      tableName: 't',
-    });
+    expect(organisationFile('/s/state.json', 35802)).toBe('/s/state.35802.json');
+    expect(organisationFile('/s/state', 35802)).toBe('/s/state.35802');
   });
 });

@@ -302,7 +302,7 @@ describe('command-line listener', { timeout: 60_000 }, () => {
       { port: 0, host: '127.0.0.1', secret: SECRET },
       organisations,
       { cycle: DEFAULT_OPTIONS, organisationIds: [] },
-      { logger: silentLogger, owner: 'cli', host: 'test', queue: { settleMs: 0 } },
+      { logger: silentLogger, queue: { settleMs: 0 } },
     );
     sim.state.setDeliveryStatus(23621, 'receiving');
     const answers = await Promise.all(
@@ -346,7 +346,7 @@ describe('command-line listener', { timeout: 60_000 }, () => {
       { port: 0, host: '127.0.0.1', secret: SECRET },
       organisations,
       { cycle: DEFAULT_OPTIONS, organisationIds: [] },
-      { logger: silentLogger, owner: 'cli', host: 'test', queue: { settleMs: 0 } },
+      { logger: silentLogger, queue: { settleMs: 0 } },
     );
     const held = await runtime.store.acquireLease({
       owner: 'a scheduled cycle elsewhere',

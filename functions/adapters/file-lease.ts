@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
+import { processRuns, thisProcess } from '../shared/process.js';
+import { sleep } from '../shared/timing.js';
+
+interface LeaseFile {
+  lease: Lease | null;
+  /** Survives the lease's release so that fencing tokens keep increasing. */
+  lastGeneration: number;
+}
+
+/** Writes a file whole or not at all: a temporary file beside it, then a rename. */
+export const writeAtomically = async (path: string, text: string): Promise<void> => {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+};
+
+/** An unreadable lock file (its writer died between creating and filling it) older than this is stale. */
+const STALE_LOCK_MS = 10_000;
+/** A lock of another host (a shared file system) is trusted this long. */
+const FOREIGN_LOCK_MS = 10 * 60_000;
+
+interface LockFile {
+  token: string;
+  host: string;
+  pid: number;
+  start?: string;
+}
+
+const readLock = async (path: string): Promise<LockFile | undefined> => {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as LockFile;
+    return typeof parsed.token === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A lease in a file (`PATH`), every change made under an exclusive lock file beside it (`PATH.lock`,
+ * O_EXCL). The lock names its holder (host, pid, start time and a token): it is broken only when that
+ * process no longer runs on this host (never by age alone, which would let a paused process write over a
+ * newer one), and removed only by the holder whose token it still carries.
+ */
+export class FileLease implements LeaseStore {
+  constructor(readonly path: string) {}
+
+  async read(): Promise<LeaseFile> {
+    try {
+      return JSON.parse(await readFile(this.path, 'utf8')) as LeaseFile;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lease: null, lastGeneration: 0 };
+      throw new Error(`cannot read the lease file ${this.path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs `work` under the exclusive lock, so that two processes never interleave their read-modify-writes. */
+  async locked<T>(work: () => Promise<T>): Promise<T> {
+    const lockPath = `${this.path}.lock`;
+    await mkdir(dirname(lockPath), { recursive: true });
+    const token = randomBytes(8).toString('hex');
+    const me = thisProcess();
+    const mine: LockFile = { token, host: me.host, pid: me.pid, ...(me.start ? { start: me.start } : {}) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.writeFile(JSON.stringify(mine));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (await this.#abandonedLock(lockPath)) await rm(lockPath, { force: true });
+        else if (attempt > 3_000)
+          throw new Error(`the lease file ${this.path} stays locked by another process`);
+        else await sleep(10);
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      const held = await readLock(lockPath);
+      if (held?.token === token) await rm(lockPath, { force: true });
+    }
+  }
+
+  /** A lock whose process is gone (this host), or unreadable and old, or another host's and very old. */
+  async #abandonedLock(lockPath: string): Promise<boolean> {
+    const age = await stat(lockPath).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    const held = await readLock(lockPath);
+    if (!held) return age > STALE_LOCK_MS;
+    if (held.host === hostname()) return !processRuns(held.pid, held.start);
+    return age > FOREIGN_LOCK_MS;
+  }
+
+  async #take(claim: LeaseClaim, mayTake: (file: LeaseFile) => boolean): Promise<LeaseOutcome> {
+    return this.locked(async (): Promise<LeaseOutcome> => {
+      const file = await this.read();
+      if (file.lease && !mayTake(file)) return { kind: 'held', holder: file.lease };
+      const generation = Math.max(file.lastGeneration, file.lease?.generation ?? 0) + 1;
+      const lease: Lease = {
+        owner: claim.owner,
+        ...(claim.host === undefined ? {} : { host: claim.host }),
+        ...(claim.pid === undefined ? {} : { pid: claim.pid }),
+        ...(claim.start === undefined ? {} : { start: claim.start }),
+        generation,
+        expiresAt: claim.nowMs + claim.ttlMs,
+      };
+      await writeAtomically(this.path, JSON.stringify({ lease, lastGeneration: generation }));
+      return { kind: 'acquired', lease };
+    });
+  }
+
+  acquire(claim: LeaseClaim): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      (file) => !file.lease || file.lease.expiresAt <= claim.nowMs || file.lease.owner === claim.owner,
+    );
+  }
+
+  takeOver(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
+    return this.#take(
+      claim,
+      (file) =>
+        !file.lease ||
+        file.lease.expiresAt <= claim.nowMs ||
+        (file.lease.owner === holder.owner && file.lease.generation === holder.generation),
+    );
+  }
+
+  async release(lease: Lease): Promise<void> {
+    await this.locked(async () => {
+      const file = await this.read();
+      if (file.lease?.owner === lease.owner && file.lease.generation === lease.generation) {
+        await writeAtomically(
+          this.path,
+          JSON.stringify({ lease: null, lastGeneration: Math.max(file.lastGeneration, lease.generation) }),
+        );
+      }
+    });
+  }
+
+  /** Whether `lease` is still the current one (checked under the lock by fenced writes). */
+  async holds(lease: Lease): Promise<{ ok: true } | { ok: false; current: Lease | null }> {
+    const current = (await this.read()).lease;
+    if (current && current.owner === lease.owner && current.generation === lease.generation)
+      return { ok: true };
+    return { ok: false, current };
+  }
+}
