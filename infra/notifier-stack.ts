@@ -12,7 +12,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
-import { pollTimeoutSeconds } from '../functions/handlers/lambda-config.js';
+import { pollTimeoutSeconds } from '../functions/shared/lambda-times.js';
 import { DigestSchedule } from './constructs/digest.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';

@@ -1,5 +1,3 @@
-import type { ApiProductionOrder } from '../core/api-schema.js';
-import { toOrder } from '../core/api-schema.js';
 import type {
   CallBounds,
   LookupResult,
@@ -8,6 +6,8 @@ import type {
   ScanQuery,
   SourcePage,
 } from '../cycle/ports.js';
+import type { ApiProductionOrder } from '../uphance/api-schema.js';
+import { toOrder } from '../uphance/api-schema.js';
 import type { Page, UphanceClient } from '../uphance/client.js';
 import type { ListProductionOrdersParams } from '../uphance/params.js';
 

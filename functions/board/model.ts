@@ -1,7 +1,7 @@
+import type { DueState, OrderStatus } from '../core/order-status.js';
+import { isCompleted, seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { DueState, OrderStatus } from './order-status.js';
-import { isCompleted, statusOf } from './order-status.js';
 import { orderStages } from './stage-order.js';
 
 /** What the board page shows, built from snapshots and a clock: no I/O, no HTML. */
@@ -49,10 +49,6 @@ export interface BoardModel {
 
 export const RECEIVING = 'Receiving';
 export const RECEIVED = 'Received';
-
-export const supplierOf = (status: OrderStatus): string => status.order.companyName ?? 'Unknown supplier';
-export const seasonOf = (status: OrderStatus): string =>
-  status.order.seasonId === null ? 'No season' : `Season ${status.order.seasonId}`;
 
 /** Per line item, stage name -> completed (a stage redone counts as passed only when every run is). */
 const passedByName = (status: OrderStatus): Array<Map<string, boolean>> =>

@@ -1,5 +1,5 @@
-import type { InvalidRecord } from '../core/api-schema.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
 import type { Order } from '../core/order.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CallBounds } from '../shared/timing.js';

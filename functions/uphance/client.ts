@@ -1,12 +1,13 @@
 import type { z } from 'zod';
-import type { ApiMeta, ApiProductionOrder, ApiTimelineLineItem, InvalidRecord } from '../core/api-schema.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
+import type { CallBounds } from '../shared/timing.js';
+import type { ApiMeta, ApiProductionOrder, ApiTimelineLineItem } from './api-schema.js';
 import {
   apiMetaSchema,
   apiProductionOrderSchema,
   apiTimelineLineItemSchema,
   parseRecord,
-} from '../core/api-schema.js';
-import type { CallBounds } from '../shared/timing.js';
+} from './api-schema.js';
 import type { Credentials } from './auth.js';
 import { TokenProvider } from './auth.js';
 import { UphanceApiError, UphanceAuthError } from './errors.js';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { bounded, MAX_WORD_LENGTH } from './bounds.js';
-import type { LineItem, Order, Stage } from './order.js';
-import { isoDate } from './time.js';
-import { normaliseWord } from './vocabulary.js';
+import { bounded, MAX_WORD_LENGTH } from '../core/bounds.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
+import type { LineItem, Order, Stage } from '../core/order.js';
+import { isoDate } from '../core/time.js';
+import { normaliseWord } from '../core/vocabulary.js';
 
 /**
  * Zod schemas of the Uphance API's shapes, tolerant where the API is inconsistent: unknown keys pass
@@ -97,13 +98,6 @@ export type ApiProductionOrder = z.infer<typeof apiProductionOrderSchema>;
 export type ApiLineItem = z.infer<typeof apiLineItemSchema>;
 export type ApiMeta = z.infer<typeof apiMetaSchema>;
 export type ApiTimelineLineItem = z.infer<typeof apiTimelineLineItemSchema>;
-
-/** A record the API sent that did not fit its schema: reported, skipped, never fatal. */
-export interface InvalidRecord {
-  id: number | string | null;
-  path: string;
-  message: string;
-}
 
 export type RecordResult<T> = { ok: true; value: T } | { ok: false; error: InvalidRecord };
 
