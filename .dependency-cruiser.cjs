@@ -58,7 +58,8 @@ module.exports = {
     ...upwards,
     {
       name: 'features-are-independent',
-      comment: 'webhook, uphance, board and digest import none of the other features: what two need goes lower',
+      comment:
+        'webhook, uphance, board and digest import none of the other features: what two need goes lower',
       severity: 'error',
       from: { path: '^functions/(webhook|uphance|board|digest)/' },
       to: { path: '^functions/(webhook|uphance|adapters|board|digest)/', pathNot: '^functions/$1/' },

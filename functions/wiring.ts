@@ -26,7 +26,7 @@ export interface RuntimeSettings {
 }
 
 /** API usage of one runner, for metrics and the benchmark. */
-export interface ApiStats {
+interface ApiStats {
   requests: number;
   retries: number;
   failures: number;

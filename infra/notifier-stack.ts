@@ -62,7 +62,7 @@ export interface NotifierStackProps extends StackProps {
 }
 
 /** What a production team acts on; the per-line-item events stay available by configuration. */
-export const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
+const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
   'OrderStageCompleted',
   'OrderAllReceived',
   'OrderOverdue',

@@ -27,7 +27,7 @@ export interface Card {
   stages: StageProgress[];
 }
 
-export type ColumnKind = 'stage' | 'receiving' | 'received';
+type ColumnKind = 'stage' | 'receiving' | 'received';
 
 export interface Column {
   name: string;
@@ -47,8 +47,8 @@ export interface BoardModel {
   stalled: number;
 }
 
-export const RECEIVING = 'Receiving';
-export const RECEIVED = 'Received';
+const RECEIVING = 'Receiving';
+const RECEIVED = 'Received';
 
 /** Per line item, stage name -> completed (a stage redone counts as passed only when every run is). */
 const passedByName = (status: OrderStatus): Array<Map<string, boolean>> =>

@@ -20,7 +20,7 @@ const escapeHtml = (text: string): string =>
 
 const days = (n: number): string => `${n} ${n === 1 ? 'day' : 'days'}`;
 
-export const dueLabel = (due: DueState): string => {
+const dueLabel = (due: DueState): string => {
   switch (due.kind) {
     case 'overdue':
       return `Overdue ${days(due.days)}`;

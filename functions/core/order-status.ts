@@ -23,7 +23,7 @@ export interface StageState {
   startMs: number | null;
 }
 
-export interface LineItemState {
+interface LineItemState {
   id: string;
   stages: StageState[];
 }
@@ -34,7 +34,7 @@ export type DueState =
   | { kind: 'later'; date: string; days: number }
   | { kind: 'none'; date: string | null };
 
-export interface Stall {
+interface Stall {
   lineItemId: string;
   stage: string;
   days: number;

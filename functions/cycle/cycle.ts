@@ -11,7 +11,7 @@ import { sweepPass } from './sweep.js';
 export type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
 
 /** Time the commits of a cycle may take after fetching stops, when no hard deadline is given. */
-export const DEFAULT_COMMIT_RESERVE_MS = 60_000;
+const DEFAULT_COMMIT_RESERVE_MS = 60_000;
 
 export const emptyCheckpoint = (): Checkpoint => ({
   v: 1,
@@ -48,7 +48,7 @@ export const isAbort = (error: unknown): boolean =>
   (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
 /** Takes the lease, or takes it over from a dead process of this host. */
-export const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
+const takeLease = async (deps: CycleDependencies, claim: LeaseClaim, report: CycleReport) => {
   const outcome = await deps.store.acquireLease(claim);
   if (outcome.kind === 'acquired' || !deps.isAbandoned?.(outcome.holder)) return outcome;
   deps.logger.warn('taking over the lease of a runner of this host that no longer runs', {

@@ -31,7 +31,7 @@ export interface Batch {
   index: IndexUpdate[];
 }
 
-export const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
+const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
 
 export const mergeBatches = (...batches: Batch[]): Batch => ({
   events: batches.flatMap((b) => b.events),

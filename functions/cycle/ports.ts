@@ -146,7 +146,7 @@ export interface ScanProgress {
 }
 
 /** A `new` (since_id) scan that the budget cut. */
-export interface NewOrdersProgress {
+interface NewOrdersProgress {
   sinceId: number;
   page: number;
   highestSeen: number;

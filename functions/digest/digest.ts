@@ -5,7 +5,7 @@ import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 
 /** The daily digest, built from snapshots, the last digest's time and a clock: no I/O. */
-export interface DigestLine {
+interface DigestLine {
   number: string;
   supplier: string;
   season: string;
