@@ -1,10 +1,10 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
 import { detectChanges, firstSight } from '../functions/core/diff.js';
 import type { Order } from '../functions/core/order.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { sameSnapshot } from '../functions/core/snapshot.js';
+import { apiProductionOrderSchema, toOrder } from '../functions/uphance/api-schema.js';
 import { generateOrders } from '../simulator/generator.js';
 import { renderOrder } from '../simulator/render.js';
 

@@ -96,7 +96,7 @@ export const signalSettings = (env: Env, flags: SignalFlags = {}): SignalSetting
 };
 
 /** localhost, 127.0.0.0/8 and ::1: names and addresses that never leave this machine. */
-export const isLoopback = (hostname: string): boolean =>
+const isLoopback = (hostname: string): boolean =>
   hostname === 'localhost' ||
   hostname.endsWith('.localhost') ||
   /^127(\.\d{1,3}){3}$/.test(hostname) ||

@@ -24,7 +24,7 @@ export type StateLocation =
   | { kind: 'dynamodb'; tableName: string; partition: string };
 
 /** The partition an unnamed organisation's state has always had (`org#default`). */
-export const UNNAMED_PARTITION = 'default';
+const UNNAMED_PARTITION = 'default';
 
 /** The file of one organisation among several: `state.json` → `state.35802.json`. */
 export const organisationFile = (path: string, organisationId: number): string =>
@@ -40,7 +40,7 @@ const ownLocation = (state: StateSetting, organisationId: number): StateLocation
     ? { kind: 'file', path: organisationFile(state.path, organisationId) }
     : { ...state, partition: String(organisationId) };
 
-export const describeLocation = (location: StateLocation): string =>
+const describeLocation = (location: StateLocation): string =>
   location.kind === 'file'
     ? `state file ${location.path}`
     : `state in table ${location.tableName} (partition org#${location.partition})`;

@@ -43,5 +43,3 @@ export const METRIC = {
 
 /** The dimension that carries the organisation on per-organisation metrics (beside `service`). */
 export const ORGANISATION_DIMENSION = 'organisation';
-
-export type MetricName = (typeof METRIC)[keyof typeof METRIC];

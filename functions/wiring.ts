@@ -44,7 +44,7 @@ export interface RuntimeSettings {
 }
 
 /** API usage of one runner, for metrics and the benchmark. */
-export interface ApiStats {
+interface ApiStats {
   requests: number;
   retries: number;
   failures: number;
@@ -63,7 +63,7 @@ export interface Runtime {
 type Clients = { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient };
 
 /** The store of one place (a file, or a partition of a table). */
-export const storeAt = (
+const storeAt = (
   location: StateLocation,
   clients: Clients = {},
   stats?: DynamoStats,
@@ -115,7 +115,7 @@ export const DEFAULT_HOST_LOCK_DIR = join(tmpdir(), 'uphance-notifier-locks');
  * line) and one in the table (when the state is in one), so that every runner that may select another
  * organisation on the same credentials — here or elsewhere — takes turns with this one.
  */
-export const credentialLeasesFor = (
+const credentialLeasesFor = (
   settings: Pick<RuntimeSettings, 'apiUrl' | 'credentials' | 'state' | 'hostLockDir'>,
   clients: Clients = {},
   stats?: DynamoStats,

@@ -12,7 +12,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
-import { pollTimeoutSeconds } from '../functions/handlers/lambda-config.js';
+import { pollTimeoutSeconds } from '../functions/shared/lambda-times.js';
 import { DigestSchedule } from './constructs/digest.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';
@@ -62,7 +62,7 @@ export interface NotifierStackProps extends StackProps {
 }
 
 /** What a production team acts on; the per-line-item events stay available by configuration. */
-export const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
+const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
   'OrderStageCompleted',
   'OrderAllReceived',
   'OrderOverdue',

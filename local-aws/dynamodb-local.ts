@@ -17,7 +17,7 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export const jarDirectory = (): string => {
+const jarDirectory = (): string => {
   const require = createRequire(import.meta.url);
   const dir = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   if (!existsSync(join(dir, 'DynamoDBLocal.jar'))) {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { listenOnLoopback } from './loopback.js';
 
 /** One entry as a PutEvents caller sent it. */
-export interface ReceivedEvent {
+interface ReceivedEvent {
   eventId: string;
   busName: string;
   source: string;
@@ -12,7 +12,7 @@ export interface ReceivedEvent {
   time: string | undefined;
 }
 
-export type PutEventsFault =
+type PutEventsFault =
   /** These entry indexes of the next call fail (partial failure, HTTP 200). */
   | { kind: 'fail-entries'; indexes: number[]; errorCode?: string }
   /** The whole call is throttled (HTTP 400 ThrottlingException). */

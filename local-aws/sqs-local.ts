@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { listenOnLoopback } from './loopback.js';
 
 /** One message as SendMessage received it. */
-export interface LocalSqsMessage {
+interface LocalSqsMessage {
   messageId: string;
   queueUrl: string;
   body: string;

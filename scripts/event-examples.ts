@@ -1,9 +1,9 @@
-import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
 import { detectChanges, detectRemoval, firstSight } from '../functions/core/diff.js';
 import type { DetailType, NotifierEvent } from '../functions/core/events/catalogue.js';
 import type { Order } from '../functions/core/order.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
+import { apiProductionOrderSchema, toOrder } from '../functions/uphance/api-schema.js';
 import { stagesFixture } from '../simulator/fixtures.js';
 
 /**

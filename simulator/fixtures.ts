@@ -8,7 +8,7 @@ import type { SimLineItem, SimOrder, SimStage, StageStatus } from './model.js';
  */
 const fixturePath = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-export const readFixture = (name: string): unknown => {
+const readFixture = (name: string): unknown => {
   const text = readFileSync(fixturePath(name), 'utf8');
   return JSON.parse(text.replace(/,(\s*[}\]])/g, '$1'));
 };
@@ -42,7 +42,7 @@ const toSimStages = (production: unknown): SimStage[] => {
 };
 
 /** Turns an API order (with or without production_stages) into the simulator's model. */
-export const fromApiOrder = (raw: Record<string, unknown>): SimOrder => {
+const fromApiOrder = (raw: Record<string, unknown>): SimOrder => {
   const { line_items, ...rest } = raw;
   const lineItems: SimLineItem[] = ((line_items as Array<Record<string, unknown>>) ?? []).map((item) => {
     const { production_stages, ...itemRest } = item;

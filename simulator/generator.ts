@@ -28,7 +28,7 @@ const STAGE_PLANS = [
 ];
 const STAGE_COLORS = ['#89d7ca', '#80c0d6', '#b86f6f', '#973094', '#a29090'];
 /** Offsets seen in the vendor's examples: Z, +01:00 and +05:30. */
-export const OFFSETS = [0, 60, 330];
+const OFFSETS = [0, 60, 330];
 
 export interface GeneratorOptions {
   count: number;

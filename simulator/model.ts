@@ -29,7 +29,7 @@ export interface SimOrder {
   malformed?: boolean;
 }
 
-export type LedgerKind = 'created' | 'status' | 'delivery_status' | 'due_date' | 'stage' | 'deleted';
+type LedgerKind = 'created' | 'status' | 'delivery_status' | 'due_date' | 'stage' | 'deleted';
 
 export interface LedgerEntry {
   orderId: number;

@@ -9,7 +9,7 @@ const stageJson = (s: SimStage) => ({
 });
 
 /** production_stages as the API shows it: the current stage, and the completed ones before it. */
-export const renderStages = (item: SimLineItem) => {
+const renderStages = (item: SimLineItem) => {
   const current = item.stages.find((s) => s.status !== 'Completed') ?? item.stages[item.stages.length - 1];
   return {
     current_stage: current ? stageJson(current) : null,

@@ -10,7 +10,7 @@ import { lineItemMatchesStage, matches } from './query.js';
 import { corrupt, renderOrder, renderTimeline } from './render.js';
 import { SimulatorState } from './state.js';
 
-export interface SimulatorUser {
+interface SimulatorUser {
   email: string;
   password: string;
 }

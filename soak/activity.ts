@@ -25,7 +25,7 @@ const isOpen = (o: SimOrder) => ['draft', 'confirmed'].includes(toFilterWord(o.r
 const isWatched = (o: SimOrder) => isOpen(o) || o.lineItems.some(hasWorkLeft);
 
 /** About a megabyte: far beyond a DynamoDB item (400 KB) and an EventBridge entry (256 KB). */
-export const POISON_LENGTH = 1_000_000;
+const POISON_LENGTH = 1_000_000;
 
 export interface ActivityOptions {
   /** Per cycle: chance that every line item of one large order moves on at once. */

@@ -1,7 +1,7 @@
 import type { Lease, StateStore } from '../functions/cycle/ports.js';
 
 /** The store's calls that do I/O and return a promise: where a process can die or a test can step in. */
-export const STORE_CALLS = [
+const STORE_CALLS = [
   'acquireLease',
   'takeOverLease',
   'getCheckpoint',

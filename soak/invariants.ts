@@ -1,9 +1,9 @@
-import { apiProductionOrderSchema, toOrder } from '../functions/core/api-schema.js';
 import { MAX_TEXT_LENGTH } from '../functions/core/bounds.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
 import { ALL_RECEIVED } from '../functions/core/vocabulary.js';
+import { apiProductionOrderSchema, toOrder } from '../functions/uphance/api-schema.js';
 import type { LedgerEntry } from '../simulator/model.js';
 import { renderOrder } from '../simulator/render.js';
 import type { SimulatorState } from '../simulator/state.js';

@@ -83,7 +83,7 @@ const SLOW_REQUEST_MS = { min: 4_000, max: 40_000 };
 const FREEZE_AT: StoreCall[] = ['writeJournalPart', 'sealJournal', 'applyWrites', 'clearJournal'];
 
 /** Re-sends the set-aside events and removes those the bus accepted, as a `resend` command would. */
-export const resendSetAside = async (
+const resendSetAside = async (
   store: StateStore,
   sink: EventSink,
   now: () => number,

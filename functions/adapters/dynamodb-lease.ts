@@ -23,12 +23,12 @@ const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
 const MAX_ATTEMPTS = 10;
 
 /** The item's key, for the fenced transactions that check it (ConditionCheck on owner and generation). */
-export const leaseKey = (pk: string): Record<string, AttributeValue> => ({
+const leaseKey = (pk: string): Record<string, AttributeValue> => ({
   pk: { S: pk },
   sk: { S: 'lease' },
 });
 
-export const leaseOfItem = (item: Record<string, AttributeValue>): Lease => ({
+const leaseOfItem = (item: Record<string, AttributeValue>): Lease => ({
   owner: item.owner?.S ?? '',
   ...(item.host?.S ? { host: item.host.S } : {}),
   ...(item.pid?.N ? { pid: Number(item.pid.N) } : {}),

@@ -64,7 +64,7 @@ export const emptyDynamoStats = (): DynamoStats => ({
 });
 
 /** Adds the capacity a request consumed to the figures. */
-export const countCapacity = (
+const countCapacity = (
   stats: DynamoStats,
   capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
   kind: 'read' | 'write',
@@ -108,7 +108,7 @@ export interface DynamoStoreOptions {
 }
 
 /** DynamoDB's item limit is 400 KB; keys and attribute names take the rest of this margin. */
-export const MAX_ITEM_BYTES = 400 * 1024;
+const MAX_ITEM_BYTES = 400 * 1024;
 const ITEM_OVERHEAD_BYTES = 1024;
 /** TransactWriteItems: at most 100 actions (one is the lease check) and 4 MB. */
 const MAX_TRANSACTION_ITEMS = 99;

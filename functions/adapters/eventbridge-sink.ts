@@ -6,8 +6,8 @@ import { DeadlineExceededError } from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 
 /** EventBridge's limits: 10 entries and 256 KB per PutEvents call. */
-export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_REQUEST_BYTES = 256 * 1024;
+const MAX_ENTRIES_PER_CALL = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
 
 export class PublishError extends Error {
   override readonly name = 'PublishError';
@@ -34,7 +34,7 @@ export interface EventBridgeStats {
 }
 
 /** Entry size as EventBridge counts it: UTF-8 bytes of source, detail-type, detail, resources, plus 14 for Time. */
-export const entrySize = (entry: PutEventsRequestEntry): number =>
+const entrySize = (entry: PutEventsRequestEntry): number =>
   Buffer.byteLength(entry.Source ?? '') +
   Buffer.byteLength(entry.DetailType ?? '') +
   Buffer.byteLength(entry.Detail ?? '') +

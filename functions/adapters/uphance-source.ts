@@ -1,5 +1,3 @@
-import type { ApiProductionOrder } from '../core/api-schema.js';
-import { toOrder } from '../core/api-schema.js';
 import type {
   CallBounds,
   LookupResult,
@@ -8,11 +6,13 @@ import type {
   ScanQuery,
   SourcePage,
 } from '../cycle/ports.js';
+import type { ApiProductionOrder } from '../uphance/api-schema.js';
+import { toOrder } from '../uphance/api-schema.js';
 import type { Page, UphanceClient } from '../uphance/client.js';
 import type { ListProductionOrdersParams } from '../uphance/params.js';
 
 /** The watched set and the sweep as Uphance filters; every query includes the stages. */
-export const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
+const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
   switch (query.kind) {
     case 'open':
       return { include_stages: true, by_state: ['draft', 'confirmed'], ...pageOf(query.page) };
@@ -42,7 +42,7 @@ export const paramsFor = (query: ScanQuery): ListProductionOrdersParams => {
 const pageOf = (page: number | undefined) => (page !== undefined && page > 1 ? { page } : {});
 
 /** A by_q search matches names too: an order number that many names contain is not paged through. */
-export const LOOKUP_MAX_PAGES = 3;
+const LOOKUP_MAX_PAGES = 3;
 
 /** The cycle's order source backed by the Uphance API client. */
 export class UphanceOrderSource implements OrderSource {

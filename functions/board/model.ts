@@ -1,7 +1,7 @@
+import type { DueState, OrderStatus } from '../core/order-status.js';
+import { isCompleted, seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { DueState, OrderStatus } from './order-status.js';
-import { isCompleted, statusOf } from './order-status.js';
 import { orderStages } from './stage-order.js';
 
 /** What the board page shows, built from snapshots and a clock: no I/O, no HTML. */
@@ -27,7 +27,7 @@ export interface Card {
   stages: StageProgress[];
 }
 
-export type ColumnKind = 'stage' | 'receiving' | 'received';
+type ColumnKind = 'stage' | 'receiving' | 'received';
 
 export interface Column {
   name: string;
@@ -47,12 +47,8 @@ export interface BoardModel {
   stalled: number;
 }
 
-export const RECEIVING = 'Receiving';
-export const RECEIVED = 'Received';
-
-export const supplierOf = (status: OrderStatus): string => status.order.companyName ?? 'Unknown supplier';
-export const seasonOf = (status: OrderStatus): string =>
-  status.order.seasonId === null ? 'No season' : `Season ${status.order.seasonId}`;
+const RECEIVING = 'Receiving';
+const RECEIVED = 'Received';
 
 /** Per line item, stage name -> completed (a stage redone counts as passed only when every run is). */
 const passedByName = (status: OrderStatus): Array<Map<string, boolean>> =>

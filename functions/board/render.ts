@@ -1,5 +1,5 @@
+import type { DueState } from '../core/order-status.js';
 import type { BoardModel, Card, Column, StageProgress } from './model.js';
-import type { DueState } from './order-status.js';
 
 /**
  * The board as one self-contained HTML page: inline CSS, a small inline script for the filters only (the
@@ -20,7 +20,7 @@ const escapeHtml = (text: string): string =>
 
 const days = (n: number): string => `${n} ${n === 1 ? 'day' : 'days'}`;
 
-export const dueLabel = (due: DueState): string => {
+const dueLabel = (due: DueState): string => {
   switch (due.kind) {
     case 'overdue':
       return `Overdue ${days(due.days)}`;

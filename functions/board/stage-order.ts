@@ -3,7 +3,7 @@
  * in the factory's flow, so common names have a known place; any other name is placed after the known
  * stage that most often comes before it in the line items' own sequences.
  */
-export const CANONICAL_STAGES = [
+const CANONICAL_STAGES = [
   'Design',
   'Sampling',
   'Pattern',

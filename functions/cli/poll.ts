@@ -75,14 +75,14 @@ const seconds = (value: string | undefined, flag: string, fallback: number): num
   return Number(value);
 };
 
-export interface PollSettings {
+interface PollSettings {
   runtime: RuntimeSettings;
   /** Every organisation to poll (empty: the token's own). */
   organisationIds: number[];
   cycle: Omit<CycleOptions, 'owner'>;
 }
 
-export const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings => {
+const settingsFromFlags = (flags: PollFlags, io: PollIo): PollSettings => {
   if (flags.state && flags.table) throw new ConfigError('give either --state FILE or --table NAME, not both');
   const uphance = uphanceSettings(io.env);
   const credentials = requireCredentials(uphance);

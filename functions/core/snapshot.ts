@@ -13,7 +13,7 @@ import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
  * (milestones.ts, for the digest). An order with 200 line items of 5 stages
  * stays around 25 KB, far below DynamoDB's 400 KB item limit.
  */
-export const SNAPSHOT_FORMAT = 1 as const;
+const SNAPSHOT_FORMAT = 1 as const;
 
 export interface Snapshot extends SignalMemory, Milestones {
   v: typeof SNAPSHOT_FORMAT;
@@ -29,7 +29,7 @@ export interface Snapshot extends SignalMemory, Milestones {
 const CODES: Record<string, string> = { not_started: 'n', in_progress: 'p', completed: 'c' };
 const WORDS: Record<string, string> = { n: 'not_started', p: 'in_progress', c: 'completed' };
 
-export const encodeStatus = (status: string): string => CODES[status] ?? `~${status}`;
+const encodeStatus = (status: string): string => CODES[status] ?? `~${status}`;
 export const decodeStatus = (code: string): string => WORDS[code] ?? code.slice(1);
 
 /** A stage with the identity it keeps across polls and its position in the API's listing. */
@@ -79,7 +79,7 @@ export const keyedStages = (item: LineItem, baseIndex = 0): KeyedStage[] => {
 export const keyedLineItems = (order: Order): KeyedStage[][] =>
   order.lineItems.map((item, index) => keyedStages(item, index * 10_000));
 
-export const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(order)): Snapshot['stages'] => {
+const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(order)): Snapshot['stages'] => {
   const stages: Snapshot['stages'] = {};
   order.lineItems.forEach((item, index) => {
     const codes: Record<string, string> = {};

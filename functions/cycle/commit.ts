@@ -45,7 +45,7 @@ export interface CommitContext {
 }
 
 /** Keeps each journal part well below DynamoDB's 400 KB item limit (parts are stored deflated). */
-export const JOURNAL_PART_BYTES = 300_000;
+const JOURNAL_PART_BYTES = 300_000;
 
 export interface CommitBatch {
   events: NotifierEvent[];
@@ -58,7 +58,7 @@ export interface CommitBatch {
 const indexOf = (batch: CommitBatch): IndexUpdate[] => batch.index ?? [];
 
 /** Splits a commit into parts of at most JOURNAL_PART_BYTES of JSON (a single larger item gets a part alone). */
-export const splitForJournal = (
+const splitForJournal = (
   ref: CommitRef,
   batch: CommitBatch,
   maxBytes: number = JOURNAL_PART_BYTES,

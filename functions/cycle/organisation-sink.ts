@@ -2,7 +2,7 @@ import type { NotifierEvent } from '../core/events/catalogue.js';
 import type { EventSink } from './ports.js';
 
 /** Stamps `detail.organisationId` on an event (the eventId is left as it is: it names the change). */
-export const stampOrganisation = (event: NotifierEvent, organisationId: number): NotifierEvent =>
+const stampOrganisation = (event: NotifierEvent, organisationId: number): NotifierEvent =>
   ({ ...event, detail: { ...event.detail, organisationId } }) as NotifierEvent;
 
 /**

@@ -1,8 +1,8 @@
-import type { InvalidRecord } from '../core/api-schema.js';
 import type { Detection } from '../core/diff.js';
 import { detectChanges, detectRemoval, firstSight } from '../core/diff.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { orderFingerprint, unchangedSince } from '../core/fingerprint.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
 import type { Order } from '../core/order.js';
 import { nextSignalAt } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -10,7 +10,7 @@ import { isWatched, sameSnapshot } from '../core/snapshot.js';
 import type { Deadline } from '../shared/timing.js';
 import type { CommitContext } from './commit.js';
 import { commit } from './commit.js';
-import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
+import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
 import { OrganisationGuard } from './organisation-guard.js';
 import type {
   CallBounds,
@@ -32,7 +32,7 @@ export interface Batch {
   index: IndexUpdate[];
 }
 
-export const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
+const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
 
 export const mergeBatches = (...batches: Batch[]): Batch => ({
   events: batches.flatMap((b) => b.events),

@@ -1,5 +1,5 @@
-import type { InvalidRecord } from '../core/api-schema.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
 import type { Order } from '../core/order.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CallBounds } from '../shared/timing.js';
@@ -163,7 +163,7 @@ export interface ScanProgress {
 }
 
 /** A `new` (since_id) scan that the budget cut. */
-export interface NewOrdersProgress {
+interface NewOrdersProgress {
   sinceId: number;
   page: number;
   highestSeen: number;

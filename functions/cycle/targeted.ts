@@ -19,7 +19,7 @@ export interface CheckReport extends CycleReport {
 }
 
 /** Largest number of order numbers one check takes; more wait for the next check. */
-export const MAX_CHECK_NUMBERS = 100;
+const MAX_CHECK_NUMBERS = 100;
 
 /**
  * "Check these order numbers now" (a webhook named them), through the scheduled cycle's own path: the

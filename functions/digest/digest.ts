@@ -1,12 +1,11 @@
-import { seasonOf, supplierOf } from '../board/model.js';
-import type { OrderStatus } from '../board/order-status.js';
-import { statusOf } from '../board/order-status.js';
 import { dayNumber } from '../core/calendar.js';
+import type { OrderStatus } from '../core/order-status.js';
+import { seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 
 /** The daily digest, built from snapshots, the last digest's time and a clock: no I/O. */
-export interface DigestLine {
+interface DigestLine {
   number: string;
   supplier: string;
   season: string;

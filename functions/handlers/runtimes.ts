@@ -23,7 +23,7 @@ import { functionCycleOptions, lambdaConfig } from './lambda-config.js';
  * shared credentials or one entry per organisation. Reused across warm invocations (OAuth tokens are kept
  * until they need refreshing) and rebuilt when the secret's value changes (Powertools caches it 5 minutes).
  */
-export const lambdaRuntimes = (
+const lambdaRuntimes = (
   logger: Logger,
   clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient },
 ) => {

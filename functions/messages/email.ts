@@ -2,10 +2,10 @@ import type { NotifierEvent } from '../core/events/catalogue.js';
 import { messageOf } from './message.js';
 
 /** SNS takes a subject of printable ASCII, under 100 characters, without line breaks. */
-export const SUBJECT_MAX = 99;
+const SUBJECT_MAX = 99;
 
 /** An ASCII rendering of a title: SNS rejects other characters in a subject. */
-export const asciiSubject = (title: string): string => {
+const asciiSubject = (title: string): string => {
   const ascii = title
     .replaceAll('·', '-')
     .replaceAll('→', '->')

@@ -24,7 +24,7 @@ const WORDS: Record<string, string> = {
 };
 
 /** A vocabulary word as people read it ("all_received" → "all received"). */
-export const readable = (word: string | null | undefined): string =>
+const readable = (word: string | null | undefined): string =>
   word === null || word === undefined || word === '' ? 'none' : (WORDS[word] ?? word.replaceAll('_', ' '));
 
 const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
-import type { ApiMeta, ApiProductionOrder, ApiTimelineLineItem, InvalidRecord } from '../core/api-schema.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
+import type { CallBounds } from '../shared/timing.js';
+import type { ApiMeta, ApiProductionOrder, ApiTimelineLineItem } from './api-schema.js';
 import {
   apiMetaSchema,
   apiProductionOrderSchema,
   apiTimelineLineItemSchema,
   parseRecord,
-} from '../core/api-schema.js';
-import type { CallBounds } from '../shared/timing.js';
+} from './api-schema.js';
 import type { Credentials } from './auth.js';
 import { TokenProvider } from './auth.js';
 import { UphanceApiError, UphanceAuthError, UphanceOrganisationError } from './errors.js';
@@ -25,7 +26,7 @@ import { describeEndpoint, send, systemClock } from './transport.js';
 export const DEFAULT_API_URL = 'https://api.uphance.com';
 
 /** A page answered for another organisation is asked for again, after selecting ours, this many times. */
-export const MAX_ORGANISATION_RESELECTIONS = 2;
+const MAX_ORGANISATION_RESELECTIONS = 2;
 
 export interface UphanceClientOptions {
   baseUrl?: string;

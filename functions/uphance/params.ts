@@ -3,10 +3,10 @@ import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../core/vocab
 import { UphanceParameterError } from './errors.js';
 
 /** Filter words the vendor documents; anything else is rejected before a request is made. */
-export const STATE_FILTERS = ORDER_STATUSES;
-export const DELIVERY_FILTERS = DELIVERY_STATUSES;
+const STATE_FILTERS = ORDER_STATUSES;
+const DELIVERY_FILTERS = DELIVERY_STATUSES;
 /** `pending` is a filter word only: not_started or in_progress. */
-export const STAGE_STATUS_FILTERS = [...STAGE_STATUSES, 'pending'] as const;
+const STAGE_STATUS_FILTERS = [...STAGE_STATUSES, 'pending'] as const;
 
 const positiveId = z.number().int().positive();
 const nonEmpty = z.string().trim().min(1);

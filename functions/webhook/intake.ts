@@ -5,9 +5,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * listener and the Lambda endpoint: pure, no I/O. It never logs and never returns the path (it holds the
  * secret).
  */
-export const WEBHOOK_PATH_PREFIX = '/webhooks/uphance/';
+const WEBHOOK_PATH_PREFIX = '/webhooks/uphance/';
 export const MAX_WEBHOOK_BODY_BYTES = 1_048_576;
-export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+const MIN_WEBHOOK_SECRET_LENGTH = 16;
 /** Longest order number taken from a webhook (anything longer is not an Uphance order number). */
 const MAX_NUMBER_LENGTH = 64;
 
@@ -27,7 +27,7 @@ export interface CheckRequest {
   organisationId?: number;
 }
 
-export type WebhookStatus = 202 | 400 | 404 | 405 | 413 | 429;
+type WebhookStatus = 202 | 400 | 404 | 405 | 413 | 429;
 
 export interface WebhookAnswer {
   status: WebhookStatus;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CheckRequest } from './intake.js';
 
 /** Coalescing window of the deployed path: one queued check per order and organisation per window. */
-export const DEDUP_WINDOW_MS = 60_000;
+const DEDUP_WINDOW_MS = 60_000;
 
 /** The queue message of a check: `{number, organisationId?}` as JSON. */
 export const checkMessage = (request: CheckRequest, nowMs: number) => ({

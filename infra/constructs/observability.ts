@@ -24,8 +24,6 @@ import {
   SERVICE_NAME,
 } from '../../functions/telemetry.js';
 
-export { METRICS_NAMESPACE };
-
 export interface ObservabilityProps {
   pollFunction: IFunction;
   scheduleMinutes: number;

@@ -23,7 +23,7 @@ export interface SubscriptionFilter {
 }
 
 /** The detail-types whose detail has `stage.name`: the ones a stage-name filter applies to. */
-export const STAGE_TYPES: ReadonlySet<DetailType> = new Set<DetailType>([
+const STAGE_TYPES: ReadonlySet<DetailType> = new Set<DetailType>([
   'StageStarted',
   'StageCompleted',
   'OrderStageCompleted',

@@ -24,7 +24,7 @@ import {
 import { fakeClock } from './fake-clock.js';
 
 /** Collects what was published; can be told to reject (plays EventBridge refusing) or refuse for good. */
-export class MemorySink implements EventSink {
+class MemorySink implements EventSink {
   readonly published: NotifierEvent[] = [];
   failNext = 0;
   /** Events the bus refuses for good. */
@@ -43,12 +43,12 @@ export class MemorySink implements EventSink {
   }
 }
 
-export class Crash extends Error {
+class Crash extends Error {
   override readonly name = 'Crash';
 }
 
 /** A store whose lease is never released after a crash: the process died, the lease must expire. */
-export const killableStore = (inner: StateStore) => {
+const killableStore = (inner: StateStore) => {
   const state = { killed: false };
   const store = interceptStore(inner, {
     around: (call, phase) => {

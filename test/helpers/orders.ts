@@ -1,11 +1,11 @@
+import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
+import { validateEvent } from '../../functions/core/events/catalogue.js';
+import type { Order, Stage } from '../../functions/core/order.js';
 import {
   type ApiProductionOrder,
   apiProductionOrderSchema,
   toOrder,
-} from '../../functions/core/api-schema.js';
-import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
-import { validateEvent } from '../../functions/core/events/catalogue.js';
-import type { Order, Stage } from '../../functions/core/order.js';
+} from '../../functions/uphance/api-schema.js';
 import { listFixture, stagesFixture } from '../../simulator/fixtures.js';
 
 /** The vendor's example orders, parsed as the client parses them. */

@@ -8,14 +8,10 @@ it('npm start -- --board-port N without credentials: the simulator, a silent bas
   const cwd = process.cwd();
   // `npm start -- --board-port N`: the board on the port asked for (one free right now).
   const port = await freeLoopbackPort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'functions/cli/start.ts', '--board-port', String(port)],
-    {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts', '--board-port', String(port)], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -54,13 +50,9 @@ it('npm start -- --board-port N without credentials: the simulator, a silent bas
 }, 90_000);
 
 it('npm start names an option it does not take (exit 2)', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'functions/cli/start.ts', '--bord-port', '9000'],
-    {
-      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts', '--bord-port', '9000'], {
+    env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(`${tmpdir()}/home-`) },
+  });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += String(d);

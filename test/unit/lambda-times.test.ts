@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cycleTimes, pollTimeoutSeconds } from '../../functions/handlers/lambda-config.js';
+import { cycleTimes, pollTimeoutSeconds } from '../../functions/shared/lambda-times.js';
 
 describe('the poll function’s times', () => {
   it.each([1, 2, 5, 10, 15, 60])(

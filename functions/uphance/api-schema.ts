@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { bounded, MAX_WORD_LENGTH } from './bounds.js';
-import type { LineItem, Order, Stage } from './order.js';
-import { isoDate } from './time.js';
-import { normaliseWord } from './vocabulary.js';
+import { bounded, MAX_WORD_LENGTH } from '../core/bounds.js';
+import type { InvalidRecord } from '../core/invalid-record.js';
+import type { LineItem, Order, Stage } from '../core/order.js';
+import { isoDate } from '../core/time.js';
+import { normaliseWord } from '../core/vocabulary.js';
 
 /**
  * Zod schemas of the Uphance API's shapes, tolerant where the API is inconsistent: unknown keys pass
@@ -17,12 +18,12 @@ const text = z
   .transform((v) => v ?? null);
 const nullableId = id.nullish().transform((v) => v ?? null);
 /** Money and quantities arrive as decimal strings ("243.32"); keep them verbatim. */
-export const decimalString = z
+const decimalString = z
   .union([z.string(), z.number()])
   .nullish()
   .transform((v) => (v === null || v === undefined ? null : String(v)));
 
-export const apiStageSchema = z.looseObject({
+const apiStageSchema = z.looseObject({
   name: z.string(),
   start_time: text,
   end_time: text,
@@ -30,12 +31,12 @@ export const apiStageSchema = z.looseObject({
   status: z.string(),
 });
 
-export const apiProductionStagesSchema = z.looseObject({
+const apiProductionStagesSchema = z.looseObject({
   current_stage: apiStageSchema.nullish(),
   past_stages: z.array(apiStageSchema).nullish(),
 });
 
-export const apiLineQuantitySchema = z.looseObject({
+const apiLineQuantitySchema = z.looseObject({
   id: nullableId,
   size: text,
   quantity: z.number().nullish(),
@@ -43,7 +44,7 @@ export const apiLineQuantitySchema = z.looseObject({
   sku_id: nullableId,
 });
 
-export const apiLineItemSchema = z.looseObject({
+const apiLineItemSchema = z.looseObject({
   id,
   product_id: nullableId,
   product_name: text,
@@ -98,13 +99,6 @@ export type ApiLineItem = z.infer<typeof apiLineItemSchema>;
 export type ApiMeta = z.infer<typeof apiMetaSchema>;
 export type ApiTimelineLineItem = z.infer<typeof apiTimelineLineItemSchema>;
 
-/** A record the API sent that did not fit its schema: reported, skipped, never fatal. */
-export interface InvalidRecord {
-  id: number | string | null;
-  path: string;
-  message: string;
-}
-
 export type RecordResult<T> = { ok: true; value: T } | { ok: false; error: InvalidRecord };
 
 const recordId = (raw: unknown): number | string | null => {
@@ -129,7 +123,7 @@ export const parseRecord = <T>(schema: z.ZodType<T>, raw: unknown): RecordResult
   };
 };
 
-export const toStages = (stages: z.infer<typeof apiProductionStagesSchema> | null | undefined): Stage[] => {
+const toStages = (stages: z.infer<typeof apiProductionStagesSchema> | null | undefined): Stage[] => {
   if (!stages) return [];
   const list = [...(stages.past_stages ?? [])];
   if (stages.current_stage) list.push(stages.current_stage);
@@ -141,7 +135,7 @@ export const toStages = (stages: z.infer<typeof apiProductionStagesSchema> | nul
   }));
 };
 
-export const toLineItem = (item: ApiLineItem | ApiTimelineLineItem): LineItem => ({
+const toLineItem = (item: ApiLineItem | ApiTimelineLineItem): LineItem => ({
   id: item.id,
   productId: item.product_id,
   productName: bounded(item.product_name),

@@ -1,11 +1,11 @@
-import { dayNumber } from '../core/calendar.js';
-import type { OrderRef } from '../core/order.js';
-import { stageNameOf } from '../core/order.js';
-import type { SignalSettings } from '../core/signals.js';
-import { dueStanding, stallLimit } from '../core/signals.js';
-import type { Snapshot } from '../core/snapshot.js';
-import { decodeStatus, isWatched } from '../core/snapshot.js';
-import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from '../core/vocabulary.js';
+import { dayNumber } from './calendar.js';
+import type { OrderRef } from './order.js';
+import { stageNameOf } from './order.js';
+import type { SignalSettings } from './signals.js';
+import { dueStanding, stallLimit } from './signals.js';
+import type { Snapshot } from './snapshot.js';
+import { decodeStatus, isWatched } from './snapshot.js';
+import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
 /**
  * The ONE place where the board and the digest read snapshots. Everything else works on `OrderStatus`.
@@ -23,7 +23,7 @@ export interface StageState {
   startMs: number | null;
 }
 
-export interface LineItemState {
+interface LineItemState {
   id: string;
   stages: StageState[];
 }
@@ -34,7 +34,7 @@ export type DueState =
   | { kind: 'later'; date: string; days: number }
   | { kind: 'none'; date: string | null };
 
-export interface Stall {
+interface Stall {
   lineItemId: string;
   stage: string;
   days: number;
@@ -98,3 +98,8 @@ export const statusOf = (snapshot: Snapshot, now: number, settings: SignalSettin
 };
 
 export const isCompleted = (stage: StageState): boolean => stage.status === STAGE_COMPLETED;
+
+/** The supplier and season an order is listed under, the same on the board and in the digest. */
+export const supplierOf = (status: OrderStatus): string => status.order.companyName ?? 'Unknown supplier';
+export const seasonOf = (status: OrderStatus): string =>
+  status.order.seasonId === null ? 'No season' : `Season ${status.order.seasonId}`;

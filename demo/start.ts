@@ -1,16 +1,16 @@
-import './quiet-warnings.js';
+import '../functions/cli/quiet-warnings.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEMO_SPEED, fasterClock } from '../../simulator/clock.js';
-import { demoOrders } from '../../simulator/demo.js';
-import { LiveActivity } from '../../simulator/live.js';
-import { startSimulator } from '../../simulator/server.js';
-import { postWebhook, receivingTicketWebhook } from '../../simulator/webhooks.js';
-import { freeLoopbackPort } from '../shared/net.js';
-import { boardPort, DEFAULT_BOARD_PORT, startLiveBoard } from './live-board.js';
-import { stderrLogger } from './logger.js';
-import { runPoll } from './poll.js';
+import { boardPort, DEFAULT_BOARD_PORT, startLiveBoard } from '../functions/cli/live-board.js';
+import { stderrLogger } from '../functions/cli/logger.js';
+import { runPoll } from '../functions/cli/poll.js';
+import { freeLoopbackPort } from '../functions/shared/net.js';
+import { DEMO_SPEED, fasterClock } from '../simulator/clock.js';
+import { demoOrders } from '../simulator/demo.js';
+import { LiveActivity } from '../simulator/live.js';
+import { startSimulator } from '../simulator/server.js';
+import { postWebhook, receivingTicketWebhook } from '../simulator/webhooks.js';
 
 /**
  * `npm start`, the main job on an embedded default. With UPHANCE_TOKEN (or UPHANCE_EMAIL and
