@@ -12,7 +12,7 @@ import { StdoutSink } from './adapters/stdout-sink.js';
 import { UphanceOrderSource } from './adapters/uphance-source.js';
 import type { CycleDependencies } from './cycle/cycle.js';
 import { organisationSink } from './cycle/organisation-sink.js';
-import type { EventSink, LeaseStore, Logger, StateStore } from './cycle/ports.js';
+import type { EventSink, LeaseOutcome, LeaseStore, Logger, StateStore } from './cycle/ports.js';
 import type { StateLocation, StateSetting } from './state-location.js';
 import { LocatedStateStore } from './state-location.js';
 import type { Credentials } from './uphance/auth.js';
@@ -185,7 +185,19 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
   });
   const store = storeFor(settings, clients);
   const sink = sinkFor(settings, clients);
-  const credentials = credentialLeasesFor(settings, clients, store.stats);
+  // A run's turn on the credentials starts with selecting its organisation again: whoever had the turn
+  // before may have selected another.
+  const credentials = credentialLeasesFor(settings, clients, store.stats).map(
+    (lease): LeaseStore => ({
+      acquire: async (claim) => reselected(await lease.acquire(claim)),
+      takeOver: async (claim, holder) => reselected(await lease.takeOver(claim, holder)),
+      release: (held) => lease.release(held),
+    }),
+  );
+  const reselected = (outcome: LeaseOutcome): LeaseOutcome => {
+    if (outcome.kind === 'acquired') client.reselectOrganisation();
+    return outcome;
+  };
   // With an organisation configured, every event names it (detail.organisationId).
   const cycleSink =
     settings.organisationId === undefined ? sink : organisationSink(sink, settings.organisationId);
