@@ -72,7 +72,7 @@ const options = (owner: string, overrides: Partial<CycleOptions> = {}): CycleOpt
  * A source that calls `after` once its first page was handed over, and waits for it before it asks for the
  * next page (so that whatever `after` does happens between two of this run's requests).
  */
-const afterFirstPage = (source: OrderSource, after: () => Promise<unknown> | void): OrderSource => {
+const afterFirstPage = (source: OrderSource, after: () => Promise<unknown>): OrderSource => {
   let fired = false;
   return {
     ...source,
