@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import type { CommitBatch, CommitContext } from '../../functions/cycle/commit.js';
@@ -16,6 +17,10 @@ import type {
 } from '../../functions/cycle/ports.js';
 import { commitIdOf, silentLogger, WriteRefusedError } from '../../functions/cycle/ports.js';
 import { localDynamoDb } from '../../local-aws/clients.js';
+import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
+import type { LocalSecrets } from '../../local-aws/secrets-local.js';
+import { startLocalSecrets } from '../../local-aws/secrets-local.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
@@ -23,6 +28,7 @@ import { startSimulator } from '../../simulator/server.js';
 import { hasWorkLeft } from '../../simulator/state.js';
 import { freshTable } from '../helpers/aws.js';
 import { MemorySink, notifierFor } from '../helpers/harness.js';
+import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
 import { vendorEvent, vendorOrder } from '../helpers/orders.js';
 
 let tableName: string;
@@ -299,5 +305,81 @@ describe('a sealed commit DynamoDB refuses as packed (DynamoDB Local, the simula
     const check = await n.verify(from);
     expect(check.violations).toEqual([]);
     expect(check.duplicates).toBe(0);
+  });
+});
+
+describe('a sealed commit that cannot be replayed, in the Lambda handlers (local endpoints)', () => {
+  let sim: RunningSimulator;
+  let bus: LocalEventBridge;
+  let secrets: LocalSecrets;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    [sim, bus, secrets] = await Promise.all([
+      startSimulator({ orders: vendorExampleOrders() }),
+      startLocalEventBridge(),
+      startLocalSecrets(),
+    ]);
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await Promise.all([sim.close(), bus.close(), secrets.close()]);
+  });
+  beforeEach(() => {
+    vi.resetModules();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+
+  it('the poll and check handlers fail naming the commit and count CommitReplayFailed; the commit stays sealed', async () => {
+    // A sealed commit whose snapshot another writer changed since: its replay is refused every time.
+    const store = storeOf(localDynamoDb(endpoint), 'default');
+    const lease = leaseOf(
+      await store.acquireLease({ owner: 'stopped-run', nowMs: Date.now(), ttlMs: 60_000 }),
+    );
+    const order = vendorOrder('1308');
+    const write: SnapshotWrite = { orderId: order.id, snapshot: snapshotOf(order, 1), expectedRev: 0 };
+    await store.applyWrites({ lease }, { writes: [write], checkpoint: null, commit: null, replay: false });
+    const ref = { generation: lease.generation, commit: 1 };
+    await store.writeJournalPart(
+      { lease },
+      { ...ref, part: 0, events: [vendorEvent()], writes: [write], checkpoint },
+    );
+    await store.sealJournal({ lease }, { ...ref, parts: 1 });
+    await store.releaseLease(lease);
+    const id = commitIdOf(ref);
+
+    secrets.secrets.set('uphance/txn', JSON.stringify({ token: 'sim-token' }));
+    process.env = {
+      ...saved,
+      ...localLambdaEnv({ dynamodb: endpoint, eventbridge: bus.url, secretsManager: secrets.url }),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: 'uphance-notifier',
+      UPHANCE_SECRET_ARN: 'uphance/txn',
+      UPHANCE_API_URL: sim.url,
+    };
+    const poll = await import('../../functions/handlers/poll.js');
+    const check = await import('../../functions/handlers/check.js');
+    await expect(poll.handler({}, lambdaContext(300_000, 'poll'))).rejects.toThrow(
+      new RegExp(
+        `^sealed commit ${id.replace('.', '\\.')} could not be replayed: the snapshot of order ${order.id} was changed by another writer`,
+      ),
+    );
+    const message = {
+      messageId: 'm-0',
+      body: JSON.stringify({ number: '1308' }),
+    } as SQSEvent['Records'][number];
+    const checked = await check.handler({ Records: [message] }, lambdaContext(90_000, 'check'));
+    expect(checked.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+
+    const written = [process.stdout.write, process.stderr.write]
+      .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
+      .map((c) => String(c[0]))
+      .join('\n');
+    expect(written.match(/"CommitReplayFailed":1/g)?.length).toBe(2);
+    expect(written).toContain(`cycle failed: sealed commit ${id} could not be replayed`);
+    expect(written).toContain(`check failed: sealed commit ${id} could not be replayed`);
+    expect(written).not.toContain('sim-token');
+    expect(bus.events).toEqual([]);
+    expect((await store.readJournal()).seals.map(commitIdOf)).toEqual([id]);
   });
 });
