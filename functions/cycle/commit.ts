@@ -153,7 +153,9 @@ const writeState = async (
       await context.store.applyWrites(fence, { ...writes, replay: true, singly: true });
     } catch (again) {
       if (passing(again)) throw again;
-      throw new Error(`${error.message}; then one item at a time: ${(again as Error).message}`, {
+      // Replaying, the caller names the commit; else say which one the next cycle replays.
+      const which = replay ? '' : `commit ${commitIdOf(ref)} (sealed: the next cycle replays it): `;
+      throw new Error(`${which}${error.message}; then one item at a time: ${(again as Error).message}`, {
         cause: again,
       });
     }
