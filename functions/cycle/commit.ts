@@ -14,7 +14,7 @@ import type {
   StateStore,
   StateWrites,
 } from './ports.js';
-import { commitIdOf, DeadlineExceededError, LeaseLostError, WriteRefusedError } from './ports.js';
+import { ConflictError, commitIdOf, ItemTooLargeError, WriteRefusedError } from './ports.js';
 
 export type CycleStep =
   | 'lease-acquired'
@@ -116,11 +116,13 @@ export class CommitReplayError extends Error {
   }
 }
 
-/** Failures that are no fault of the commit: the lease went to another runner, or the deadline came. */
-const passing = (error: unknown): boolean =>
-  error instanceof LeaseLostError ||
-  error instanceof DeadlineExceededError ||
-  (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
+/**
+ * Failures that come back whenever the same writes are sent: the store refused them, a snapshot they
+ * expect was changed by another writer, an item is too large. Others (a lost lease, the deadline, an
+ * outage, a crash) are no fault of the commit and end the run as they would anywhere.
+ */
+const refusal = (error: unknown): boolean =>
+  error instanceof WriteRefusedError || error instanceof ConflictError || error instanceof ItemTooLargeError;
 
 /**
  * The commit's state writes. A journaled commit whose writes the store refuses for good as it grouped
@@ -152,12 +154,13 @@ const writeState = async (
     try {
       await context.store.applyWrites(fence, { ...writes, replay: true, singly: true });
     } catch (again) {
-      if (passing(again)) throw again;
+      if (!refusal(again)) throw again;
       // Replaying, the caller names the commit; else say which one the next cycle replays.
       const which = replay ? '' : `commit ${commitIdOf(ref)} (sealed: the next cycle replays it): `;
-      throw new Error(`${which}${error.message}; then one item at a time: ${(again as Error).message}`, {
-        cause: again,
-      });
+      throw new WriteRefusedError(
+        `${which}${error.message}; then one item at a time: ${(again as Error).message}`,
+        { cause: again },
+      );
     }
   }
 };
@@ -254,8 +257,8 @@ export const commit = async (context: CommitContext, batch: CommitBatch): Promis
 /**
  * Finishes the sealed commits a stopped runner left, oldest first, and discards unsealed parts (a commit
  * that was never promised: its changes are detected again). Returns the events re-published. A sealed
- * commit that cannot be finished is never skipped or dropped: it stays sealed and the run fails with a
- * CommitReplayError naming it (a lost lease or the deadline end the run as they would anywhere).
+ * commit whose writes are refused (see `refusal`) is never skipped or dropped: it stays sealed and the run
+ * fails with a CommitReplayError naming it.
  */
 export const recoverJournal = async (context: CommitContext, journal: Journal): Promise<number> => {
   if (journal.parts.length === 0 && journal.seals.length === 0) return 0;
@@ -292,7 +295,7 @@ export const recoverJournal = async (context: CommitContext, journal: Journal): 
         true,
       );
     } catch (error) {
-      if (passing(error)) throw error;
+      if (!refusal(error)) throw error;
       throw new CommitReplayError(id, (error as Error).message, error);
     }
     republished += batch.events.length;
