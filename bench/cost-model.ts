@@ -32,14 +32,14 @@ export interface Deployment {
 
 export const FIVE_MINUTE_CYCLES = (60 / 5) * 24 * 30;
 
-/** The default stack: 512 MB arm64 function, one secret, the metrics the handler emits, five alarms (with the webhook queue's). */
+/** The default stack: 512 MB arm64 function, one secret, the metrics the handler emits, six alarms (with the webhook queue's). */
 export const DEFAULT_DEPLOYMENT: Deployment = {
   memoryMb: 512,
   cyclesPerMonth: FIVE_MINUTE_CYCLES,
   secretCallsPerCycle: 1,
   secrets: 1,
-  customMetrics: 18,
-  alarms: 5,
+  customMetrics: 19,
+  alarms: 6,
 };
 
 export interface MonthlyCost {

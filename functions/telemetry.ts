@@ -16,6 +16,8 @@ export const METRIC = {
   /** This run lost its lease mid-cycle: another runner took over (its writes were refused). */
   LeaseLost: 'LeaseLost',
   LeaseTakenOver: 'LeaseTakenOver',
+  /** A sealed commit could not be replayed: it stays in the journal, and its organisation's cycles fail until it goes through. */
+  CommitReplayFailed: 'CommitReplayFailed',
   OrdersScanned: 'OrdersScanned',
   OrdersChanged: 'OrdersChanged',
   OrdersTooLarge: 'OrdersTooLarge',

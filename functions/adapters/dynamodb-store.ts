@@ -38,6 +38,7 @@ import {
   DeadlineExceededError,
   ItemTooLargeError,
   LeaseLostError,
+  WriteRefusedError,
 } from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 import type { LeaseMeter } from './dynamodb-lease.js';
@@ -191,6 +192,8 @@ const MAX_ATTEMPTS = 10;
 
 interface PendingWrite {
   item: TransactWriteItem;
+  /** The item's sort key: a transaction may name an item only once. */
+  sk: string;
   bytes: number;
   /** What a failed condition on this item means. */
   describe: string;
@@ -393,6 +396,7 @@ export class DynamoStateStore implements StateStore {
           Item: { ...this.#key(sk), data: { B: data }, ...extra },
         },
       },
+      sk,
       bytes,
       describe: sk,
     };
@@ -401,6 +405,7 @@ export class DynamoStateStore implements StateStore {
   #delete(sk: string): PendingWrite {
     return {
       item: { Delete: { TableName: this.options.tableName, Key: this.#key(sk) } },
+      sk,
       bytes: 100,
       describe: sk,
     };
@@ -418,27 +423,33 @@ export class DynamoStateStore implements StateStore {
   }
 
   /**
-   * Writes groups in transactions of at most 99 items and 3.5 MB, never splitting a group (what must be
-   * applied together: snapshots and the index shard that describes them). `applied` runs once the group's
-   * transaction succeeded.
+   * Writes groups in order, in transactions of at most 99 items and 3.5 MB that never name an item twice,
+   * never splitting a group (what must be applied together: snapshots and the index shard that describes
+   * them). A shard written for two runs of its orders is in two groups: they go in two transactions, one
+   * after the other. `applied` runs once the group's transaction succeeded.
    */
   async #fencedGroups(fence: Fence, groups: WriteGroup[]): Promise<void> {
     const chunks: WriteGroup[][] = [];
     let current: WriteGroup[] = [];
+    let keys = new Set<string>();
     let items = 0;
     let bytes = 0;
     for (const group of groups) {
       const size = group.writes.reduce((sum, w) => sum + w.bytes, 0);
       if (
         current.length > 0 &&
-        (items + group.writes.length > MAX_TRANSACTION_ITEMS || bytes + size > MAX_TRANSACTION_BYTES)
+        (items + group.writes.length > MAX_TRANSACTION_ITEMS ||
+          bytes + size > MAX_TRANSACTION_BYTES ||
+          group.writes.some((w) => keys.has(w.sk)))
       ) {
         chunks.push(current);
         current = [];
+        keys = new Set();
         items = 0;
         bytes = 0;
       }
       current.push(group);
+      for (const w of group.writes) keys.add(w.sk);
       items += group.writes.length;
       bytes += size;
     }
@@ -458,7 +469,31 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
+  /**
+   * What DynamoDB would refuse for good, refused before sending: an item named twice (the lease check
+   * included), more than 100 actions, more than the 3.5 MB this store allows itself of the 4 MB limit.
+   * The packing above never builds such a transaction: this is the last guard, not the rule.
+   */
+  #checkTransaction(chunk: PendingWrite[]): void {
+    const named = new Set(['lease']);
+    for (const write of chunk) {
+      if (named.has(write.sk)) {
+        throw new WriteRefusedError(
+          `internal error: a transaction would name ${write.describe} (${write.sk}) twice, which DynamoDB refuses; nothing was sent`,
+        );
+      }
+      named.add(write.sk);
+    }
+    const bytes = chunk.reduce((sum, w) => sum + w.bytes, 0);
+    if (chunk.length > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES) {
+      throw new WriteRefusedError(
+        `internal error: a transaction of ${chunk.length + 1} actions and ${bytes} bytes is above the limits (100 actions, ${MAX_TRANSACTION_BYTES} bytes); nothing was sent`,
+      );
+    }
+  }
+
   async #transact(fence: Fence, chunk: PendingWrite[]): Promise<void> {
+    this.#checkTransaction(chunk);
     const check: TransactWriteItem = {
       ConditionCheck: {
         TableName: this.options.tableName,
@@ -484,6 +519,12 @@ export class DynamoStateStore implements StateStore {
         this.#consumed(out.ConsumedCapacity, 'write');
         return;
       } catch (error) {
+        if ((error as Error).name === 'ValidationException') {
+          throw new WriteRefusedError(
+            `DynamoDB refused a transaction of ${chunk.length} write(s) for good: ValidationException: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') {
@@ -495,6 +536,13 @@ export class DynamoStateStore implements StateStore {
         if (failed > 0) {
           throw new ConflictError(
             `${chunk[failed - 1]?.describe} was changed by another writer (its version is not the one read)`,
+          );
+        }
+        const invalid = reasons.findIndex((r, i) => i > 0 && r.Code === 'ValidationError');
+        if (invalid > 0) {
+          throw new WriteRefusedError(
+            `DynamoDB refused ${chunk[invalid - 1]?.describe} for good: ValidationError: ${reasons[invalid]?.Message ?? ''}`,
+            { cause: error },
           );
         }
         const retryable = reasons.some(
@@ -588,6 +636,11 @@ export class DynamoStateStore implements StateStore {
    * span several transactions is written in each, cumulatively): a crash between two transactions never
    * leaves an entry that describes a snapshot other than the stored one. Index updates without a snapshot
    * (entries of unchanged snapshots, due times, removals) are safe in any transaction.
+   *
+   * `singly` (a replay whose packed transactions DynamoDB refused): one transaction per item, each led by
+   * the lease check: every snapshot alone, then each shard as it ends, then the checkpoint. Between them a
+   * shard may describe an older snapshot; that is safe because the commit stays sealed until it is done,
+   * and every run finishes the journal before it reads the index.
    */
   async applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
@@ -635,7 +688,17 @@ export class DynamoStateStore implements StateStore {
         }
       };
       for (const update of work.updates) set(update.orderId, update.entry);
+      /** The shard as it stands now, if it changed since it was last written. */
+      const shardGroup = (): WriteGroup | undefined => {
+        if (!dirty) return undefined;
+        const { put, kept } = this.#shardPut(shard, entries, ver);
+        ver += 1;
+        dirty = false;
+        const state: IndexShard = { ver, entries: new Map(kept) };
+        return { writes: [put], applied: () => this.#index?.set(shard, state) };
+      };
       // Snapshots in runs that fit one transaction beside their shard (≤ 98 items, room for 400 KB).
+      const runLimit = writes.singly ? 1 : MAX_TRANSACTION_ITEMS - 1;
       const runs: Array<Array<{ write: SnapshotWrite; put: PendingWrite }>> = [[]];
       let runBytes = 0;
       for (const write of work.writes) {
@@ -643,8 +706,7 @@ export class DynamoStateStore implements StateStore {
         const run = runs[runs.length - 1] as Array<{ write: SnapshotWrite; put: PendingWrite }>;
         if (
           run.length > 0 &&
-          (run.length === MAX_TRANSACTION_ITEMS - 1 ||
-            runBytes + put.bytes > MAX_TRANSACTION_BYTES - MAX_ITEM_BYTES)
+          (run.length === runLimit || runBytes + put.bytes > MAX_TRANSACTION_BYTES - MAX_ITEM_BYTES)
         ) {
           runs.push([]);
           runBytes = 0;
@@ -657,21 +719,19 @@ export class DynamoStateStore implements StateStore {
           set(write.orderId, write.indexed ? { ...write.indexed, rev: write.expectedRev + 1 } : null);
         }
         const group: WriteGroup = { writes: run.map((r) => r.put) };
-        if (dirty) {
-          const { put, kept } = this.#shardPut(shard, entries, ver);
-          ver += 1;
-          const state: IndexShard = { ver, entries: new Map(kept) };
-          group.writes.push(put);
-          group.applied = () => {
-            this.#index?.set(shard, state);
-          };
-          dirty = false;
+        const index = writes.singly ? undefined : shardGroup();
+        if (index) {
+          group.writes.push(...index.writes);
+          group.applied = index.applied;
         }
         if (group.writes.length > 0) groups.push(group);
       }
+      const last = writes.singly ? shardGroup() : undefined;
+      if (last) groups.push(last);
     }
     if (writes.checkpoint) groups.push({ writes: [this.#put('checkpoint', writes.checkpoint)] });
-    return this.#fencedGroups(fence, groups);
+    if (!writes.singly) return this.#fencedGroups(fence, groups);
+    for (const group of groups) await this.#fencedGroups(fence, [group]);
   }
 
   async clearJournal(fence: Fence, commit: CommitRef, parts: number[]): Promise<void> {

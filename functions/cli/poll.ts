@@ -121,7 +121,7 @@ export const describeHolder = (holder: Lease): string =>
   `${holder.owner} (lease ${holder.generation}) holds the lease until ${new Date(holder.expiresAt).toISOString()}`;
 
 /** Why a run did not get its turn, for the one line a `--once` run prints before it exits 5. */
-export const describeHeld = (report: Pick<CycleReport, 'holder' | 'heldBy'>): string =>
+const describeHeld = (report: Pick<CycleReport, 'holder' | 'heldBy'>): string =>
   report.heldBy === 'credentials'
     ? `a run for another organisation is using the same Uphance credentials: ${describeHolder(report.holder as Lease)}`
     : `another runner is polling this state: ${describeHolder(report.holder as Lease)}`;

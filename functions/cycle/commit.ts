@@ -12,8 +12,9 @@ import type {
   SetAsideEvent,
   SnapshotWrite,
   StateStore,
+  StateWrites,
 } from './ports.js';
-import { commitIdOf } from './ports.js';
+import { ConflictError, commitIdOf, ItemTooLargeError, WriteRefusedError } from './ports.js';
 
 export type CycleStep =
   | 'lease-acquired'
@@ -98,6 +99,73 @@ const splitForJournal = (
 const fenceOf = (context: CommitContext): Fence => ({ lease: context.lease, signal: context.signal });
 
 /**
+ * A sealed commit that could not be replayed. It stays in the journal, and every run tries it again
+ * before anything else: the organisation makes no progress until it goes through, but nothing is lost.
+ */
+export class CommitReplayError extends Error {
+  override readonly name = 'CommitReplayError';
+  constructor(
+    readonly commitId: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      `sealed commit ${commitId} could not be replayed: ${reason}. It stays in the journal and every cycle retries it first, so this organisation's cycles fail until it goes through; nothing is lost while its journal records are kept (they hold its events: do not delete them). If it keeps failing, the state needs attention: report this message`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+/**
+ * Failures that come back whenever the same writes are sent: the store refused them, a snapshot they
+ * expect was changed by another writer, an item is too large. Others (a lost lease, the deadline, an
+ * outage, a crash) are no fault of the commit and end the run as they would anywhere.
+ */
+const refusal = (error: unknown): boolean =>
+  error instanceof WriteRefusedError || error instanceof ConflictError || error instanceof ItemTooLargeError;
+
+/**
+ * The commit's state writes. A journaled commit whose writes the store refuses for good as it grouped
+ * them (WriteRefusedError: DynamoDB would never accept those transactions) is written again one item at a
+ * time: its seal has promised it, and its commit tag makes each write idempotent.
+ */
+const writeState = async (
+  context: CommitContext,
+  ref: CommitRef | null,
+  batch: CommitBatch,
+  replay: boolean,
+): Promise<void> => {
+  const fence = fenceOf(context);
+  const writes: StateWrites = {
+    writes: batch.writes,
+    checkpoint: batch.checkpoint,
+    ...(indexOf(batch).length > 0 ? { index: indexOf(batch) } : {}),
+    commit: ref,
+    replay,
+  };
+  try {
+    await context.store.applyWrites(fence, writes);
+  } catch (error) {
+    if (!(error instanceof WriteRefusedError) || ref === null) throw error;
+    context.logger.warn('the store refused the writes of a commit as packed; writing them one at a time', {
+      commit: commitIdOf(ref),
+      reason: error.message,
+    });
+    try {
+      await context.store.applyWrites(fence, { ...writes, replay: true, singly: true });
+    } catch (again) {
+      if (!refusal(again)) throw again;
+      // Replaying, the caller names the commit; else say which one the next cycle replays.
+      const which = replay ? '' : `commit ${commitIdOf(ref)} (sealed: the next cycle replays it): `;
+      throw new WriteRefusedError(
+        `${which}${error.message}; then one item at a time: ${(again as Error).message}`,
+        { cause: again },
+      );
+    }
+  }
+};
+
+/**
  * Applies a journaled (or event-free) commit: state writes, then the events, then the journal is cleared.
  * Events the bus refuses for good are set aside in the store before the journal goes.
  */
@@ -110,13 +178,7 @@ const apply = async (
 ): Promise<void> => {
   const fence = fenceOf(context);
   if (batch.writes.length > 0 || batch.checkpoint || indexOf(batch).length > 0) {
-    await context.store.applyWrites(fence, {
-      writes: batch.writes,
-      checkpoint: batch.checkpoint,
-      ...(indexOf(batch).length > 0 ? { index: indexOf(batch) } : {}),
-      commit: ref,
-      replay,
-    });
+    await writeState(context, ref, batch, replay);
     await context.step('state-written');
   }
   if (batch.events.length > 0) {
@@ -194,7 +256,9 @@ export const commit = async (context: CommitContext, batch: CommitBatch): Promis
 
 /**
  * Finishes the sealed commits a stopped runner left, oldest first, and discards unsealed parts (a commit
- * that was never promised: its changes are detected again). Returns the events re-published.
+ * that was never promised: its changes are detected again). Returns the events re-published. A sealed
+ * commit whose writes are refused (see `refusal`) is never skipped or dropped: it stays sealed and the run
+ * fails with a CommitReplayError naming it.
  */
 export const recoverJournal = async (context: CommitContext, journal: Journal): Promise<number> => {
   if (journal.parts.length === 0 && journal.seals.length === 0) return 0;
@@ -211,8 +275,9 @@ export const recoverJournal = async (context: CommitContext, journal: Journal): 
     byCommit.delete(id);
     if (parts.length !== seal.parts || parts.some((p, i) => p.part !== i)) {
       // Parts are only deleted after their seal, so this is damage from outside: say so, do not guess.
-      throw new Error(
-        `journal commit ${id} is sealed with ${seal.parts} part(s) but ${parts.length} are stored; the state needs attention`,
+      throw new CommitReplayError(
+        id,
+        `it is sealed with ${seal.parts} part(s) but ${parts.length} are stored`,
       );
     }
     const batch: CommitBatch = {
@@ -221,13 +286,18 @@ export const recoverJournal = async (context: CommitContext, journal: Journal): 
       checkpoint: parts.find((p) => p.checkpoint)?.checkpoint ?? null,
       index: parts.flatMap((p) => p.index ?? []),
     };
-    await apply(
-      context,
-      seal,
-      batch,
-      parts.map((p) => p.part),
-      true,
-    );
+    try {
+      await apply(
+        context,
+        seal,
+        batch,
+        parts.map((p) => p.part),
+        true,
+      );
+    } catch (error) {
+      if (!refusal(error)) throw error;
+      throw new CommitReplayError(id, (error as Error).message, error);
+    }
     republished += batch.events.length;
   }
   for (const [, parts] of byCommit) {

@@ -237,6 +237,12 @@ export interface StateWrites {
   commit: CommitRef | null;
   /** Replaying: a snapshot already tagged with this commit was written before a crash and is skipped. */
   replay: boolean;
+  /**
+   * One item per write, for a journaled commit whose grouped writes the store refused (WriteRefusedError):
+   * each snapshot alone, then the index and the checkpoint. Only with `replay` (the commit tags make each
+   * write idempotent); a store whose writes are atomic anyway may ignore it.
+   */
+  singly?: boolean;
 }
 
 /** Snapshots, checkpoint, journal, set-aside events and lease, scoped to one Uphance organisation. */
@@ -325,6 +331,15 @@ export class OrganisationMismatchError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The store refused a write for good: a request it will never accept as it was sent (DynamoDB's
+ * ValidationException, or a transaction the store's own checks stop before sending it). Retrying the same
+ * request is pointless; writing its items one at a time may not be.
+ */
+export class WriteRefusedError extends Error {
+  override readonly name = 'WriteRefusedError';
 }
 
 /** A state item would exceed the store's item size limit. */

@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { CommitReplayError } from '../cycle/commit.js';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
 import { eachOrganisation } from '../organisations.js';
@@ -62,6 +63,8 @@ export const checkHandler = async (event: SQSEvent, context: Context): Promise<C
     if (!outcome.ok) {
       retry = true;
       metrics.addMetric(METRIC.CheckFailed, MetricUnit.Count, 1);
+      if (outcome.error instanceof CommitReplayError)
+        metrics.addMetric(METRIC.CommitReplayFailed, MetricUnit.Count, 1);
       logger.error(`check failed: ${outcome.error.message}`, { organisationId: outcome.organisationId });
       continue;
     }

@@ -81,7 +81,7 @@ export type RunRole = 'cycle' | 'check';
  * check (a few seconds' work) waits for it rather than skip its period, and waits its turn on shared
  * credentials; a check gives way soon: its message is retried, and the cycle sees the order anyway.
  */
-export const leaseWaits = (role: RunRole, budgetMs: number) =>
+const leaseWaits = (role: RunRole, budgetMs: number) =>
   role === 'cycle'
     ? { leaseWaitMs: Math.min(30_000, Math.floor(budgetMs / 4)), credentialsWaitMs: Math.floor(budgetMs / 2) }
     : { leaseWaitMs: 0, credentialsWaitMs: Math.min(5_000, Math.floor(budgetMs / 4)) };

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { DynamoStateStore } from '../adapters/dynamodb-store.js';
 import type { EventBridgeSink } from '../adapters/eventbridge-sink.js';
+import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import { LeaseLostError } from '../cycle/ports.js';
@@ -82,6 +83,7 @@ export const pollHandler = async (
     metrics.addMetric(METRIC.CycleFailed, MetricUnit.Count, 1);
     organisationMetric(organisationId, METRIC.CycleFailed);
     if (cause instanceof LeaseLostError) metrics.addMetric(METRIC.LeaseLost, MetricUnit.Count, 1);
+    if (cause instanceof CommitReplayError) metrics.addMetric(METRIC.CommitReplayFailed, MetricUnit.Count, 1);
     // Events set aside before the failure are counted: later cycles will not see them again.
     const partial = (cause as { cycleReport?: CycleReport }).cycleReport;
     if (partial?.setAside) metrics.addMetric(METRIC.EventsSetAside, MetricUnit.Count, partial.setAside);

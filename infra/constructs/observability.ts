@@ -107,6 +107,16 @@ export class Observability extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    alarm('CommitReplayFailed', {
+      alarmDescription:
+        "A sealed commit could not be replayed (poll or check): it stays in the journal and its organisation's cycles fail until it goes through; nothing is lost. The function's log names the commit and what DynamoDB said; keep its journal items.",
+      metric: metric(METRIC.CommitReplayFailed),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     for (const { name, function: fn } of props.notifyFunctions ?? []) {
       alarm(`${name}NotifyErrors`, {
         alarmDescription: `Delivering to ${name} failed (see the notify function's logs); Lambda retries, then the dead-letter queue keeps the event.`,
@@ -200,6 +210,7 @@ export class Observability extends Construct {
         props.pollFunction.metricErrors({ period }),
         metric(METRIC.PutEventsFailures),
         metric(METRIC.LeaseLost),
+        metric(METRIC.CommitReplayFailed),
       ]),
       graph(
         'Dead letters',

@@ -24,7 +24,7 @@ import {
 import { fakeClock } from './fake-clock.js';
 
 /** Collects what was published; can be told to reject (plays EventBridge refusing) or refuse for good. */
-class MemorySink implements EventSink {
+export class MemorySink implements EventSink {
   readonly published: NotifierEvent[] = [];
   failNext = 0;
   /** Events the bus refuses for good. */

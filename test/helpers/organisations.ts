@@ -27,7 +27,7 @@ export const twoOrganisations = async (perOrganisation = 8, options: SimulatorOp
     ...options,
   });
 
-export const organisationOf = (sim: RunningSimulator, orderId: number): number =>
+const organisationOf = (sim: RunningSimulator, orderId: number): number =>
   sim.state.get(orderId).raw.organisation_id as number;
 
 export const ordersOf = (sim: RunningSimulator, organisationId: number): number[] =>

@@ -158,6 +158,21 @@ describe('poll function and schedule', () => {
     });
   });
 
+  it('alarms when a sealed commit keeps failing to replay (its organisation is stuck until it goes through)', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CommitReplayFailed',
+      Namespace: 'UphanceNotifier',
+      Dimensions: [{ Name: 'service', Value: 'uphance-notifier' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
   it('writes to an explicit log group with retention', () => {
     base.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     base.template.hasResourceProperties('AWS::Lambda::Function', {

@@ -29,7 +29,7 @@ describe('the monthly cost model', () => {
     expect(cost.putEvents).toBeCloseTo(2, 6);
     expect(cost.scheduler).toBeCloseTo(1, 6);
     expect(cost.secretsManager).toBeCloseTo(0.4 + 5, 6);
-    expect(cost.cloudwatch).toBeCloseTo(18 * 0.3 + 5 * 0.1, 6);
+    expect(cost.cloudwatch).toBeCloseTo(19 * 0.3 + 6 * 0.1, 6);
     expect(cost.total).toBeCloseTo(
       cost.lambda + cost.dynamodb + cost.putEvents + cost.scheduler + cost.secretsManager + cost.cloudwatch,
       9,

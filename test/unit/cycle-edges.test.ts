@@ -3,13 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../functions/adapters/file-store.js';
 import { TRUNCATION_MARKER } from '../../functions/core/bounds.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
+import { CommitReplayError } from '../../functions/cycle/commit.js';
 import type { CycleReport } from '../../functions/cycle/cycle.js';
-import { LeaseLostError } from '../../functions/cycle/ports.js';
+import type { StateWrites } from '../../functions/cycle/ports.js';
+import { commitIdOf, LeaseLostError, WriteRefusedError } from '../../functions/cycle/ports.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { hasWorkLeft } from '../../simulator/state.js';
+import { interceptStore } from '../../soak/intercept.js';
 import { notifierFor, tempStatePath } from '../helpers/harness.js';
 import { types } from '../helpers/orders.js';
 
@@ -119,6 +122,89 @@ describe('multi-part commits', () => {
     expect(check.duplicates).toBe(0);
     const journal = await n.store.readJournal();
     expect(journal).toEqual({ parts: [], seals: [] });
+  });
+});
+
+describe('a commit the store refuses for good', () => {
+  /** A file store that refuses the writes `refuse` picks, as DynamoDB refuses a request it never accepts. */
+  const refusingStore = () => {
+    const calls: StateWrites[] = [];
+    const control = { refuse: (_writes: StateWrites): boolean => false };
+    const store = interceptStore(new FileStateStore(tempStatePath()), {
+      around: (call, phase, args) => {
+        if (call !== 'applyWrites' || phase !== 'before') return;
+        const writes = args[1] as StateWrites;
+        calls.push(writes);
+        if (control.refuse(writes)) throw new WriteRefusedError('ValidationException: refused');
+      },
+    });
+    return { store, calls, control };
+  };
+
+  it('refused as packed, a journaled commit is written one item at a time at once: published once, nothing lost', async () => {
+    sim = await startSimulator({
+      orders: [...vendorExampleOrders(), ...generateOrders({ count: 30, seed: 4 })],
+    });
+    const { store, calls, control } = refusingStore();
+    const n = notifierFor(sim, { store });
+    await n.run();
+    const from = sim.state.ledger.length;
+    sim.state.advanceStage(23621);
+    control.refuse = (writes) => writes.commit !== null && !writes.singly;
+    const before = calls.length;
+    const report = await n.run();
+    expect(report.outcome).toBe('completed');
+    expect(report.events).toBeGreaterThan(0);
+    const journaled = calls.slice(before).filter((w) => w.commit !== null);
+    expect(journaled.map((w) => [w.replay, w.singly ?? false])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
+    expect(await n.store.readJournal()).toEqual({ parts: [], seals: [] });
+    const check = await n.verify(from);
+    expect(check.violations).toEqual([]);
+    expect(check.duplicates).toBe(0);
+  });
+
+  it('refused item by item too: the commit stays sealed, each cycle fails naming it, and it is finished once accepted', async () => {
+    sim = await startSimulator({
+      orders: [...vendorExampleOrders(), ...generateOrders({ count: 30, seed: 4 })],
+    });
+    const { store, control } = refusingStore();
+    const n = notifierFor(sim, { store });
+    await n.run();
+    const from = sim.state.ledger.length;
+    sim.state.advanceStage(23621);
+    control.refuse = (writes) => writes.commit !== null;
+    const first = await n.run().catch((e: unknown) => e);
+    const [seal] = (await n.store.readJournal()).seals;
+    expect(seal).toBeDefined();
+    const id = commitIdOf(seal!);
+    expect((first as Error).message).toBe(
+      `commit ${id} (sealed: the next cycle replays it): ValidationException: refused; then one item at a time: ValidationException: refused`,
+    );
+    expect(n.memory.published).toEqual([]);
+    const journaled = (await n.store.readJournal()).parts.flatMap((p) =>
+      p.events.map((e) => e.detail.eventId),
+    );
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const error = await n.run().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CommitReplayError);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^sealed commit ${id.replace('.', '\\.')} could not be replayed: ValidationException: refused; then one item at a time: ValidationException: refused\\. It stays in the journal`,
+        ),
+      );
+      expect((await n.store.readJournal()).seals.map(commitIdOf)).toEqual([id]);
+      expect(n.memory.published).toEqual([]);
+    }
+    control.refuse = () => false;
+    const report = await n.run();
+    expect(report.republished).toBe(journaled.length);
+    expect(n.memory.published.map((e) => e.detail.eventId).slice(0, journaled.length)).toEqual(journaled);
+    const check = await n.verify(from);
+    expect(check.violations).toEqual([]);
+    expect(check.duplicates).toBe(0);
   });
 });
 
