@@ -14,6 +14,7 @@ import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js'
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
+import { emailSubject } from '../messages/escape.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import { webhookUrlOf } from './notify-delivery.js';
 
@@ -48,11 +49,11 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
   };
 };
 
-/** Email: one SNS message with a subject (SNS allows 100 characters). */
+/** Email: one SNS message with a subject (SNS: one line of printable ASCII, under 100 characters). */
 const emailChannel =
   (topicArn: string): DigestChannel =>
   async ({ subject, text }) => {
-    await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: text }));
+    await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: emailSubject(subject), Message: text }));
   };
 
 /** The channels of this run: Slack (its URL read from the subscription's secret) and email. */
