@@ -50,10 +50,12 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
 };
 
 /** Email: one SNS message with a subject (SNS: one line of printable ASCII, under 100 characters). */
-const emailChannel =
-  (topicArn: string): DigestChannel =>
+export const emailChannel =
+  (topicArn: string, client: Pick<SNSClient, 'send'> = sns): DigestChannel =>
   async ({ subject, text }) => {
-    await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: emailSubject(subject), Message: text }));
+    await client.send(
+      new PublishCommand({ TopicArn: topicArn, Subject: emailSubject(subject), Message: text }),
+    );
   };
 
 /** The channels of this run: Slack (its URL read from the subscription's secret) and email. */

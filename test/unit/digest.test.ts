@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PublishCommand } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
@@ -19,6 +20,7 @@ import {
   formatDigest,
 } from '../../functions/digest/digest.js';
 import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
+import { emailChannel } from '../../functions/handlers/digest.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;
@@ -286,5 +288,29 @@ describe('the API’s strings in the digest', () => {
       '- PO 1001 · Atelier Orders received since the last digest (9)  - PO 666\uFFFD[2J\uFFFD31m\uFFFDNord · due 2026-11-27',
     );
     expect(text).not.toMatch(/(?!\n)[\p{Cc}\u202e]/u);
+  });
+});
+
+describe('the digest by email', () => {
+  it('has a subject SNS takes, however many organisations and lines: one ASCII line under 100 characters', async () => {
+    const sent: PublishCommand[] = [];
+    const big = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null, 35802);
+    for (const list of [big.overdue, big.dueSoon, big.stalled, big.completed, big.received])
+      list.push(
+        ...Array.from({ length: 120 }, () => list[0] ?? big.overdue[0]).filter((l) => l !== undefined),
+      );
+    expect(digestSubject(big).length).toBeGreaterThan(100);
+    const client = { send: async (command: PublishCommand) => sent.push(command) };
+    await emailChannel(
+      'arn:aws:sns:eu-west-1:123456789012:digest',
+      client as never,
+    )({
+      subject: digestSubject(big),
+      text: formatDigest(big),
+    });
+    const subject = sent[0]?.input.Subject ?? '';
+    expect(subject).toMatch(/^Production digest \(organisation 35802\): 121 overdue, [\x20-\x7e]+\.\.\.$/);
+    expect(subject.length).toBe(99);
+    expect(sent[0]?.input.Message).toBe(formatDigest(big));
   });
 });
