@@ -1,22 +1,18 @@
 import type { DueState } from '../core/order-status.js';
+import { htmlText } from '../messages/escape.js';
 import type { BoardModel, Card, Column, StageProgress } from './model.js';
 
 /**
  * The board as one self-contained HTML page: inline CSS, a small inline script for the filters only (the
  * page reads fully without it), no request to any host (the content security policy forbids them).
- * Colours meet 4.5:1 against their background and every colour comes with a text label.
+ * Colours meet 4.5:1 against their background and every colour comes with a text label. Every string
+ * from the API is escaped with htmlText.
  */
 export interface RenderOptions {
   /** Adds a meta refresh, so a served board follows the cycles without JavaScript. */
   refreshSeconds?: number;
   title?: string;
 }
-
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 const days = (n: number): string => `${n} ${n === 1 ? 'day' : 'days'}`;
 
@@ -99,8 +95,9 @@ const SCRIPT = `
 
 const options = (values: string[], all: string) =>
   [
-    `<option value="">${escapeHtml(all)}</option>`,
-    ...values.map((v) => `<option>${escapeHtml(v)}</option>`),
+    `<option value="">${htmlText(all)}</option>`,
+    // The value, not the text: an option's text has its whitespace collapsed, its value is exact.
+    ...values.map((v) => `<option value="${htmlText(v)}">${htmlText(v)}</option>`),
   ].join('');
 
 const stageLine = (stage: StageProgress): string => {
@@ -108,27 +105,25 @@ const stageLine = (stage: StageProgress): string => {
   const stall = stage.stalled
     ? `<span class="stalled">Stalled ${days(stage.stalled.days)} (limit ${stage.stalled.limitDays}) on ${stage.stalled.lineItems} of ${stage.total}</span>`
     : '';
-  return `<li><span>${escapeHtml(stage.name)}</span><span${done ? ' class="done"' : ''}>${stage.passed} of ${stage.total} passed</span>${stall}</li>`;
+  return `<li><span>${htmlText(stage.name)}</span><span${done ? ' class="done"' : ''}>${stage.passed} of ${stage.total} passed</span>${stall}</li>`;
 };
 
 const cardHtml = (card: Card): string => {
   const kind = card.due.kind === 'overdue' ? ' overdue' : card.due.kind === 'soon' ? ' soon' : '';
   const flags: string[] = [];
   if (card.due.kind === 'overdue' || card.due.kind === 'soon')
-    flags.push(`<li class="flag ${card.due.kind}">${escapeHtml(dueLabel(card.due))}</li>`);
+    flags.push(`<li class="flag ${card.due.kind}">${htmlText(dueLabel(card.due))}</li>`);
   for (const stage of card.stages) {
     if (stage.stalled)
-      flags.push(
-        `<li class="flag stalled">${escapeHtml(stage.name)} stalled ${days(stage.stalled.days)}</li>`,
-      );
+      flags.push(`<li class="flag stalled">${htmlText(stage.name)} stalled ${days(stage.stalled.days)}</li>`);
   }
-  return `<li data-supplier="${escapeHtml(card.supplier)}" data-season="${escapeHtml(card.season)}">
-<article class="card${kind}" data-order="${escapeHtml(card.number)}" data-due="${card.due.kind}" aria-labelledby="po-${card.orderId}">
-<h3 id="po-${card.orderId}">PO ${escapeHtml(card.number)}</h3>
+  return `<li data-supplier="${htmlText(card.supplier)}" data-season="${htmlText(card.season)}">
+<article class="card${kind}" data-order="${htmlText(card.number)}" data-due="${card.due.kind}" aria-labelledby="po-${card.orderId}">
+<h3 id="po-${card.orderId}">PO ${htmlText(card.number)}</h3>
 ${flags.length ? `<ul class="flags" aria-label="Attention">${flags.join('')}</ul>` : ''}
-<dl><dt>Supplier</dt><dd>${escapeHtml(card.supplier)}</dd><dt>Season</dt><dd>${escapeHtml(card.season)}</dd>
-<dt>Due</dt><dd>${card.dueDate ? `<time datetime="${escapeHtml(card.dueDate)}">${escapeHtml(card.dueDate)}</time>` : 'none'}${card.due.kind === 'later' ? ` (in ${days(card.due.days)})` : ''}</dd>
-<dt>Line items</dt><dd>${card.lineItems}</dd>${card.deliveryStatus ? `<dt>Delivery</dt><dd>${escapeHtml(card.deliveryStatus.replace(/_/g, ' '))}</dd>` : ''}</dl>
+<dl><dt>Supplier</dt><dd>${htmlText(card.supplier)}</dd><dt>Season</dt><dd>${htmlText(card.season)}</dd>
+<dt>Due</dt><dd>${card.dueDate ? `<time datetime="${htmlText(card.dueDate)}">${htmlText(card.dueDate)}</time>` : 'none'}${card.due.kind === 'later' ? ` (in ${days(card.due.days)})` : ''}</dd>
+<dt>Line items</dt><dd>${card.lineItems}</dd>${card.deliveryStatus ? `<dt>Delivery</dt><dd>${htmlText(card.deliveryStatus.replace(/_/g, ' '))}</dd>` : ''}</dl>
 ${card.stages.length ? `<ul class="stages" aria-label="Line items past each stage">${card.stages.map(stageLine).join('')}</ul>` : ''}
 </article></li>`;
 };
@@ -136,8 +131,8 @@ ${card.stages.length ? `<ul class="stages" aria-label="Line items past each stag
 const columnHtml = (
   column: Column,
   index: number,
-): string => `<section class="column" data-column="${escapeHtml(column.name)}" aria-labelledby="col-${index}">
-<h2 id="col-${index}"><span>${escapeHtml(column.name)}</span> <span class="count">${column.cards.length} ${column.cards.length === 1 ? 'order' : 'orders'}</span></h2>
+): string => `<section class="column" data-column="${htmlText(column.name)}" aria-labelledby="col-${index}">
+<h2 id="col-${index}"><span>${htmlText(column.name)}</span> <span class="count">${column.cards.length} ${column.cards.length === 1 ? 'order' : 'orders'}</span></h2>
 ${column.cards.length ? `<ol class="cards">${column.cards.map(cardHtml).join('\n')}</ol>` : '<p class="empty">No orders here.</p>'}
 </section>`;
 
@@ -147,10 +142,10 @@ export const renderBoard = (model: BoardModel, opts: RenderOptions = {}): string
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-${refresh}<title>${escapeHtml(title)}</title><style>${CSS}</style></head>
+${refresh}<title>${htmlText(title)}</title><style>${CSS}</style></head>
 <body><main>
-<header><h1>${escapeHtml(title)}</h1>
-<p class="summary"><strong>${model.orders}</strong> orders in production · <strong>${model.overdue}</strong> overdue · <strong>${model.dueSoon}</strong> due soon · <strong>${model.stalled}</strong> with a stalled stage · as of <time datetime="${model.generatedAt}">${model.generatedAt.replace('T', ' ').slice(0, 16)} UTC</time> (days counted in ${escapeHtml(model.timeZone)})</p>
+<header><h1>${htmlText(title)}</h1>
+<p class="summary"><strong>${model.orders}</strong> orders in production · <strong>${model.overdue}</strong> overdue · <strong>${model.dueSoon}</strong> due soon · <strong>${model.stalled}</strong> with a stalled stage · as of <time datetime="${model.generatedAt}">${model.generatedAt.replace('T', ' ').slice(0, 16)} UTC</time> (days counted in ${htmlText(model.timeZone)})</p>
 <p class="summary" id="shown" aria-live="polite"></p></header>
 <form id="filters" hidden aria-label="Filters">
 <label for="f-supplier">Supplier<select id="f-supplier">${options(model.suppliers, 'All suppliers')}</select></label>

@@ -1,26 +1,52 @@
 import { createHash } from 'node:crypto';
 import type { Order } from './order.js';
-import type { Snapshot } from './snapshot.js';
-import { keyedLineItems, snapshotOf } from './snapshot.js';
+import type { SignalSettings } from './signals.js';
+import { keyedLineItems, stageMap } from './snapshot.js';
+
+/** The signals' settings as fingerprint content: another limit or zone may fire what did not (or later). */
+const settingsContent = (settings: SignalSettings | undefined): unknown =>
+  settings === undefined
+    ? null
+    : [
+        settings.timeZone,
+        settings.dueSoonDays,
+        settings.stallDays,
+        Object.keys(settings.stallDaysByStage)
+          .sort()
+          .map((name) => [name, settings.stallDaysByStage[name]]),
+      ];
 
 /**
- * A short hash (64 bits, hex) of everything the diff reads from an order: the `order` block and each line
- * item's stage statuses by stage key, exactly what a snapshot keeps. Keys are sorted, so that the API
- * listing the same stages in another order gives the same fingerprint.
+ * A short hash (64 bits, hex) of everything the diff and the production signals read from an order, so
+ * that equal fingerprints mean that diffing the order against the snapshot stored with the fingerprint
+ * finds no change and leaves that snapshot as it is (until a time-based signal is due: the index keeps
+ * that time beside it). Its content: the `order` block; each line item's stages by stage key with their
+ * status and start time (a stage in progress stalls from its start, and a stall fired is remembered for
+ * that start: a stage restarted with a new start time is a new stall); and the signals' settings (or their
+ * absence). Keys are sorted, so that the API listing the same stages in another order gives the same
+ * fingerprint; start times are compared as instants, as the signals compare them.
+ *
+ * Null when the snapshot would lose something the diff compares (two line items with one id, or stage keys
+ * that collide): such an order is always diffed.
  */
-export const snapshotFingerprint = (snapshot: Pick<Snapshot, 'order' | 'stages'>): string => {
-  const o = snapshot.order;
-  const items = Object.keys(snapshot.stages)
-    .sort()
-    .map((item) => {
-      const codes = snapshot.stages[item] ?? {};
-      return [
-        item,
-        Object.keys(codes)
-          .sort()
-          .map((key) => [key, codes[key]]),
-      ];
-    });
+export const orderFingerprint = (order: Order, settings?: SignalSettings): string | null => {
+  const keyed = keyedLineItems(order);
+  const stages = stageMap(order, keyed);
+  if (Object.keys(stages).length !== order.lineItems.length) return null;
+  const items: Array<[number, Array<[string, string, number | null]>]> = [];
+  for (const [index, item] of order.lineItems.entries()) {
+    const entries = keyed[index] ?? [];
+    if (Object.keys(stages[String(item.id)] ?? {}).length !== entries.length) return null;
+    const codes = stages[String(item.id)] ?? {};
+    items.push([
+      item.id,
+      entries
+        .map(({ key, start }): [string, string, number | null] => [key, codes[key] ?? '', start])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+    ]);
+  }
+  items.sort((a, b) => a[0] - b[0]);
+  const o = order;
   const content = [
     o.id,
     o.number,
@@ -32,24 +58,9 @@ export const snapshotFingerprint = (snapshot: Pick<Snapshot, 'order' | 'stages'>
     o.dueDate,
     o.updatedAt,
     items,
+    settingsContent(settings),
   ];
   return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
-};
-
-/**
- * The fingerprint of the snapshot this order would give: when it equals the fingerprint of the stored
- * snapshot, diffing the order against it finds no change and leaves the snapshot as it is, so the snapshot
- * need not be read. Null when the snapshot would lose something the diff compares (two line items with
- * one id, or stage keys that collide): such an order is always diffed.
- */
-export const orderFingerprint = (order: Order): string | null => {
-  const keyed = keyedLineItems(order);
-  const snapshot = snapshotOf(order, 0, keyed);
-  if (Object.keys(snapshot.stages).length !== order.lineItems.length) return null;
-  for (const item of order.lineItems) {
-    if (Object.keys(snapshot.stages[String(item.id)] ?? {}).length !== item.stages.length) return null;
-  }
-  return snapshotFingerprint(snapshot);
 };
 
 /**

@@ -79,7 +79,7 @@ export const keyedStages = (item: LineItem, baseIndex = 0): KeyedStage[] => {
 export const keyedLineItems = (order: Order): KeyedStage[][] =>
   order.lineItems.map((item, index) => keyedStages(item, index * 10_000));
 
-const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(order)): Snapshot['stages'] => {
+export const stageMap = (order: Order, keyed: KeyedStage[][] = keyedLineItems(order)): Snapshot['stages'] => {
   const stages: Snapshot['stages'] = {};
   order.lineItems.forEach((item, index) => {
     const codes: Record<string, string> = {};

@@ -85,7 +85,7 @@ export class CyclePass {
   fingerprint(order: Order): string | null {
     let fp = this.#fingerprints.get(order);
     if (fp === undefined) {
-      fp = orderFingerprint(order);
+      fp = orderFingerprint(order, this.options.signals);
       this.#fingerprints.set(order, fp);
     }
     return fp;

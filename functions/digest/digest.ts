@@ -3,6 +3,7 @@ import type { OrderStatus } from '../core/order-status.js';
 import { seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
+import { plainText } from '../messages/escape.js';
 
 /** The daily digest, built from snapshots, the last digest's time and a clock: no I/O. */
 interface DigestLine {
@@ -178,12 +179,17 @@ const MAX_LINES = 25;
 const section = (title: string, lines: DigestLine[]): string[] => {
   const out = [`${title} (${lines.length})`];
   if (lines.length === 0) out.push('- none');
-  for (const l of lines.slice(0, MAX_LINES)) out.push(`- PO ${l.number} · ${l.supplier} · ${l.text}`);
+  // The API's strings (PO number, supplier, stage names) stay on their line: the digest is plain text.
+  for (const l of lines.slice(0, MAX_LINES))
+    out.push(plainText(`- PO ${l.number} · ${l.supplier} · ${l.text}`));
   if (lines.length > MAX_LINES) out.push(`- … and ${lines.length - MAX_LINES} more`);
   return [...out, ''];
 };
 
-/** The digest as short plain text (Slack, email and the terminal alike). */
+/**
+ * The digest as short plain text (email and the terminal; a Slack channel escapes it for mrkdwn with
+ * slackText).
+ */
 export const formatDigest = (d: Digest): string => {
   const today = new Date(dayNumber(Date.parse(d.generatedAt), d.timeZone) * DAY_MS)
     .toISOString()

@@ -1,9 +1,13 @@
 import type { SignalSettings } from '../core/signals.js';
+import { slackText } from '../messages/escape.js';
 import type { Digest, DigestState } from './digest.js';
 import { buildDigest, digestIsEmpty, digestSubject, formatDigest } from './digest.js';
 import type { DigestMarker } from './marker.js';
 
-/** Where a digest goes (Slack, email); each gets the subject and the plain text. */
+/**
+ * Where a digest goes (Slack, email); each gets the subject and the plain text (formatDigest), and escapes
+ * them for its format (escape.ts).
+ */
 export type DigestChannel = (message: { subject: string; text: string }) => Promise<void>;
 
 export interface DigestJob {
@@ -51,7 +55,10 @@ export const runDigestJob = async (job: DigestJob): Promise<DigestOutcome> => {
   return { digest, sent };
 };
 
-/** Posts to a Slack incoming webhook. The URL is a secret: it never appears in an error or a log. */
+/**
+ * Posts to a Slack incoming webhook, the text escaped for mrkdwn (a supplier named `<!channel>` pings no
+ * one). The URL is a secret: it never appears in an error or a log.
+ */
 export const slackChannel =
   (webhookUrl: string, fetchImpl: typeof fetch = fetch): DigestChannel =>
   async ({ text }) => {
@@ -60,7 +67,7 @@ export const slackChannel =
       response = await fetchImpl(webhookUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text }),
+        body: JSON.stringify({ text: slackText(text) }),
         signal: AbortSignal.timeout(10_000),
       });
     } catch (error) {

@@ -8,8 +8,9 @@ import type { DigestMark } from './digest.js';
  * The `digest` marker: when the last digest was made and where its period ended, so that the next one
  * reports what was detected since. A marker of an earlier version has no `until`: its time stands for it.
  * File state: a file beside the state file (FILE.digest.json), never the state file itself, whose writer
- * (the poller) rewrites it whole under its lease. DynamoDB: one item `digest` in the organisation's
- * partition (pk `org#<organisation>`, the state store's own scoping), apart from the order items.
+ * (the poller) rewrites it whole under its lease. DynamoDB: one item per organisation in a partition of its
+ * own (markerKey), apart from the state, so that the deployed digest function, which may write nothing
+ * else, gets write access to these partitions only (IAM `dynamodb:LeadingKeys`, infra/constructs/digest.ts).
  */
 export interface DigestMarker {
   last(): Promise<DigestMark | null>;
@@ -52,6 +53,15 @@ export class FileDigestMarker implements DigestMarker {
   }
 }
 
+/** The marker item's key for an organisation's partition name (`default` without an organisation). */
+export const markerKey = (organisation: string) => ({ pk: `digest#${organisation}`, sk: 'digest' });
+
+/** Every attribute a marker item has: the digest function may write items of these attributes only. */
+export const MARKER_ATTRIBUTES = ['pk', 'sk', 'lastDigestAt', 'until', 'run'] as const;
+
+/** Where earlier versions kept the marker: in the organisation's state partition (read, never written). */
+const legacyKey = (organisation: string) => ({ pk: `org#${organisation}`, sk: 'digest' });
+
 export class DynamoDigestMarker implements DigestMarker {
   constructor(
     private readonly client: DynamoDBClient,
@@ -59,20 +69,30 @@ export class DynamoDigestMarker implements DigestMarker {
     private readonly organisation: string,
   ) {}
 
-  #key() {
-    return { pk: { S: `org#${this.organisation}` }, sk: { S: 'digest' } };
+  async #get(key: { pk: string; sk: string }) {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
   }
 
   async last(): Promise<DigestMark | null> {
-    const out = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: this.#key(), ConsistentRead: true }),
-    );
-    return markOf(out.Item?.lastDigestAt?.S, out.Item?.until?.S, out.Item?.run?.S);
+    // A marker an earlier version wrote still counts until this one writes its own.
+    const item =
+      (await this.#get(markerKey(this.organisation))) ?? (await this.#get(legacyKey(this.organisation)));
+    return markOf(item?.lastDigestAt?.S, item?.until?.S, item?.run?.S);
   }
 
   async record(mark: DigestMark): Promise<void> {
-    const item = {
-      ...this.#key(),
+    const { pk, sk } = markerKey(this.organisation);
+    // Typed by MARKER_ATTRIBUTES: an attribute added here must be added there, and so to the IAM policy.
+    const item: Partial<Record<(typeof MARKER_ATTRIBUTES)[number], { S: string }>> = {
+      pk: { S: pk },
+      sk: { S: sk },
       lastDigestAt: { S: mark.at },
       until: { S: mark.until },
       ...(mark.run === undefined ? {} : { run: { S: mark.run } }),

@@ -8,13 +8,14 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
-import { DynamoStateStore } from '../adapters/dynamodb-store.js';
 import { readDigestState } from '../board/read-state.js';
 import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
+import { emailSubject } from '../messages/escape.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import { storeFor } from '../wiring.js';
 import { webhookUrlOf } from './notify-delivery.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
@@ -48,11 +49,13 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
   };
 };
 
-/** Email: one SNS message with a subject (SNS allows 100 characters). */
-const emailChannel =
-  (topicArn: string): DigestChannel =>
+/** Email: one SNS message with a subject (SNS: one line of printable ASCII, under 100 characters). */
+export const emailChannel =
+  (topicArn: string, client: Pick<SNSClient, 'send'> = sns): DigestChannel =>
   async ({ subject, text }) => {
-    await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject.slice(0, 100), Message: text }));
+    await client.send(
+      new PublishCommand({ TopicArn: topicArn, Subject: emailSubject(subject), Message: text }),
+    );
   };
 
 /** The channels of this run: Slack (its URL read from the subscription's secret) and email. */
@@ -74,11 +77,15 @@ const organisationDigest = async (
   run: string | undefined,
 ): Promise<boolean> => {
   const partition = organisationId === undefined ? 'default' : String(organisationId);
-  const store = new DynamoStateStore({
-    client: dynamodb,
-    tableName: config.tableName,
-    organisation: partition,
-  });
+  // Found where the poller finds it (its own partition, or the one it had before it was named).
+  const store = storeFor(
+    {
+      organisationId,
+      several: config.organisationIds.length > 1,
+      state: { kind: 'dynamodb', tableName: config.tableName },
+    },
+    { dynamodb },
+  );
   const outcome = await runDigestJob({
     state: () => readDigestState(store),
     ...(organisationId === undefined ? {} : { organisationId }),

@@ -1,9 +1,11 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import { plainText } from './escape.js';
 
 /**
  * The one wording of every event, shared by the terminal, Slack, email and the example consumer: a title
  * saying what happened to which PO, a summary line, labelled fields (missing values left out, never
- * "null"), and the time of detection.
+ * "null"), and the time of detection. Plain text: the API's strings in it pass through plainText (no
+ * control characters); a format with markup escapes it for that markup (escape.ts).
  */
 export interface Message {
   /** e.g. "PO 1308 · Sewing completed on all 4 line items" */
@@ -135,12 +137,12 @@ export const messageOf = (event: NotifierEvent): Message => {
     .filter(Boolean)
     .join(' · ');
   return {
-    title: `PO ${order.number} · ${headline(event)}`,
-    summary,
+    title: plainText(`PO ${order.number} · ${headline(event)}`),
+    summary: plainText(summary),
     fields: fields
       .filter((entry): entry is [string, string | number] => entry[1] !== null && entry[1] !== '')
-      .map(([label, value]) => ({ label, value: String(value) })),
-    time: event.detail.detectedAt,
+      .map(([label, value]) => ({ label, value: plainText(String(value)) })),
+    time: plainText(event.detail.detectedAt),
   };
 };
 
@@ -148,5 +150,5 @@ export const messageOf = (event: NotifierEvent): Message => {
 export const lineOf = (event: NotifierEvent): string => {
   const { title } = messageOf(event);
   const company = event.detail.order.companyName;
-  return company ? `${title} · ${company}` : title;
+  return company ? `${title} · ${plainText(company)}` : title;
 };

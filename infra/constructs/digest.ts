@@ -3,6 +3,7 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
   ContextAttribute,
@@ -16,6 +17,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { MARKER_ATTRIBUTES, markerKey } from '../../functions/digest/marker.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
@@ -78,13 +80,23 @@ export class DigestSchedule extends Construct {
         ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
       },
     });
-    // Reads snapshots; reads and writes only its own `digest` marker item.
-    props.table.grant(
-      this.function,
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
+    // Reads the state; writes only its markers: items of the marker's attributes in the marker partitions
+    // of the organisations it digests (digest#<organisation>, apart from the state: marker.ts).
+    props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
+    const partitions = props.organisationIds ? props.organisationIds.split(',') : ['default'];
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': partitions.map((id) => markerKey(id.trim()).pk),
+            'dynamodb:Attributes': [...MARKER_ATTRIBUTES],
+          },
+          // ForAllValues holds for a request without the key; a PutItem always has one, but say so.
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
     );
     props.slackWebhookSecret?.grantRead(this.function);
     if (props.emailTopic) {

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBoard } from '../../functions/cli/board.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
-import { BOARD_NOW, writeSeededState } from '../helpers/board-state.js';
+import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 /**
  * The board in a real headless browser: Debian's chromium driven by playwright-core (no browser download).
@@ -43,13 +43,31 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const open = async (hash = '', javaScriptEnabled = true): Promise<{ page: Page; requests: string[] }> => {
+const open = async (
+  hash = '',
+  javaScriptEnabled = true,
+  url = boardUrl,
+): Promise<{ page: Page; requests: string[] }> => {
   const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1500, height: 900 } });
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
-  await page.goto(`${boardUrl}${hash}`);
+  await page.goto(`${url}${hash}`);
   return { page, requests };
+};
+
+/** A board of the seeded state with other supplier names, written to a file of its own. */
+const boardWith = async (suppliers: Record<string, string>): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'board-'));
+  const snapshots = seededSnapshots().map((s) => {
+    const name = suppliers[s.order.number];
+    return name === undefined ? s : { ...s, order: { ...s.order, companyName: name } };
+  });
+  await writeSeededState(join(dir, 'state.json'), snapshots);
+  const out = join(dir, 'board.html');
+  const io = { env: {}, stdout: () => {}, logger: silentLogger, now: () => BOARD_NOW };
+  expect(await runBoard({ state: join(dir, 'state.json'), out }, io)).toBe(0);
+  return pathToFileURL(out).href;
 };
 
 const cardsIn = (page: Page, column: string) =>
@@ -184,6 +202,43 @@ describe('the board page in chromium', () => {
     await page.screenshot({ path: join(OUTPUT, 'board-filtered.png'), fullPage: true });
     await page.click('#clear');
     expect(await page.locator('li[data-supplier]:not([hidden]) article').count()).toBe(6);
+  });
+
+  it('filters by a supplier name exactly, repeated and trailing spaces included (HTML collapses them in text)', async () => {
+    const spaced = 'Atelier  Nord ';
+    const url = await boardWith({ '1001': spaced, '1003': spaced });
+    const { page } = await open('', true, url);
+    const shown = () =>
+      page
+        .locator('li[data-supplier]:not([hidden]) article')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-order')).sort());
+    expect(
+      await page
+        .locator('#f-supplier option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(['', 'Atelier  Nord ', 'Atelier Nord', 'Tribal Sportswear Inc.']);
+    await page.selectOption('#f-supplier', { value: spaced });
+    expect(new URL(page.url()).hash).toBe('#supplier=Atelier++Nord+');
+    expect(await shown()).toEqual(['1001', '1003']);
+    await page.selectOption('#f-supplier', { value: 'Atelier Nord' });
+    expect(await shown()).toEqual(['1005']);
+    // The link to the filtered board selects the same supplier.
+    const shared = await open('#supplier=Atelier++Nord+', true, url);
+    expect(await shared.page.locator('#f-supplier').inputValue()).toBe(spaced);
+    expect(await shared.page.locator('li[data-supplier]:not([hidden]) article').count()).toBe(2);
+  });
+
+  it('shows markup in an API string as text: no element, no script, and it still filters', async () => {
+    const hostile = '<img src=x onerror="document.title=\'pwned\'"> "Nord" & <b>Co</b>';
+    const url = await boardWith({ '1001': hostile });
+    const { page, requests } = await open('', true, url);
+    expect(await page.locator('main img, main b').count()).toBe(0);
+    expect(await page.title()).toBe('Production board');
+    expect(await page.locator('article[data-order="1001"] dd').first().textContent()).toBe(hostile);
+    await page.selectOption('#f-supplier', { value: hostile });
+    expect(await cardsIn(page, 'Sewing')).toEqual(['1001']);
+    expect(await page.locator('li[data-supplier]:not([hidden]) article').count()).toBe(1);
+    expect(requests).toEqual([url]);
   });
 
   it('reads without JavaScript (every card shown, the filters hidden) and shows a visible focus', async () => {

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DEPLOYMENT } from '../../bench/cost-model.js';
 import { DETAIL_TYPES, jsonSchemaOf } from '../../functions/core/events/catalogue.js';
+import { MARKER_ATTRIBUTES, markerKey } from '../../functions/digest/marker.js';
 import { propsFromContext } from '../../infra/context.js';
 import type { NotifierStackProps } from '../../infra/notifier-stack.js';
 import { NotifierStack } from '../../infra/notifier-stack.js';
@@ -622,6 +623,47 @@ describe('digest', () => {
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
     expect(actions).not.toContain('events:PutEvents');
     expect(actions).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('reads the state and may write only its marker items: their partitions, their attributes', () => {
+    const dynamoStatements = (t: Template) =>
+      Object.values(t.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes('DigestFunction'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>)
+        .filter((s) => [s.Action].flat().some((a) => String(a).startsWith('dynamodb:')));
+    const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^State/), 'Arn'] };
+    const marker = (partitions: string[]) => ({
+      Effect: 'Allow',
+      Action: 'dynamodb:PutItem',
+      Resource: tableArn,
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': partitions,
+          'dynamodb:Attributes': ['pk', 'sk', 'lastDigestAt', 'until', 'run'],
+        },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
+    const statements = dynamoStatements(everything.template);
+    // Reading is unconditioned, and is all it may do without conditions.
+    const unconditioned = statements.filter((s) => s.Condition === undefined);
+    expect(unconditioned.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    // Its one write: PutItem of the marker's attributes in the organisations' marker partitions, never in
+    // their state partitions (org#...), whose snapshots, lease and journal it cannot touch.
+    expect(statements.filter((s) => s.Condition !== undefined)).toEqual([
+      marker(['digest#35802', 'digest#35803']),
+    ]);
+    const single = dynamoStatements(
+      synth({ email: { addresses: ['a@b.c'], detailTypes: [] } }, false).template,
+    ).filter((s) => s.Condition !== undefined);
+    expect(single).toEqual([marker(['digest#default'])]);
+    // The marker writes exactly the attributes the policy allows, in the partition it allows.
+    expect(MARKER_ATTRIBUTES).toEqual(['pk', 'sk', 'lastDigestAt', 'until', 'run']);
+    expect(markerKey('35802')).toEqual({ pk: 'digest#35802', sk: 'digest' });
   });
 
   it('alarms on its errors, and is absent without a Slack or email subscription', () => {

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events/catalogue.js';
-import { buildEvents } from '../../scripts/build-events.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
@@ -55,7 +54,10 @@ let tarball: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'uphance-events-consumer-'));
-  const packageDir = buildEvents(root);
+  // Plain `npm pack` in the package: its prepack script builds it (nothing built is left from before).
+  const packageDir = join(root, 'packages/events');
+  rmSync(join(packageDir, 'dist'), { recursive: true, force: true });
+  rmSync(join(packageDir, 'schemas'), { recursive: true, force: true });
   const packed = run(packageDir, 'npm', ['pack', '--pack-destination', work, '--json']);
   tarball = join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]?.filename ?? '');
 }, 120_000);
@@ -66,6 +68,10 @@ afterAll(() => {
 describe('the consumer package uphance-notifier-events', () => {
   it('packs compiled ES modules with .d.ts, the JSON Schemas and the examples, and no TypeScript source', () => {
     const listing = run(work, 'tar', ['-tzf', tarball]).split('\n');
+    const under = (dir: string) => listing.filter((f) => f.startsWith(`package/${dir}/`)).length;
+    expect(under('dist')).toBeGreaterThan(0);
+    expect(under('schemas')).toBeGreaterThanOrEqual(DETAIL_TYPES.length * 2);
+    expect(under('schemas/examples')).toBe(DETAIL_TYPES.length);
     expect(listing).toEqual(
       expect.arrayContaining([
         'package/package.json',

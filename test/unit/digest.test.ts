@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PublishCommand } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
@@ -18,6 +19,8 @@ import {
   digestSubject,
   formatDigest,
 } from '../../functions/digest/digest.js';
+import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
+import { emailChannel } from '../../functions/handlers/digest.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;
@@ -223,5 +226,91 @@ describe('the board model', () => {
     expect([board.orders, board.overdue, board.dueSoon, board.stalled]).toEqual([6, 1, 1, 1]);
     expect(board.suppliers).toEqual(['Atelier Nord', 'Tribal Sportswear Inc.']);
     expect(board.seasons).toEqual(['Season 1', 'Season 2']);
+  });
+});
+
+describe('the API’s strings in the digest', () => {
+  const HOSTILE = '<!channel> URGENT <https://evil.example/login|Uphance: re-enter your password>';
+  const hostile = (supplier: string, number = '1001') =>
+    seededSnapshots().map((s) =>
+      s.order.number === '1001' ? { ...s, order: { ...s.order, companyName: supplier, number } } : s,
+    );
+  const marker = { last: async () => null, record: async () => {} };
+
+  it('are escaped for Slack: a supplier named <!channel> pings no one and shows no disguised link', async () => {
+    const posted: string[] = [];
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      posted.push(JSON.parse(String(init.body)).text);
+      return new Response('ok');
+    }) as typeof fetch;
+    const outcome = await runDigestJob({
+      state: async () => ({ snapshots: hostile(HOSTILE, '1001 <@U024BE7LH>'), pendingSince: null }),
+      marker,
+      channels: [slackChannel('https://hooks.slack.com/services/T/B/X', fetchImpl)],
+      settings: DEFAULT_SIGNAL_SETTINGS,
+      now: () => BOARD_NOW,
+      whenEmpty: false,
+    });
+    expect(outcome.sent).toBe(true);
+    const [text] = posted;
+    // Overdue and stalled: the supplier appears twice, as typed, and no `<` reaches Slack.
+    expect(
+      text?.split(
+        '&lt;!channel&gt; URGENT &lt;https://evil.example/login|Uphance: re-enter your password&gt;',
+      ),
+    ).toHaveLength(3);
+    expect(text).toContain('- PO 1001 &lt;@U024BE7LH&gt; · ');
+    expect(text).not.toMatch(/[<>]/);
+    // The plain text (email, terminal) keeps the name as typed.
+    expect(
+      formatDigest(buildDigest(state(hostile(HOSTILE)), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null)),
+    ).toContain(`- PO 1001 · ${HOSTILE} · due 2026-11-27, 3 days overdue`);
+  });
+
+  it('stay on their line in the plain text: no line break or terminal escape gets through', () => {
+    const text = formatDigest(
+      buildDigest(
+        state(
+          hostile(
+            'Atelier\nOrders received since the last digest (9)\r\n- PO 666\u001b[2J\u009b31m\u202eNord',
+          ),
+        ),
+        BOARD_NOW,
+        DEFAULT_SIGNAL_SETTINGS,
+        null,
+      ),
+    );
+    const plain = formatDigest(
+      buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null),
+    );
+    expect(text.split('\n')).toHaveLength(plain.split('\n').length);
+    expect(text).toContain(
+      '- PO 1001 · Atelier Orders received since the last digest (9)  - PO 666\uFFFD[2J\uFFFD31m\uFFFDNord · due 2026-11-27',
+    );
+    expect(text).not.toMatch(/(?!\n)[\p{Cc}\u202e]/u);
+  });
+});
+
+describe('the digest by email', () => {
+  it('has a subject SNS takes, however many organisations and lines: one ASCII line under 100 characters', async () => {
+    const sent: PublishCommand[] = [];
+    const big = buildDigest(state(seededSnapshots()), BOARD_NOW, DEFAULT_SIGNAL_SETTINGS, null, 35802);
+    for (const list of [big.overdue, big.dueSoon, big.stalled, big.completed, big.received])
+      list.push(
+        ...Array.from({ length: 120 }, () => list[0] ?? big.overdue[0]).filter((l) => l !== undefined),
+      );
+    expect(digestSubject(big).length).toBeGreaterThan(100);
+    const client = { send: async (command: PublishCommand) => sent.push(command) };
+    await emailChannel(
+      'arn:aws:sns:eu-west-1:123456789012:digest',
+      client as never,
+    )({
+      subject: digestSubject(big),
+      text: formatDigest(big),
+    });
+    const subject = sent[0]?.input.Subject ?? '';
+    expect(subject).toMatch(/^Production digest \(organisation 35802\): 121 overdue, [\x20-\x7e]+\.\.\.$/);
+    expect(subject.length).toBe(99);
+    expect(sent[0]?.input.Message).toBe(formatDigest(big));
   });
 });

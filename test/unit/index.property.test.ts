@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../functions/adapters/file-store.js';
-import { detectChanges } from '../../functions/core/diff.js';
+import { detectChanges, firstSight } from '../../functions/core/diff.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
-import { orderFingerprint, snapshotFingerprint } from '../../functions/core/fingerprint.js';
+import { orderFingerprint, unchangedSince } from '../../functions/core/fingerprint.js';
 import type { Order } from '../../functions/core/order.js';
-import { isWatched, sameSnapshot, snapshotOf } from '../../functions/core/snapshot.js';
+import type { SignalSettings } from '../../functions/core/signals.js';
+import { nextSignalAt } from '../../functions/core/signals.js';
+import { isWatched, sameSnapshot } from '../../functions/core/snapshot.js';
 import { CLOSED_STATUSES, STAGE_COMPLETED } from '../../functions/core/vocabulary.js';
 import type { CycleReport } from '../../functions/cycle/cycle.js';
 import { runCycle } from '../../functions/cycle/cycle.js';
@@ -38,6 +40,7 @@ const NAMES = ['Cutting', 'Sewing', 'Packing'];
 
 type Op =
   | { kind: 'stage'; order: number; item: number; stage: number; status: string; time: string | null }
+  | { kind: 'restart'; order: number; item: number; stage: number }
   | { kind: 'addStage'; order: number; item: number; name: string }
   | { kind: 'status'; order: number; value: string }
   | { kind: 'delivery'; order: number; value: string | null }
@@ -61,6 +64,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       time: pick(TIMES),
     }),
     weight: 6,
+  },
+  {
+    // A stage (re)started with another start time than it had: in progress again, or still.
+    arbitrary: fc.record({
+      kind: fc.constant('restart' as const),
+      order: fc.nat(9),
+      item: fc.nat(3),
+      stage: fc.nat(3),
+    }),
+    weight: 2,
   },
   {
     arbitrary: fc.record({
@@ -199,6 +212,14 @@ class World {
         }
         break;
       }
+      case 'restart': {
+        const stage = item?.stages[op.stage % item.stages.length];
+        if (stage) {
+          stage.status = 'in_progress';
+          stage.startTime = stage.startTime === TIMES[1] ? (TIMES[2] as string) : (TIMES[1] as string);
+        }
+        break;
+      }
       case 'addStage':
         item?.stages.push({ name: op.name, status: 'not_started', startTime: null, endTime: null });
         break;
@@ -332,11 +353,23 @@ interface Outcome {
   diedMidWrite: number;
 }
 
+/**
+ * The production signals as a run may have them: stalls after a day (Packing two), due soon within a week.
+ * Their clock runs a day a cycle, so stages stall, restart with a new start time and stall again.
+ */
+const SIGNALS: SignalSettings = {
+  timeZone: 'Pacific/Auckland',
+  dueSoonDays: 7,
+  stallDays: 1,
+  stallDaysByStage: { Packing: 2 },
+};
+
 const play = async (
   initial: number,
   rounds: Round[],
   indexed: boolean,
   sweepEvery: number,
+  signals: SignalSettings | undefined,
 ): Promise<Outcome> => {
   const world = new World(initial);
   const file = new FileStateStore(tempStatePath());
@@ -351,10 +384,12 @@ const play = async (
   const published: NotifierEvent[] = [];
   const reports: CycleReport[] = [];
   let now = Date.UTC(2026, 0, 1);
+  let signalNow = Date.UTC(2025, 11, 31);
   let died = 0;
   let diedMidWrite = 0;
-  const cycle = async (crash: Crash | null, sweepIntervalMs = sweepEvery) => {
+  const cycle = async (crash: Crash | null, sweepIntervalMs = sweepEvery, signalDays = 1) => {
     now += 60_000;
+    signalNow += signalDays * 86_400_000;
     state.crash = crash;
     state.writes = 0;
     state.dead = false;
@@ -362,13 +397,21 @@ const play = async (
     try {
       reports.push(
         await runCycle(
-          { source: sourceOf(world), store, sink: sink(published), now: () => now, logger: silentLogger },
+          {
+            source: sourceOf(world),
+            store,
+            sink: sink(published),
+            now: () => now,
+            signalNow: () => signalNow,
+            logger: silentLogger,
+          },
           {
             owner: 'prop',
             leaseTtlMs: 120_000,
             budgetMs: 60_000,
             sweepIntervalMs,
             emitBaseline: false,
+            ...(signals ? { signals } : {}),
           },
         ),
       );
@@ -383,9 +426,10 @@ const play = async (
     for (const op of round.ops) world.apply(op);
     await cycle(round.crash);
   }
-  // Faults off: let every change through, then cycles with nothing new.
-  // (without sweeps, which read every snapshot and would mend what a broken index hid).
-  for (let i = 0; i < 3; i++) await cycle(null, 0);
+  // Faults off: let every change through, then cycles with nothing new (without sweeps, which read every
+  // snapshot and would mend what a broken index hid); the signals' clock jumps once, so that what was
+  // going to fire does, then stops.
+  for (const days of [3, 0, 0]) await cycle(null, 0, days);
   const ids: number[] = [];
   for await (const batch of file.listSnapshotIds()) ids.push(...batch);
   const snapshots = new Map([...(await file.getSnapshots(ids))].map(([id, s]) => [id, s.snapshot]));
@@ -405,101 +449,281 @@ const distinct = (events: NotifierEvent[]) => {
 };
 
 describe('the index of watched orders', () => {
-  it('random histories with crashes give the same events and snapshots with the index as with a full read', async () => {
-    let skipped = 0;
-    let died = 0;
-    let diedMidWrite = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 4 }),
-        fc.array(roundArb, { minLength: 2, maxLength: 12 }),
-        fc.constantFrom(0, 300_000),
-        async (initial, rounds, sweepEvery) => {
-          const full = await play(initial, rounds, false, sweepEvery);
-          const fast = await play(initial, rounds, true, sweepEvery);
-          expect(distinct(fast.published)).toEqual(distinct(full.published));
-          expect(fast.snapshots).toEqual(full.snapshots);
+  it.each([
+    ['without the production signals', undefined, 15, 30],
+    ['with the production signals (stages stall, restart and stall again)', SIGNALS, 16, 80],
+  ])(
+    'random histories with crashes give the same events and snapshots with the index as with a full read, %s',
+    async (_, signals, seed, numRuns) => {
+      let skipped = 0;
+      let died = 0;
+      let diedMidWrite = 0;
+      let stalls = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 4 }),
+          fc.array(roundArb, { minLength: 2, maxLength: 12 }),
+          fc.constantFrom(0, 300_000),
+          async (initial, rounds, sweepEvery) => {
+            const full = await play(initial, rounds, false, sweepEvery, signals);
+            const fast = await play(initial, rounds, true, sweepEvery, signals);
+            expect(distinct(fast.published)).toEqual(distinct(full.published));
+            expect(fast.snapshots).toEqual(full.snapshots);
+            stalls += full.published.filter((e) => e.detailType === 'StageStalled').length;
 
-          // The index describes the stored snapshots exactly: watched, at the rev, with the fingerprint.
-          const index = await fast.store.readIndex();
-          const stored = await fast.store.getSnapshots([...index.keys()]);
-          for (const [id, entry] of index) {
-            const snapshot = stored.get(id);
-            expect(snapshot?.rev).toBe(entry.rev);
-            expect(snapshot && isWatched(snapshot.snapshot)).toBe(true);
-            expect(snapshot && snapshotFingerprint(snapshot.snapshot)).toBe(entry.fp);
-          }
-          // And it saves the reads: in the last cycle (nothing changed) the only snapshots read are those
-          // of orders it cannot index (a null fingerprint) and of watched orders no query shows (looked up).
-          const last = fast.reports[fast.reports.length - 1] as CycleReport;
-          const lastFull = full.reports[full.reports.length - 1] as CycleReport;
-          const shown = (o: Order) => ['draft', 'confirmed'].includes(o.status) || pendingClosed(o);
-          for (const id of fast.readIds[fast.readIds.length - 1] ?? []) {
-            const order = fast.world.orders.get(id);
-            expect(order === undefined || orderFingerprint(order) === null || !shown(order)).toBe(true);
-          }
-          expect(lastFull.unchanged).toBe(0);
-          skipped += last.unchanged;
-          died += fast.died;
-          diedMidWrite += fast.diedMidWrite;
-        },
-      ),
-      { numRuns: 30, seed: 15 },
-    );
-    // The runs did exercise the index and the crashes.
-    expect(skipped).toBeGreaterThan(0);
-    expect(died).toBeGreaterThan(10);
-    expect(diedMidWrite).toBeGreaterThan(3);
-  }, 300_000);
+            // The index describes the stored snapshots exactly: watched, at the rev, with the fingerprint of
+            // the order as it now stands (nothing changed in the last cycles).
+            const index = await fast.store.readIndex();
+            const stored = await fast.store.getSnapshots([...index.keys()]);
+            for (const [id, entry] of index) {
+              const snapshot = stored.get(id);
+              const order = fast.world.orders.get(id);
+              expect(snapshot?.rev).toBe(entry.rev);
+              expect(snapshot && isWatched(snapshot.snapshot)).toBe(true);
+              expect(order && orderFingerprint(order, signals)).toBe(entry.fp);
+            }
+            // And it saves the reads: in the last cycle (nothing changed) the only snapshots read are those
+            // of orders it cannot index (a null fingerprint) and of watched orders no query shows (looked up).
+            const last = fast.reports[fast.reports.length - 1] as CycleReport;
+            const lastFull = full.reports[full.reports.length - 1] as CycleReport;
+            const shown = (o: Order) => ['draft', 'confirmed'].includes(o.status) || pendingClosed(o);
+            for (const id of fast.readIds[fast.readIds.length - 1] ?? []) {
+              const order = fast.world.orders.get(id);
+              expect(order === undefined || orderFingerprint(order) === null || !shown(order)).toBe(true);
+            }
+            expect(lastFull.unchanged).toBe(0);
+            skipped += last.unchanged;
+            died += fast.died;
+            diedMidWrite += fast.diedMidWrite;
+          },
+        ),
+        { numRuns, seed },
+      );
+      // The runs did exercise the index, the crashes and (with the signals) the stalls.
+      expect(skipped).toBeGreaterThan(0);
+      if (signals) expect(stalls).toBeGreaterThan(20);
+      else expect(stalls).toBe(0);
+      expect(died).toBeGreaterThan(10);
+      expect(diedMidWrite).toBeGreaterThan(3);
+    },
+    300_000,
+  );
 });
 
 describe('the fingerprint', () => {
-  const orderArb = fc
+  const DAY = 86_400_000;
+  const NOW = Date.UTC(2026, 0, 20, 9);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // Stage times from weeks before NOW to today; the second is the first in another notation.
+  const STAGE_TIMES = [
+    null,
+    '2026-01-05T10:00:00Z',
+    '2026-01-05T23:00:00+13:00',
+    '2026-01-12T08:00:00Z',
+    '2026-01-18T20:00:00Z',
+    '2026-01-20T08:00:00Z',
+  ];
+  const STAGE_WORDS = ['not_started', 'in_progress', 'in_progress', 'completed', 'on_hold'];
+  const DUE_DATES = [null, '2026-01-10', '2026-01-22', '2026-01-26', '2026-03-01'];
+
+  const settingsArb: fc.Arbitrary<SignalSettings | undefined> = fc.option(
+    fc.record({
+      timeZone: pick(['UTC', 'Pacific/Auckland', 'America/Los_Angeles']),
+      dueSoonDays: pick([0, 3, 7]),
+      stallDays: pick([0, 1, 5]),
+      stallDaysByStage: pick<Record<string, number>>([{}, { Sewing: 2 }, { Packing: 0, Cutting: 10 }]),
+    }),
+    { freq: 5, nil: undefined },
+  );
+  const stageArb = fc.record({
+    name: pick(NAMES),
+    status: pick(STAGE_WORDS),
+    startTime: pick(STAGE_TIMES),
+    endTime: pick(STAGE_TIMES),
+  });
+  const orderArb: fc.Arbitrary<Order> = fc
     .record({
-      status: pick(['confirmed', 'complete']),
-      due: pick(DUES),
-      stages: fc.array(fc.record({ name: pick(NAMES), status: pick(STAGE_STATUSES), time: pick(TIMES) }), {
-        minLength: 1,
-        maxLength: 3,
-      }),
+      status: pick(STATUSES),
+      deliveryStatus: pick(DELIVERIES),
+      dueDate: pick(DUE_DATES),
+      updatedAt: pick(UPDATED),
+      items: fc.array(fc.array(stageArb, { maxLength: 4 }), { minLength: 1, maxLength: 3 }),
     })
-    .map(({ status, due, stages }): Order => {
-      const order = newOrder(7);
-      order.status = status;
-      order.dueDate = due;
-      (order.lineItems[0] as Order['lineItems'][number]).stages = stages.map((s) => ({
-        name: s.name,
-        status: s.status,
-        startTime: s.time,
-        endTime: null,
+    .map(({ items, ...fields }) => {
+      const order: Order = { ...newOrder(7), ...fields };
+      order.lineItems = items.map((stages, index) => ({
+        id: 70 + index,
+        productId: 1,
+        productName: 'Tee',
+        color: null,
+        stages,
       }));
       return order;
     });
 
-  it('equal fingerprints mean the diff finds nothing and keeps the snapshot', () => {
-    let equal = 0;
-    fc.assert(
-      fc.property(orderArb, orderArb, fc.boolean(), (a, other, same) => {
-        // Half the time the same order, its stages listed the other way round.
-        const b = same ? structuredClone(a) : other;
-        if (same) b.lineItems[0]?.stages.reverse();
-        const fa = orderFingerprint(a);
-        const fb = orderFingerprint(b);
-        const snapshot = snapshotOf(a, 3);
-        const detection = detectChanges(snapshot, b, { detectedAt: '2026-01-01T00:00:00Z' });
-        if (fa !== null && fa === fb) {
-          equal++;
-          expect(detection.events).toEqual([]);
-          expect(sameSnapshot(detection.snapshot, snapshot)).toBe(true);
-        }
-        if (fa !== null) expect(snapshotFingerprint(snapshot)).toBe(fa);
-        // The converse: a diff that finds something, or changes the snapshot, changes the fingerprint.
-        if (detection.events.length > 0 || !sameSnapshot(detection.snapshot, snapshot))
-          expect(fb).not.toBe(fa);
+  /** Small edits of an order: some the diff or a signal notices, some it does not. */
+  type Edit =
+    | { kind: 'start' | 'end'; item: number; stage: number; value: string | null }
+    | { kind: 'stage'; item: number; stage: number; value: string }
+    | { kind: 'reorder' | 'reorderItems' | 'product' | 'created' | 'dropStage'; item: number; stage: number }
+    | { kind: 'addStage'; item: number; stage: number; value: string }
+    | { kind: 'due'; value: string | null }
+    | { kind: 'delivery'; value: string | null }
+    | { kind: 'status'; value: string }
+    | { kind: 'updated'; value: string | null };
+  const at = { item: fc.nat(2), stage: fc.nat(3) };
+  const editArb: fc.Arbitrary<Edit> = fc.oneof(
+    {
+      arbitrary: fc.record({ kind: pick(['start', 'end'] as const), ...at, value: pick(STAGE_TIMES) }),
+      weight: 6,
+    },
+    {
+      arbitrary: fc.record({ kind: fc.constant('stage' as const), ...at, value: pick(STAGE_WORDS) }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        kind: pick(['reorder', 'reorderItems', 'product', 'created', 'dropStage'] as const),
+        ...at,
       }),
-      { numRuns: 2000, seed: 15 },
+      weight: 4,
+    },
+    {
+      arbitrary: fc.record({ kind: fc.constant('addStage' as const), ...at, value: pick(NAMES) }),
+      weight: 1,
+    },
+    { arbitrary: fc.record({ kind: fc.constant('due' as const), value: pick(DUE_DATES) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('delivery' as const), value: pick(DELIVERIES) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('status' as const), value: pick(STATUSES) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('updated' as const), value: pick(UPDATED) }), weight: 1 },
+  );
+  const edited = (order: Order, edits: Edit[]): Order => {
+    const out = structuredClone(order);
+    for (const edit of edits) {
+      if (!('item' in edit)) {
+        if (edit.kind === 'due') out.dueDate = edit.value;
+        else if (edit.kind === 'delivery') out.deliveryStatus = edit.value;
+        else if (edit.kind === 'status') out.status = edit.value;
+        else out.updatedAt = edit.value;
+        continue;
+      }
+      const item = out.lineItems[edit.item % out.lineItems.length] as Order['lineItems'][number];
+      const stage = item.stages[edit.stage % Math.max(1, item.stages.length)];
+      switch (edit.kind) {
+        case 'start':
+          if (stage) stage.startTime = edit.value;
+          break;
+        case 'end':
+          if (stage) stage.endTime = edit.value;
+          break;
+        case 'stage':
+          if (stage) stage.status = edit.value;
+          break;
+        case 'reorder':
+          item.stages.reverse();
+          break;
+        case 'reorderItems':
+          out.lineItems.reverse();
+          break;
+        case 'product':
+          item.productName = 'Another name';
+          break;
+        case 'created':
+          out.createdAt = '2026-01-02T00:00:00Z';
+          break;
+        case 'dropStage':
+          item.stages.splice(edit.stage % Math.max(1, item.stages.length), 1);
+          break;
+        case 'addStage':
+          item.stages.push({
+            name: edit.value,
+            status: 'in_progress',
+            startTime: STAGE_TIMES[1] ?? null,
+            endTime: null,
+          });
+          break;
+      }
+    }
+    return out;
+  };
+
+  it('any change a diff or a signal would notice changes the fingerprint, until a signal is due', () => {
+    let skipped = 0;
+    let noticed = 0;
+    let restarts = 0;
+    fc.assert(
+      fc.property(
+        orderArb,
+        fc.array(editArb, { maxLength: 3 }),
+        fc.array(editArb, { maxLength: 3 }),
+        settingsArb,
+        pick([1, 3, 10]),
+        pick([0, 3_600_000, DAY, 3 * DAY, 9 * DAY]),
+        (a, earlierEdits, edits, signals, daysBefore, later) => {
+          // The snapshot stored with A's fingerprint: A diffed at NOW against an earlier version seen days
+          // before, so that its memory holds what fired (roll-ups, due dates, stalls and their start times).
+          const earlier = edited(a, earlierEdits);
+          const seenAt = NOW - daysBefore * DAY;
+          const first = firstSight(earlier, {
+            detectedAt: iso(seenAt),
+            now: seenAt,
+            emit: false,
+            ...(signals ? { signals } : {}),
+          });
+          const stored = detectChanges(first.snapshot, a, {
+            detectedAt: iso(NOW),
+            now: NOW,
+            ...(signals ? { signals } : {}),
+          }).snapshot;
+          const fa = orderFingerprint(a, signals);
+          if (fa === null || !isWatched(stored)) return;
+          const dueAt = signals ? nextSignalAt(stored, signals) : null;
+          // Nothing is due at the time the snapshot was made (else the order would be read every cycle).
+          expect(dueAt === null || dueAt > NOW).toBe(true);
+
+          const b = edited(a, edits);
+          const when = NOW + later;
+          const detection = detectChanges(stored, b, {
+            detectedAt: iso(when),
+            now: when,
+            ...(signals ? { signals } : {}),
+          });
+          const changed = detection.events.length > 0 || !sameSnapshot(detection.snapshot, stored);
+          if (unchangedSince({ fp: fa, dueAt }, orderFingerprint(b, signals), when)) {
+            // What the index lets a cycle skip, the diff would have found nothing in.
+            skipped++;
+            expect(detection.events).toEqual([]);
+            expect(sameSnapshot(detection.snapshot, stored)).toBe(true);
+          } else if (changed) noticed++;
+          if (changed && Object.keys(stored.starts ?? {}).length > 0 && edits.some((e) => e.kind === 'start'))
+            restarts++;
+        },
+      ),
+      { numRuns: 4000, seed: 15 },
     );
-    expect(equal).toBeGreaterThan(500);
+    expect(skipped).toBeGreaterThan(800);
+    expect(noticed).toBeGreaterThan(800);
+    expect(restarts).toBeGreaterThan(50);
+  });
+
+  it('changes with the signals’ settings: other limits or another zone may fire what did not', () => {
+    const order = newOrder(3);
+    const settings: SignalSettings = { timeZone: 'UTC', dueSoonDays: 7, stallDays: 7, stallDaysByStage: {} };
+    const fingerprints = new Set(
+      [
+        undefined,
+        settings,
+        { ...settings, timeZone: 'Europe/London' },
+        { ...settings, dueSoonDays: 3 },
+        { ...settings, stallDays: 0 },
+        { ...settings, stallDaysByStage: { Sewing: 14 } },
+      ].map((s) => orderFingerprint(order, s)),
+    );
+    expect(fingerprints.size).toBe(6);
+    const reordered = { ...settings, stallDaysByStage: { Packing: 3, Sewing: 14 } };
+    expect(orderFingerprint(order, reordered)).toBe(
+      orderFingerprint(order, { ...settings, stallDaysByStage: { Sewing: 14, Packing: 3 } }),
+    );
   });
 
   it('ignores the order in which the API lists stages and what the diff does not read', () => {

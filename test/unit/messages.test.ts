@@ -87,3 +87,46 @@ describe('messages people read', () => {
     expect(emailOf(event).body).not.toContain('null');
   });
 });
+
+describe('the API’s strings in messages', () => {
+  const HOSTILE = '<!channel> URGENT <https://evil.example/login|Uphance: re-enter your password>';
+  const ESCAPED =
+    '&lt;!channel&gt; URGENT &lt;https://evil.example/login|Uphance: re-enter your password&gt;';
+  /** The mrkdwn texts of a payload: the fallback and every block's but the plain_text header. */
+  const mrkdwn = (slack: ReturnType<typeof slackPayloadOf>) => [slack.text, ...texts(slack.blocks.slice(1))];
+
+  it.each(DETAIL_TYPES)('%s: a supplier named <!channel> is shown as typed and pings no one', (type) => {
+    const event = structuredClone(examples[type]);
+    event.detail.order.companyName = HOSTILE;
+    if ('stage' in event.detail) (event.detail.stage as { name: string }).name = 'Sewing <!here>';
+    const slack = slackPayloadOf(event);
+    for (const text of mrkdwn(slack)) expect(text).not.toMatch(/[<>]/);
+    expect(mrkdwn(slack).join('\n')).toContain(ESCAPED);
+    // The header is plain_text, which Slack shows as it is and never parses.
+    expect(slack.blocks[0]).toMatchObject({ text: { type: 'plain_text', text: messageOf(event).title } });
+    // Plain text elsewhere: the email body and the terminal line show the name as typed.
+    expect(emailOf(event).body).toContain(`Supplier:`);
+    expect(emailOf(event).body).toContain(HOSTILE);
+    expect(lineOf(event)).toContain(HOSTILE);
+  });
+
+  it.each(DETAIL_TYPES)('%s: a line break or a terminal escape in a value stays on its line', (type) => {
+    const event = structuredClone(examples[type]);
+    const clean = emailOf(event);
+    event.detail.order.number = '1308\r\nBcc: victim@example.com';
+    event.detail.order.companyName =
+      'Atelier\u001b]8;;https://evil.example\u0007Nord\u001b[2J\u009b31m\u202e';
+    if ('stage' in event.detail)
+      (event.detail.stage as { name: string }).name = 'Sewing\nPO 1308 · all received';
+    const email = emailOf(event);
+    expect(email.subject).toMatch(/^PO 1308 Bcc: victim@example\.com - [\x20-\x7e]+$/);
+    expect(email.subject.length).toBeLessThan(100);
+    // As many lines as without the hostile values, and no control character but the line breaks.
+    expect(email.body.split('\n')).toHaveLength(clean.body.split('\n').length);
+    expect(email.body).not.toMatch(/(?!\n)[\p{Cc}\u202e]/u);
+    const line = lineOf(event);
+    expect(line).not.toMatch(/[\p{Cc}\u202e]/u);
+    expect(line).toContain('Atelier\uFFFD]8;;https://evil.example\uFFFDNord\uFFFD[2J\uFFFD31m\uFFFD');
+    for (const text of mrkdwn(slackPayloadOf(event))) expect(text).not.toMatch(/(?!\n)\p{Cc}/u);
+  });
+});

@@ -89,6 +89,32 @@ describe('notify function', () => {
     ]);
   });
 
+  it('delivers a hostile supplier and PO number safely: Slack pinged by no one, the subject one ASCII line', async () => {
+    const event = structuredClone(examples.OrderOverdue);
+    event.detail.order.companyName =
+      '<!channel> URGENT <https://evil.example/login|Uphance: re-enter your password>';
+    event.detail.order.number = '1308\r\nBcc: victim@example.com\u001b[2J';
+    const hostile = toEnvelope(event, { source: 'uphance.production-orders' });
+    const slack = await fakeSlack([200]);
+    const sent: PublishCommand[] = [];
+    const deps = (channel: 'slack' | 'email') => ({
+      config: { channel, target: 'arn:aws:sns:eu-west-1:123456789012:topic' },
+      webhookUrl: async () => slack.url,
+      sns: { send: async (command: PublishCommand) => sent.push(command) } as never,
+      logger: { info: () => {} },
+    });
+    await notify(hostile, deps('slack'));
+    await notify(hostile, deps('email'));
+    const posted = JSON.stringify(slack.bodies);
+    expect(posted).toContain('&lt;!channel&gt; URGENT &lt;https://evil.example/login|');
+    expect(posted).not.toContain('<!channel>');
+    expect(posted).not.toContain('<https://');
+    const input = sent[0]?.input;
+    expect(input?.Subject).toMatch(/^PO 1308 Bcc: victim@example\.com\?\[2J - overdue [\x20-\x7e]+$/);
+    expect(input?.Subject?.length).toBeLessThan(100);
+    expect(input?.Message).not.toMatch(/(?!\n)\p{Cc}/u);
+  });
+
   it('refuses an event it has no schema for, or a bad detail', () => {
     expect(() => parseEnvelope({ 'detail-type': 'Nope', detail: {} })).toThrow(
       /no message for detail-type "Nope"/,
