@@ -300,7 +300,6 @@ export class NotifierStack extends Stack {
     if (props.webhook !== false) {
       trigger = new WebhookTrigger(this, 'Webhook', {
         checkEnvironment: cycleEnvironment,
-        organisationIds: props.organisationIds,
         webhookEntry: path('../functions/handlers/webhook.ts'),
         checkEntry: path('../functions/handlers/check.ts'),
         removalPolicy: dataPolicy,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../cycle/ports.js';
 import type { CheckQueue } from '../webhook/check-queue.js';
 import type { WebhookAnswer } from '../webhook/intake.js';
-import { judgeWebhook, MAX_WEBHOOK_BODY_BYTES, rateLimited } from '../webhook/intake.js';
+import { judgeBody, judgeHead, MAX_WEBHOOK_BODY_BYTES } from '../webhook/intake.js';
 import { RateLimiter } from '../webhook/rate-limit.js';
 
 export interface WebhookListenerOptions {
@@ -54,6 +54,7 @@ const readLimited = (req: IncomingMessage): Promise<string | { tooLarge: true }>
 /**
  * The command line's webhook endpoint (`poll --webhook-port`): POST /webhooks/uphance/<secret>. It only
  * judges and queues: its answer never waits on Uphance. The path is never logged (it holds the secret).
+ * The rate limit counts requests that carry the secret only.
  */
 export const startWebhookListener = async (options: WebhookListenerOptions): Promise<WebhookListener> => {
   const limiter = options.rateLimiter ?? new RateLimiter({}, options.now());
@@ -66,30 +67,19 @@ export const startWebhookListener = async (options: WebhookListenerOptions): Pro
   };
   const server: Server = createServer(async (req, res) => {
     try {
-      if (!limiter.allow(req.socket.remoteAddress ?? 'unknown', options.now())) {
-        reply(req, res, rateLimited());
-        req.resume();
-        return;
-      }
       const url = new URL(req.url ?? '/', 'http://listener');
-      const method = req.method ?? 'GET';
-      // The secret is judged before the body is read: a wrong path costs no reading.
-      const early = judgeWebhook(
-        { method, path: url.pathname, body: '{}', organisation: null },
-        options.secret,
-        options.organisationIds,
+      // The secret first: a request without it is answered 404 and spends no part of the rate limit, so a
+      // flood of guesses never locks Uphance out. The body is read only once the head has passed.
+      const head = judgeHead(req.method ?? 'GET', url.pathname, options.secret, () =>
+        limiter.allow(req.socket.remoteAddress ?? 'unknown', options.now()),
       );
-      if (early.status !== 202) {
-        reply(req, res, early);
+      if (head) {
+        reply(req, res, head);
         req.resume();
         return;
       }
       const body = await readLimited(req);
-      const answer = judgeWebhook(
-        { method, path: url.pathname, body, organisation: url.searchParams.get('organisation') },
-        options.secret,
-        options.organisationIds,
-      );
+      const answer = judgeBody(body, url.searchParams.get('organisation'), options.organisationIds);
       if (answer.check) {
         const outcome = options.queue.add(answer.check, options.now());
         options.logger.info('webhook: order queued for a check', { order: answer.check.number, outcome });

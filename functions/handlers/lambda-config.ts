@@ -84,4 +84,4 @@ export type RunRole = 'cycle' | 'check';
 const leaseWaits = (role: RunRole, budgetMs: number) =>
   role === 'cycle'
     ? { leaseWaitMs: Math.min(30_000, Math.floor(budgetMs / 4)), credentialsWaitMs: Math.floor(budgetMs / 2) }
-    : { leaseWaitMs: 0, credentialsWaitMs: Math.min(5_000, Math.floor(budgetMs / 4)) };
+    : { leaseWaitMs: 0, credentialsWaitMs: Math.min(20_000, Math.floor(budgetMs / 4)) };

@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import type { WebhookAnswer } from '../webhook/intake.js';
-import { judgeWebhook, MAX_WEBHOOK_BODY_BYTES, rateLimited } from '../webhook/intake.js';
+import { judgeBody, judgeHead, MAX_WEBHOOK_BODY_BYTES } from '../webhook/intake.js';
 import { checkMessage } from '../webhook/message.js';
 import { RateLimiter } from '../webhook/rate-limit.js';
 import type { WebhookConfig } from './webhook-config.js';
@@ -29,7 +29,10 @@ const configured: { config: WebhookConfig } | { error: Error } = (() => {
   }
 })();
 
-/** Per instance: the HTTP API's stage throttle bounds all instances together; this bounds one address. */
+/**
+ * Per instance, for requests that carry the secret only: the HTTP API's stage throttle bounds all
+ * instances together; this bounds one address.
+ */
 const limiter = new RateLimiter({}, Date.now());
 
 const respond = (answer: WebhookAnswer): APIGatewayProxyStructuredResultV2 => ({
@@ -47,8 +50,9 @@ const bodyOf = (event: APIGatewayProxyEventV2): string | { tooLarge: true } => {
 
 /**
  * The deployed webhook endpoint (HTTP API, `ANY /webhooks/uphance/{secret}`): judges the request (secret
- * compared in constant time) and queues the named order on the FIFO check queue. Its answer never waits
- * on Uphance. The path is never logged: it holds the secret.
+ * compared in constant time, before anything else: a request without it is answered 404 and spends no
+ * part of the rate limit) and queues the named order on the FIFO check queue, in its organisation's
+ * group. Its answer never waits on Uphance. The path is never logged: it holds the secret.
  */
 export const webhookHandler = async (
   event: APIGatewayProxyEventV2,
@@ -59,24 +63,17 @@ export const webhookHandler = async (
   }
   const { config } = configured;
   const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
-  if (!limiter.allow(event.requestContext.http.sourceIp, Date.now())) {
-    count(METRIC.WebhookRateLimited);
-    return respond(rateLimited());
-  }
   const secret = await getSecret(config.webhookSecretId, { maxAge: 300 });
   if (typeof secret !== 'string' || secret === '') throw new Error('the webhook secret is empty');
-  const answer = judgeWebhook(
-    {
-      method: event.requestContext.http.method,
-      path: event.rawPath,
-      body: bodyOf(event),
-      organisation: event.queryStringParameters?.organisation ?? null,
-    },
-    secret,
-    config.organisationIds,
-  );
+  const now = Date.now();
+  const answer =
+    judgeHead(event.requestContext.http.method, event.rawPath, secret, () =>
+      limiter.allow(event.requestContext.http.sourceIp, now),
+    ) ??
+    // Any organisation id is taken: the check function knows the organisations and drops an unknown one.
+    judgeBody(bodyOf(event), event.queryStringParameters?.organisation ?? null, 'any');
   if (answer.check) {
-    const message = checkMessage(answer.check, Date.now());
+    const message = checkMessage(answer.check, now);
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: config.queueUrl,
@@ -87,11 +84,16 @@ export const webhookHandler = async (
     );
     count(METRIC.WebhookAccepted);
     logger.info('webhook: order queued for a check', { order: answer.check.number });
+  } else if (answer.status === 429) {
+    count(METRIC.WebhookRateLimited);
   } else if (answer.status === 202) {
     count(METRIC.WebhookIgnored);
   } else {
     count(METRIC.WebhookRejected);
-    logger.info('webhook refused', { status: answer.status, reason: answer.reason });
+    // A flood of guesses must not flood the logs too: wrong secrets are counted, logged at debug only.
+    const fields = { status: answer.status, reason: answer.reason };
+    if (answer.status === 404) logger.debug('webhook refused', fields);
+    else logger.info('webhook refused', fields);
   }
   return respond(answer);
 };

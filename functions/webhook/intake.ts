@@ -77,8 +77,6 @@ const answer = (
   },
 });
 
-export const rateLimited = (): WebhookAnswer => answer(429, 'rate-limited');
-
 /** The order number a receiving-ticket event names, or null. Numbers may come as JSON numbers. */
 export const orderNumberOf = (event: Record<string, unknown>): string | null => {
   const kind = event.event;
@@ -99,41 +97,70 @@ export const orderNumberOf = (event: Record<string, unknown>): string | null => 
 };
 
 /**
- * Judges one request: 404 for a wrong or missing secret (checked first: nothing else is revealed), 405 for
- * a method other than POST, 413 past 1 MB, 400 for a body that is not a JSON object, 202 otherwise, with
- * the order to check when the event is a receiving ticket naming one.
+ * The organisations a webhook may name with `?organisation=`: a list (the command line knows its own), or
+ * `any` (the Lambda endpoint: the check function, which knows the organisations, drops an unknown one).
  */
-export const judgeWebhook = (
-  request: WebhookRequest,
+export type KnownOrganisations = readonly number[] | 'any';
+
+/**
+ * Judges what comes before the body: 404 for a wrong or missing secret (first: nothing else is revealed,
+ * and a request without the secret never spends the limit that Uphance's webhooks share), 429 when
+ * `admit` refuses (that limit), 405 for a method other than POST. Null: read the body, then judgeBody.
+ */
+export const judgeHead = (
+  method: string,
+  path: string,
   secret: string,
-  organisationIds: readonly number[] = [],
-): WebhookAnswer => {
-  const candidate = request.path.startsWith(WEBHOOK_PATH_PREFIX)
-    ? request.path.slice(WEBHOOK_PATH_PREFIX.length)
-    : null;
+  admit: () => boolean = () => true,
+): WebhookAnswer | null => {
+  const candidate = path.startsWith(WEBHOOK_PATH_PREFIX) ? path.slice(WEBHOOK_PATH_PREFIX.length) : null;
   // Both sides hashed first: the comparison takes the same time whatever the candidate's length.
   const matches = secretMatches(candidate ?? '', secret);
   if (candidate === null || candidate === '' || !matches) return answer(404, 'wrong-secret');
-  if (request.method.toUpperCase() !== 'POST') return answer(405, 'method');
-  if (typeof request.body !== 'string') return answer(413, 'too-large');
-  if (Buffer.byteLength(request.body, 'utf8') > MAX_WEBHOOK_BODY_BYTES) return answer(413, 'too-large');
+  if (!admit()) return answer(429, 'rate-limited');
+  if (method.toUpperCase() !== 'POST') return answer(405, 'method');
+  return null;
+};
+
+/**
+ * Judges the body of a request whose head passed: 413 past 1 MB, 400 for a body that is not a JSON
+ * object, 202 otherwise, with the order to check when the event is a receiving ticket naming one.
+ */
+export const judgeBody = (
+  body: WebhookRequest['body'],
+  organisation: string | null | undefined,
+  organisations: KnownOrganisations,
+): WebhookAnswer => {
+  if (typeof body !== 'string') return answer(413, 'too-large');
+  if (Buffer.byteLength(body, 'utf8') > MAX_WEBHOOK_BODY_BYTES) return answer(413, 'too-large');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(request.body);
+    parsed = JSON.parse(body);
   } catch {
     return answer(400, 'not-json-object');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return answer(400, 'not-json-object');
   let organisationId: number | undefined;
-  if (request.organisation !== undefined && request.organisation !== null && request.organisation !== '') {
-    const id = /^\d+$/.test(request.organisation) ? Number(request.organisation) : Number.NaN;
-    if (!organisationIds.includes(id)) return answer(202, 'unknown-organisation');
+  if (organisation !== undefined && organisation !== null && organisation !== '') {
+    const id = /^\d{1,15}$/.test(organisation) ? Number(organisation) : Number.NaN;
+    const known = organisations === 'any' ? Number.isSafeInteger(id) : organisations.includes(id);
+    if (!known) return answer(202, 'unknown-organisation');
     organisationId = id;
   }
   const number = orderNumberOf(parsed as Record<string, unknown>);
   if (number === null) return answer(202, 'ignored');
   return answer(202, 'accepted', organisationId === undefined ? { number } : { number, organisationId });
 };
+
+/** Judges one whole request: judgeHead, then judgeBody. */
+export const judgeWebhook = (
+  request: WebhookRequest,
+  secret: string,
+  organisations: KnownOrganisations = [],
+  admit?: () => boolean,
+): WebhookAnswer =>
+  judgeHead(request.method, request.path, secret, admit) ??
+  judgeBody(request.body, request.organisation, organisations);
 
 /** Checks the webhook secret's setting: present and at least MIN_WEBHOOK_SECRET_LENGTH characters. */
 export const webhookSecretProblem = (secret: string | undefined): string | undefined => {

@@ -1,5 +1,6 @@
 /**
  * Token buckets per source address and one for everyone: a flood costs an answer (429), never a look-up.
+ * Consulted only once the secret has matched (judgeHead), so guesses never spend what Uphance needs.
  * Memory is bounded: at most `maxAddresses` buckets are kept (the oldest-used goes first).
  */
 export interface RateLimitOptions {

@@ -8,6 +8,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { CHECK_SLOT_MS } from '../../functions/webhook/message.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
@@ -17,20 +18,24 @@ export interface WebhookTriggerProps {
    * signal settings). Its access to them is granted by the stack, as the poll function's is.
    */
   checkEnvironment: Record<string, string>;
-  organisationIds: string | undefined;
   webhookEntry: string;
   checkEntry: string;
   removalPolicy: RemovalPolicy;
-  /** Requests a second across the endpoint, and the burst (HTTP API stage throttle: 429 beyond). */
+  /**
+   * Requests a second across the endpoint, and the burst (HTTP API stage throttle: 429 beyond, unbilled).
+   * It counts every request, the secret unjudged, so it bounds the cost of a flood; set well above what
+   * Uphance sends, so that only a flood above it takes anything from valid webhooks.
+   */
   rateLimit?: number;
   burstLimit?: number;
 }
 
 /**
  * The webhook trigger (hybrid push): an HTTP API on `/webhooks/uphance/{secret}` whose function only judges
- * the request and queues the order on a FIFO queue (deduplicated per order and minute), and a check
- * function that drains the queue one batch at a time (one message group) through the cycle's lease and
- * commit path. Messages that keep failing go to a dead-letter queue (alarmed by the stack).
+ * the request and queues the order on a FIFO queue (a group per organisation, deduplicated per order and
+ * slot, each message held back one slot), and a check function that drains each group one batch at a time
+ * through the cycle's lease and commit path. Messages that keep failing go to a dead-letter queue
+ * (alarmed by the stack).
  */
 export class WebhookTrigger extends Construct {
   readonly api: HttpApi;
@@ -60,12 +65,16 @@ export class WebhookTrigger extends Construct {
     const checkTimeout = Duration.seconds(90);
     this.queue = new Queue(this, 'CheckQueue', {
       fifo: true,
-      // Deduplication ids are set by the endpoint: one per order and minute (coalescing bursts).
+      // Deduplication ids are set by the endpoint: one per order and slot (coalescing bursts).
       contentBasedDeduplication: false,
+      // Every message waits one slot: its check starts after the slot's last ticket, which SQS dropped as
+      // a repeat of it (functions/webhook/message.ts).
+      deliveryDelay: Duration.millis(CHECK_SLOT_MS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // A batch whose check met a scheduled cycle's lease comes back after this: a few tries span any
-      // cycle (its lease lasts at most the poll timeout), and the schedule sees the order anyway.
+      // A message whose check met a scheduled cycle's lease (or failed) comes back after this, blocking its
+      // organisation's group only: a few tries span any cycle (its lease lasts at most the poll timeout),
+      // and the schedule sees the order anyway.
       visibilityTimeout: Duration.seconds(120),
       retentionPeriod: Duration.days(1),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 8 },
@@ -80,7 +89,6 @@ export class WebhookTrigger extends Construct {
       environment: {
         WEBHOOK_SECRET_ARN: this.secret.secretArn,
         CHECK_QUEUE_URL: this.queue.queueUrl,
-        ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
       },
     });
     this.secret.grantRead(this.webhookFunction);
@@ -92,12 +100,20 @@ export class WebhookTrigger extends Construct {
       memorySize: 512,
       timeout: checkTimeout,
       logGroupRemovalPolicy: props.removalPolicy,
-      environment: { ...props.checkEnvironment, CYCLE_BUDGET_SECONDS: '45' },
+      environment: {
+        ...props.checkEnvironment,
+        CYCLE_BUDGET_SECONDS: '45',
+        CHECK_QUEUE_URL: this.queue.queueUrl,
+      },
     });
-    // One batch at a time: a FIFO queue with one message group never hands out a second batch while one
-    // is in flight; the lease keeps the checks and the scheduled cycles apart.
+    // It fans a webhook naming no organisation out to each organisation's group.
+    this.queue.grantSendMessages(this.checkFunction);
+    // One batch at a time per group (organisation): FIFO never hands out a group's next batch while one is
+    // in flight, and the lease keeps the checks and the scheduled cycles apart. Two at once (the least
+    // allowed): a slow or failing organisation never holds the others, and Uphance (and credentials that
+    // organisations share) see at most two checks at a time.
     this.checkFunction.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
@@ -112,8 +128,9 @@ export class WebhookTrigger extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      // Floods are answered 429 by API Gateway itself: they cost no invocation.
-      throttle: { rateLimit: props.rateLimit ?? 10, burstLimit: props.burstLimit ?? 20 },
+      // Beyond it API Gateway answers 429 itself: no invocation, no request billed. 50 a second is far
+      // above what Uphance sends, and what a flood up to it costs is bounded (README, "Webhook trigger").
+      throttle: { rateLimit: props.rateLimit ?? 50, burstLimit: props.burstLimit ?? 100 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // The route key, never the path: the path holds the secret.

@@ -438,7 +438,8 @@ describe('webhook trigger', () => {
     expect(stage?.Properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      // Well above what Uphance sends: only a flood above it takes anything from valid webhooks.
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
     const format = String(stage?.Properties.AccessLogSettings.Format);
     expect(format).toContain('$context.routeKey');
@@ -465,6 +466,16 @@ describe('webhook trigger', () => {
     expect(endpoint?.Properties.Timeout).toBe(10);
   });
 
+  it('leaves the organisations to the check function: the endpoint is told none of them', () => {
+    const endpoint = Object.values(everything.template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Judges Uphance webhooks'),
+    );
+    const variables = Object.keys(endpoint?.Properties.Environment.Variables);
+    expect(variables).toContain('CHECK_QUEUE_URL');
+    expect(variables).not.toContain('UPHANCE_ORGANISATION_ID');
+    expect(variables).not.toContain('TABLE_NAME');
+  });
+
   it('queues checks on an encrypted FIFO queue with explicit deduplication and a FIFO dead-letter queue', () => {
     const queues = resources('AWS::SQS::Queue');
     const main = queues.find((q) => q.Properties.RedrivePolicy);
@@ -473,6 +484,8 @@ describe('webhook trigger', () => {
       ContentBasedDeduplication: false,
       SqsManagedSseEnabled: true,
       RedrivePolicy: { maxReceiveCount: 8 },
+      // Held back one coalescing slot, so a slot's check starts after its last ticket.
+      DelaySeconds: 10,
     });
     expect(queues.filter((q) => q.Properties.FifoQueue)).toHaveLength(2);
   });
@@ -481,13 +494,22 @@ describe('webhook trigger', () => {
     base.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      // Groups are organisations: two at once, so one slow or failing organisation holds no other.
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
-    const check = resources('AWS::Lambda::Function').find((f) =>
-      String(f.Properties.Description).startsWith('Checks production orders named by webhooks'),
-    );
+    const [checkId, check] = Object.entries(base.template.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => String(f.Properties.Description).startsWith('Checks production orders named by webhooks'),
+    ) ?? ['', undefined];
     expect(Object.keys(check?.Properties.Environment.Variables)).toEqual(
-      expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'UPHANCE_SECRET_ARN']),
+      expect.arrayContaining(['TABLE_NAME', 'EVENT_BUS_NAME', 'UPHANCE_SECRET_ARN', 'CHECK_QUEUE_URL']),
     );
+    // It fans a webhook naming no organisation out to each organisation's group: it may send to the queue.
+    const role = check?.Properties.Role['Fn::GetAtt'][0];
+    const policies = resources('AWS::IAM::Policy').filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    expect(checkId).not.toBe('');
+    expect(JSON.stringify(policies)).toContain('sqs:SendMessage');
   });
 
   it('outputs the webhook URL without the secret, and where the secret is', () => {

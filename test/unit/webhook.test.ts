@@ -8,10 +8,12 @@ import { ConfigError } from '../../functions/config.js';
 import { runCycle } from '../../functions/cycle/cycle.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import { buildOrganisationRuntimes } from '../../functions/organisations.js';
+import { batchItemFailures, planChecks } from '../../functions/webhook/batch.js';
 import { CheckQueue } from '../../functions/webhook/check-queue.js';
-import { judgeWebhook, orderNumberOf, secretMatches } from '../../functions/webhook/intake.js';
-import { checkMessage, parseCheckMessage } from '../../functions/webhook/message.js';
+import { judgeHead, judgeWebhook, orderNumberOf, secretMatches } from '../../functions/webhook/intake.js';
+import { CHECK_SLOT_MS, checkMessage, groupOf, parseCheckMessage } from '../../functions/webhook/message.js';
 import { RateLimiter } from '../../functions/webhook/rate-limit.js';
+import { RecentChecks } from '../../functions/webhook/recent-checks.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
@@ -78,6 +80,49 @@ describe('webhook intake', () => {
     expect(secretMatches('', SECRET)).toBe(false);
   });
 
+  it('judges the secret before the rate limit: a request without it never spends the limit', () => {
+    let asked = 0;
+    const admit = () => {
+      asked++;
+      return false;
+    };
+    expect(judgeHead('POST', '/webhooks/uphance/guess', SECRET, admit)).toMatchObject({ status: 404 });
+    expect(judgeHead('GET', '/', SECRET, admit)).toMatchObject({ status: 404 });
+    expect(asked).toBe(0);
+    expect(judgeHead('POST', PATH, SECRET, admit)).toMatchObject({ status: 429, reason: 'rate-limited' });
+    expect(asked).toBe(1);
+    expect(judgeHead('GET', PATH, SECRET, () => true)).toMatchObject({ status: 405 });
+    expect(judgeHead('POST', PATH, SECRET, () => true)).toBeNull();
+  });
+
+  it('accepts a valid webhook after a flood of wrong secrets from the same address', () => {
+    const limiter = new RateLimiter({ perAddressPerMinute: 120, totalPerMinute: 600 }, 0);
+    const admit = () => limiter.allow('198.51.100.9', 0);
+    for (let i = 0; i < 10_000; i++) {
+      const answer = judgeWebhook(
+        { method: 'POST', path: `/webhooks/uphance/guess-${i}`, body: ticket('1308') },
+        SECRET,
+        [],
+        admit,
+      );
+      expect(answer.status).toBe(404);
+    }
+    expect(
+      judgeWebhook({ method: 'POST', path: PATH, body: ticket('1308') }, SECRET, [], admit),
+    ).toMatchObject({
+      status: 202,
+      check: { number: '1308' },
+    });
+  });
+
+  it('takes any organisation id when the endpoint does not know the organisations (the check function judges)', () => {
+    const judge = (organisation: string) =>
+      judgeWebhook({ method: 'POST', path: PATH, body: ticket('1308'), organisation }, SECRET, 'any');
+    expect(judge('35804').check).toEqual({ number: '1308', organisationId: 35804 });
+    for (const bad of ['x1', '-3', '1'.repeat(16)])
+      expect(judge(bad)).toMatchObject({ status: 202, check: null, reason: 'unknown-organisation' });
+  });
+
   it('takes the order number from receiving tickets only, bounded', () => {
     expect(
       orderNumberOf({
@@ -96,19 +141,30 @@ describe('webhook intake', () => {
     ).toBeNull();
   });
 
-  it('round-trips queue messages and deduplicates one order within a minute only', () => {
-    const t = Date.UTC(2026, 10, 30, 10, 0, 5);
+  it('round-trips queue messages (with the ticket time) and deduplicates one order within a slot only', () => {
+    const slot = Date.UTC(2026, 10, 30, 10, 0, 0);
+    const t = slot + 2_000;
     const a = checkMessage({ number: '1308', organisationId: 35802 }, t);
-    expect(parseCheckMessage(a.body)).toEqual({ number: '1308', organisationId: 35802 });
-    expect(checkMessage({ number: '1308', organisationId: 35802 }, t + 30_000).deduplicationId).toBe(
-      a.deduplicationId,
-    );
-    expect(checkMessage({ number: '1308', organisationId: 35802 }, t + 60_000).deduplicationId).not.toBe(
-      a.deduplicationId,
-    );
+    expect(parseCheckMessage(a.body)).toEqual({ number: '1308', organisationId: 35802, at: t });
+    const sameSlot = checkMessage({ number: '1308', organisationId: 35802 }, slot + CHECK_SLOT_MS - 1);
+    expect(sameSlot.deduplicationId).toBe(a.deduplicationId);
+    const nextSlot = checkMessage({ number: '1308', organisationId: 35802 }, slot + CHECK_SLOT_MS);
+    expect(nextSlot.deduplicationId).not.toBe(a.deduplicationId);
     expect(checkMessage({ number: '1308' }, t).deduplicationId).not.toBe(a.deduplicationId);
-    expect(parseCheckMessage('{"number": 5}')).toBeNull();
-    expect(parseCheckMessage('nope')).toBeNull();
+    expect(checkMessage({ number: '1308', organisationId: 35803 }, t).deduplicationId).not.toBe(
+      a.deduplicationId,
+    );
+    // Older messages carry no time; anything malformed is refused.
+    expect(parseCheckMessage('{"number":"1308"}')).toEqual({ number: '1308' });
+    for (const bad of ['{"number": 5}', 'nope', '{"number":"1","at":"soon"}', '{"number":"1","at":-1}'])
+      expect(parseCheckMessage(bad)).toBeNull();
+  });
+
+  it('puts each organisation’s checks in a message group of its own', () => {
+    expect(checkMessage({ number: '1308', organisationId: 35802 }, 0).groupId).toBe('org-35802');
+    expect(checkMessage({ number: '1308', organisationId: 35803 }, 0).groupId).toBe('org-35803');
+    expect(checkMessage({ number: '1308' }, 0).groupId).toBe('all');
+    expect(groupOf(undefined)).toBe('all');
   });
 
   it('requires UPHANCE_WEBHOOK_SECRET (16 characters at least) with --webhook-port, naming it, never its value', () => {
@@ -204,6 +260,75 @@ describe('rate limit', () => {
   });
 });
 
+describe('check batches', () => {
+  const record = (id: string, check: { number: string; organisationId?: number; at?: number }) => ({
+    id,
+    group: groupOf(check.organisationId),
+    check,
+  });
+
+  it('routes each message to its organisation; with several, one naming none is fanned out', () => {
+    const batch = [
+      record('a', { number: '1308' }),
+      record('b', { number: '1311', organisationId: 35803 }),
+      record('c', { number: '1308', organisationId: 35802 }),
+      record('d', { number: '9', organisationId: 99999 }),
+    ];
+    const several = planChecks(batch, [35802, 35803]);
+    expect(several.fanOut.map((r) => r.id)).toEqual(['a']);
+    expect([...several.byOrganisation].map(([org, list]) => [org, list.map((r) => r.id)])).toEqual([
+      [35803, ['b']],
+      [35802, ['c']],
+    ]);
+    expect(several.unknown.map((r) => r.id)).toEqual(['d']);
+    // One organisation checks what names none itself: no fan-out hop.
+    const one = planChecks(batch, [35802]);
+    expect(one.fanOut).toEqual([]);
+    expect(one.byOrganisation.get(35802)?.map((r) => r.id)).toEqual(['a', 'c']);
+    expect(one.unknown.map((r) => r.id)).toEqual(['b', 'd']);
+    expect(
+      planChecks([record('a', { number: '1' })], [undefined]).byOrganisation.get(undefined),
+    ).toHaveLength(1);
+  });
+
+  it('hands back only the failed messages and those behind them in their own group', () => {
+    const batch = [
+      { id: 'a1', group: 'org-1' },
+      { id: 'b1', group: 'org-2' },
+      { id: 'a2', group: 'org-1' },
+      { id: 'b2', group: 'org-2' },
+      { id: 'b3', group: 'org-2' },
+      { id: 'c1', group: 'org-3' },
+    ];
+    expect(batchItemFailures(batch, new Set(['b2']))).toEqual([
+      { itemIdentifier: 'b2' },
+      { itemIdentifier: 'b3' },
+    ]);
+    expect(batchItemFailures(batch, new Set())).toEqual([]);
+    expect(batchItemFailures(batch, new Set(['a1', 'c1'])).map((f) => f.itemIdentifier)).toEqual([
+      'a1',
+      'a2',
+      'c1',
+    ]);
+  });
+
+  it('remembers when each order’s last check started: tickets before it are covered, bounded', () => {
+    const recent = new RecentChecks(2);
+    recent.record(35802, '1308', 10_000);
+    expect(recent.covers(35802, '1308', 9_999)).toBe(true);
+    expect(recent.covers(35802, '1308', 10_000)).toBe(false);
+    expect(recent.covers(35803, '1308', 5_000)).toBe(false);
+    expect(recent.covers(35802, '1308', undefined)).toBe(false);
+    // A late record of an older check never moves the time back.
+    recent.record(35802, '1308', 4_000);
+    expect(recent.covers(35802, '1308', 9_999)).toBe(true);
+    recent.record(35802, '1311', 10_000);
+    recent.record(35802, '1312', 10_000);
+    expect(recent.covers(35802, '1308', 1)).toBe(false);
+    expect(recent.covers(35802, '1312', 1)).toBe(true);
+  });
+});
+
 const post = (url: string, path: string, body: string | Buffer, method = 'POST') =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
@@ -268,13 +393,37 @@ describe('command-line listener', { timeout: 60_000 }, () => {
       await post(listener.url, PATH, Buffer.alloc(1_048_577, 0x20)),
       await post(listener.url, PATH, ticket('1311')),
       await post(listener.url, PATH, ticket('1308')),
+      // The 404 above spent nothing: this is the eighth request that counts.
+      await post(listener.url, PATH, ticket('1308')),
     ];
-    expect(answers.map((a) => a.status)).toEqual([202, 404, 405, 400, 202, 413, 202, 202]);
+    expect(answers.map((a) => a.status)).toEqual([202, 404, 405, 400, 202, 413, 202, 202, 202]);
     expect((await post(listener.url, PATH, ticket('1308'))).status).toBe(429);
     expect(queue.size).toBe(2);
-    expect(queue.coalesced).toBe(1);
-    expect(woken).toBe(3);
+    expect(queue.coalesced).toBe(2);
+    expect(woken).toBe(4);
     expect(logged.join('\n')).not.toContain(SECRET);
+  });
+
+  it('accepts a valid webhook after a flood of wrong secrets from the same address (404s spend no limit)', async () => {
+    const queue = new CheckQueue({ settleMs: 0 });
+    listener = await startWebhookListener({
+      port: 0,
+      host: '127.0.0.1',
+      secret: SECRET,
+      organisationIds: [],
+      queue,
+      logger: silentLogger,
+      now: () => 0,
+      onQueued: () => {},
+    });
+    // The default limit: 120 a minute from one address, 600 in all.
+    const flood = [];
+    for (let i = 0; i < 300; i++)
+      flood.push(post(listener.url, `/webhooks/uphance/guess-${i}`, ticket('1308')));
+    const refused = await Promise.all(flood);
+    expect(refused.every((a) => a.status === 404)).toBe(true);
+    expect(await post(listener.url, PATH, ticket('1308'))).toMatchObject({ status: 202 });
+    expect(queue.size).toBe(1);
   });
 
   it('checks a webhook’s order between cycles: fifty tickets, one look-up, its events printed at once', async () => {
