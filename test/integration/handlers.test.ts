@@ -117,14 +117,46 @@ describe('poll Lambda handler', () => {
     });
     await other.acquireLease({ owner: 'another-run', nowMs: Date.now(), ttlMs: 600_000 });
     const { handler } = await import('../../functions/handlers/poll.js');
-    const report = await handler({}, context());
+    // A short invocation: it waits a quarter of its budget for the lease (a few seconds), then leaves.
+    const report = await handler({}, context(30_000));
     expect(report).toMatchObject({ outcome: 'lease-held', holder: { owner: 'another-run' } });
+    expect((report as { waitedMs: number }).waitedMs).toBeGreaterThan(1_000);
     const written = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls
       .map((c) => String(c[0]))
       .join('\n');
     expect(written).toContain('"LeaseHeld"');
     expect(written).not.toContain('"LeaseLost"');
     expect(written).not.toContain('"CycleFailed"');
+  });
+
+  it('a scheduled cycle that meets a check’s lease waits for it, then runs its period', async () => {
+    const { tableName, endpoint } = await freshTable();
+    process.env = {
+      ...saved,
+      ...baseEnv(endpoint),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: 'uphance-notifier',
+      UPHANCE_SECRET_ARN: 'uphance/credentials',
+      UPHANCE_API_URL: sim.url,
+    };
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { localDynamoDb } = await import('../../local-aws/clients.js');
+    const check = new DynamoStateStore({
+      client: localDynamoDb(endpoint),
+      tableName,
+      organisation: 'default',
+    });
+    const held = await check.acquireLease({ owner: 'a-webhook-check', nowMs: Date.now(), ttlMs: 600_000 });
+    if (held.kind !== 'acquired') throw new Error('lease');
+    const { handler } = await import('../../functions/handlers/poll.js');
+    // The check finishes a moment after the scheduled cycle started.
+    const checkDone = new Promise<void>((resolve) => {
+      setTimeout(() => void check.releaseLease(held.lease).then(resolve), 500);
+    });
+    const report = await handler({}, context());
+    await checkDone;
+    expect(report).toMatchObject({ outcome: 'completed', baseline: true });
+    expect((report as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(400);
   });
 
   it('a secret without usable credentials is a clear error that does not echo the secret', async () => {

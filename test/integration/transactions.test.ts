@@ -356,6 +356,8 @@ describe('a sealed commit that cannot be replayed, in the Lambda handlers (local
       EVENT_BUS_NAME: 'uphance-notifier',
       UPHANCE_SECRET_ARN: 'uphance/txn',
       UPHANCE_API_URL: sim.url,
+      // One organisation: the check function never sends to its queue here.
+      CHECK_QUEUE_URL: 'http://127.0.0.1:9/queue/checks.fifo',
     };
     const poll = await import('../../functions/handlers/poll.js');
     const check = await import('../../functions/handlers/check.js');
