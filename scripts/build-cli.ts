@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -6,6 +7,8 @@ import { build } from 'esbuild';
  * Runs on `npm install`/`npm ci` (the `prepare` script) and before the integration tests.
  */
 export const buildCli = async (outdir = 'dist/cli'): Promise<void> => {
+  // Chunks are named by their content: without this, every build would leave the previous ones behind.
+  await rm(outdir, { recursive: true, force: true });
   await build({
     entryPoints: { main: 'functions/cli/main.ts' },
     outdir,
