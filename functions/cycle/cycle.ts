@@ -4,7 +4,7 @@ import { Deadline } from '../shared/timing.js';
 import type { CommitContext, CycleStep } from './commit.js';
 import { recoverJournal } from './commit.js';
 import { incrementalPass } from './incremental.js';
-import { CyclePass } from './pass.js';
+import { CyclePass, emptyBatch } from './pass.js';
 import type { Checkpoint, EventSink, Lease, LeaseClaim, Logger, OrderSource, StateStore } from './ports.js';
 import { DeadlineExceededError } from './ports.js';
 import { sweepPass } from './sweep.js';
@@ -285,7 +285,7 @@ const cycleUnderLease = async (
     // The checkpoint is written only when it changed: a quiet cycle writes nothing but its lease.
     checkpoint.watched = [...pass.watched].sort((a, b) => a - b);
     if (!stored || JSON.stringify(stored) !== JSON.stringify(checkpoint)) {
-      await pass.commit({ events: [], writes: [], index: [] }, checkpoint);
+      await pass.commit(emptyBatch(), checkpoint);
     }
     return report;
   } catch (error) {

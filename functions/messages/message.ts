@@ -71,7 +71,7 @@ const headline = (event: NotifierEvent): string => {
     case 'StageStalled':
       return `${event.detail.stage.name} on ${itemName(event.detail.lineItem)} has not moved for ${plural(event.detail.stalled.days, 'day')}`;
     case 'OrderAtRisk':
-      return `at risk: production ends about ${event.detail.forecast.date}, ${plural(event.detail.forecast.lateDays, 'day')} after its due date`;
+      return `at risk: production ends about ${event.detail.forecast.date}, ${plural(event.detail.forecast.lateDays, 'day')} late`;
   }
 };
 
@@ -115,7 +115,7 @@ const detailFields = (event: NotifierEvent): Array<[string, string | number | nu
       const { stage } = forecast;
       const started = stage.startTime ? `started ${shortTime(stage.startTime)}` : 'not started';
       return [
-        ['Forecast', `${forecast.date} (${plural(forecast.lateDays, 'day')} late)`],
+        ['Forecast', `${forecast.date} (${plural(forecast.lateDays, 'day')} after the due date)`],
         ['Days left', event.detail.due.days],
         ['Now at', `${stage.name}, usually ${days(stage.expectedDays)}, ${started}`],
         [

@@ -119,7 +119,7 @@ export const OrderStageCompleted = z
   .meta({
     title: 'OrderStageCompleted',
     description:
-      'Every line item of the order that has a stage of this name has it completed (once per stage name; a stage that reopens and completes again fires again).',
+      "No line item of the order is still before this stage or in it: each line item that has it has it completed, and none is at a stage that comes before it in the order's stage sequence (once per stage name; a stage that reopens and completes again fires again).",
   });
 const due = (meaning: string) =>
   z.looseObject({
