@@ -65,7 +65,12 @@ export const mergeIntoShards = (
       // Too large for one item (an account with very many suppliers): keep the most recent 90% of each stage.
       const kept = packed.stages.map(
         ([stage, suppliers, nexts, rows]) =>
-          [stage, suppliers, nexts, rows.slice(0, Math.floor(rows.length * 0.9))] as (typeof packed.stages)[number],
+          [
+            stage,
+            suppliers,
+            nexts,
+            rows.slice(0, Math.floor(rows.length * 0.9)),
+          ] as (typeof packed.stages)[number],
       );
       history = StageHistory.fromPacked({ v: 1, stages: kept });
       packed = history.packed();

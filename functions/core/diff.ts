@@ -1,10 +1,10 @@
 import { eventIdOf } from './event-id.js';
 import type { NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
+import type { StageKnowledge } from './history.js';
 import { nextMilestones } from './milestones.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
-import type { StageKnowledge } from './history.js';
 import type { SignalMemory } from './signal-memory.js';
 import { signalMemoryOf } from './signal-memory.js';
 import type { SignalChange, SignalSettings } from './signals.js';

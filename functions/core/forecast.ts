@@ -64,7 +64,9 @@ const routeAfter = (
   knowledge: StageKnowledge,
 ): string[] => {
   const current = stages[position] as ForecastStage;
-  const visited = new Set(stages.filter((s, i) => i <= position || s.status === STAGE_COMPLETED).map((s) => s.name));
+  const visited = new Set(
+    stages.filter((s, i) => i <= position || s.status === STAGE_COMPLETED).map((s) => s.name),
+  );
   const route: string[] = [];
   const add = (name: string) => {
     if (visited.has(name)) return false;

@@ -46,9 +46,7 @@ export interface StageSample {
 /** The history as the stores keep it: per stage name, suppliers and next names listed once. */
 export interface PackedHistory {
   v: 1;
-  stages: Array<
-    [stage: string, suppliers: Array<number | null>, nexts: string[], samples: PackedSample[]]
-  >;
+  stages: Array<[stage: string, suppliers: Array<number | null>, nexts: string[], samples: PackedSample[]]>;
 }
 type PackedSample = [id: string, end: number, minutes: number, supplier: number, next: number];
 
@@ -133,7 +131,7 @@ export class StageHistory implements StageKnowledge {
 
   static fromPacked(packed: PackedHistory | null | undefined): StageHistory {
     const history = new StageHistory();
-    if (!packed || packed.v !== 1 || !Array.isArray(packed.stages)) return history;
+    if (packed?.v !== 1 || !Array.isArray(packed.stages)) return history;
     const samples: StageSample[] = [];
     for (const [stage, suppliers, nexts, rows] of packed.stages) {
       for (const [id, end, minutes, supplier, next] of rows) {
@@ -254,7 +252,9 @@ export class StageHistory implements StageKnowledge {
       bySupplier.set(sample.supplier, list);
     }
     const suppliers = [...bySupplier.keys()]
-      .sort((a, b) => newerFirst(bySupplier.get(a)?.[0] as StageSample, bySupplier.get(b)?.[0] as StageSample))
+      .sort((a, b) =>
+        newerFirst(bySupplier.get(a)?.[0] as StageSample, bySupplier.get(b)?.[0] as StageSample),
+      )
       .slice(0, MAX_SUPPLIERS);
     const kept = new Set<StageSample>(all.slice(0, ACCOUNT_SAMPLES));
     for (const supplier of suppliers)
@@ -356,7 +356,10 @@ const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS);
 
 /** A sample's identity: the order, line item, stage key and end time, hashed short (64 bits). */
 export const sampleId = (orderId: number, lineItemId: number, stageKey: string, endTime: string): string =>
-  createHash('sha256').update(`${orderId}/${lineItemId}/${stageKey}/${endTime}`).digest('base64url').slice(0, 11);
+  createHash('sha256')
+    .update(`${orderId}/${lineItemId}/${stageKey}/${endTime}`)
+    .digest('base64url')
+    .slice(0, 11);
 
 /**
  * The completed stages of a fetched order (with start and end times) as samples, each with the stage its

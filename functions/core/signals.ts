@@ -200,7 +200,8 @@ export const evaluateSignals = (
   const fired: SignalChange[] = [];
   for (const [name, roll] of rollUps(keyed)) {
     if (roll.having === 0 || roll.completed !== roll.having) continue;
-    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stageSequence))) continue;
+    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stageSequence)))
+      continue;
     rolled.push(name);
     if (silent || wasRolled.includes(name)) continue;
     fired.push({
@@ -297,7 +298,13 @@ export const evaluateSignals = (
       memory.atRisk = due;
       // Never with OrderOverdue: at risk is before the due date has passed.
       if (!silent && previous.atRisk !== due) {
-        changes.push({ detailType: 'OrderAtRisk', date: due, days: risk.left, forecast: view, lateDays: risk.lateDays });
+        changes.push({
+          detailType: 'OrderAtRisk',
+          date: due,
+          days: risk.left,
+          forecast: view,
+          lateDays: risk.lateDays,
+        });
       }
     }
   }

@@ -71,7 +71,8 @@ export const orderStages = (sequences: ReadonlyArray<readonly string[]>, account
       }
       // A stage redone counts where it first came.
       if (seen.includes(name)) continue;
-      for (const before of seen) votes.set(pairKey(before, name), (votes.get(pairKey(before, name)) ?? 0) + 1);
+      for (const before of seen)
+        votes.set(pairKey(before, name), (votes.get(pairKey(before, name)) ?? 0) + 1);
       seen.push(name);
     }
   }
@@ -95,7 +96,9 @@ export const orderStages = (sequences: ReadonlyArray<readonly string[]>, account
   const left = new Set(names);
   const result: string[] = [];
   while (left.size > 0) {
-    const free = [...left].filter((name) => ![...left].some((other) => precedes(other, name) < 0));
+    const free = [...left].filter(
+      (name) => ![...left].some((other) => other !== name && precedes(other, name) < 0),
+    );
     const pool = free.length > 0 ? free : [...left];
     const next = pool.reduce((best, name) => (fallback(name, best) < 0 ? name : best));
     result.push(next);

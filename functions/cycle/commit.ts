@@ -86,9 +86,11 @@ export const splitForJournal = (
       current = fresh();
       size = 0;
     }
-    if (kind === 'index') (current.index ??= []).push(item as IndexUpdate);
-    else if (kind === 'history') (current.history ??= []).push(item as StageSample);
-    else (current[kind] as unknown[]).push(item);
+    if (kind === 'index') current.index = [...(current.index ?? []), item as IndexUpdate];
+    else if (kind === 'history') {
+      current.history ??= [];
+      current.history.push(item as StageSample);
+    } else (current[kind] as unknown[]).push(item);
     size += bytes;
   };
   for (const event of batch.events) push('events', event);

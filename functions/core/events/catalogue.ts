@@ -155,13 +155,20 @@ export const OrderAtRisk = z
             description:
               "supplier: every stage used the supplier's own durations; account: some used the account's",
           }),
-          samples: z.number().int().min(1).meta({ description: 'The fewest durations behind any stage used' }),
+          samples: z
+            .number()
+            .int()
+            .min(1)
+            .meta({ description: 'The fewest durations behind any stage used' }),
         })
         .meta({ description: 'Where the expected durations come from' }),
       stage: z
         .looseObject({
           name: z.string(),
-          expectedDays: z.number().min(0).meta({ description: 'Its expected duration in days (one decimal)' }),
+          expectedDays: z
+            .number()
+            .min(0)
+            .meta({ description: 'Its expected duration in days (one decimal)' }),
           startTime: z.string().nullable().meta({
             description: "When it started, with the API's offset; null when not started or not known",
           }),
