@@ -7,8 +7,8 @@ import { buildBoard } from '../../functions/board/model.js';
 import { runDigest } from '../../functions/cli/digest.js';
 import { signalSettings } from '../../functions/config.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
-import { orderStages } from '../../functions/core/stage-sequence.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
+import { orderStages } from '../../functions/core/stage-sequence.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import type { DigestMark } from '../../functions/digest/digest.js';
 import {
