@@ -18,6 +18,12 @@ export interface SignalMemory {
   overdue?: string;
   /** The due date OrderAtRisk fired for. */
   atRisk?: string;
+  /**
+   * Set once the order has had a forecast. Its first forecast is a first sight for OrderAtRisk: an order
+   * already late then (seen while the history was too thin, early in a baseline or after an upgrade) is
+   * recorded without an event.
+   */
+  fc?: 1;
   /** lineItemId -> stageKey -> start (epoch ms) of the stages in progress that have a start time. */
   starts?: Record<string, Record<string, number>>;
   /** `lineItemId/stageKey/startMs` of the stalls that fired, kept while that stage is still listed. */
@@ -32,6 +38,7 @@ export const signalMemoryOf = (snapshot: SignalMemory): SignalMemory => {
   if (snapshot.dueSoon !== undefined) memory.dueSoon = snapshot.dueSoon;
   if (snapshot.overdue !== undefined) memory.overdue = snapshot.overdue;
   if (snapshot.atRisk !== undefined) memory.atRisk = snapshot.atRisk;
+  if (snapshot.fc !== undefined) memory.fc = snapshot.fc;
   if (snapshot.starts) memory.starts = snapshot.starts;
   if (snapshot.stalled) memory.stalled = snapshot.stalled;
   return memory;

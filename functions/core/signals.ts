@@ -286,18 +286,26 @@ export const evaluateSignals = (
     }
   }
 
-  // OrderAtRisk: the forecast completion is riskDays or more after the due date; once per due date.
+  // OrderAtRisk: the forecast completion is riskDays or more after the due date; once per due date. The
+  // order's first forecast counts as its first sight.
   if (due !== null && previous.atRisk === due) memory.atRisk = due;
-  if (due !== null && standing !== null && knowledge && settings.riskDays > 0 && awaitsDelivery(order)) {
-    const view =
-      standing.left >= 0
-        ? forecastView(forecastItems(), order.companyId, now, settings.timeZone, knowledge, stageSequence())
-        : null;
+  if (previous.fc === 1) memory.fc = 1;
+  // The forecast is judged without a due date too: the order's first forecast may come before its due date.
+  if (knowledge && settings.riskDays > 0 && (standing?.left ?? 0) >= 0 && awaitsDelivery(order)) {
+    const view = forecastView(
+      forecastItems(),
+      order.companyId,
+      now,
+      settings.timeZone,
+      knowledge,
+      stageSequence(),
+    );
     const risk = riskStanding(order, view, today, settings);
-    if (view && risk?.atRisk) {
+    if (view) memory.fc = 1;
+    if (due !== null && view && risk?.atRisk) {
       memory.atRisk = due;
       // Never with OrderOverdue: at risk is before the due date has passed.
-      if (!silent && previous.atRisk !== due) {
+      if (!silent && previous.fc === 1 && previous.atRisk !== due) {
         changes.push({
           detailType: 'OrderAtRisk',
           date: due,

@@ -143,8 +143,8 @@ const sameNested = <T>(
 /** Structural equality, used to write only the snapshots that changed (hot: runs for every order). */
 export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
   if (a.v !== b.v || a.seq !== b.seq || Boolean(a.removed) !== Boolean(b.removed)) return false;
-  if (a.sig !== b.sig || a.dueSoon !== b.dueSoon || a.overdue !== b.overdue || a.atRisk !== b.atRisk)
-    return false;
+  if (a.sig !== b.sig || a.dueSoon !== b.dueSoon || a.overdue !== b.overdue) return false;
+  if (a.atRisk !== b.atRisk || a.fc !== b.fc) return false;
   if (!sameList(a.rolledUp, b.rolledUp) || !sameList(a.stalled, b.stalled)) return false;
   if (!sameNested(a.starts, b.starts)) return false;
   if (a.receivedSeen !== b.receivedSeen || !sameRecord(a.rolledUpSeen ?? {}, b.rolledUpSeen ?? {}))

@@ -440,6 +440,29 @@ describe('OrderAtRisk (docs/contract.md section 1c)', () => {
     ).toEqual([[]]);
   });
 
+  it("an order's first forecast is its first sight: late already (the history was too thin before), it is recorded silently", () => {
+    const thin = historyWith({ stage: 'Sewing', supplier: SLOW, days: times(4, 12), next: 'Packing' });
+    const signals = DEFAULT_SIGNAL_SETTINGS;
+    const o = slowOrder({ dueDate: '2026-12-02' });
+    const seen = firstSight(o, { detectedAt: '2026-11-26T12:00:00Z', signals, history: thin, emit: false });
+    expect(seen.snapshot.fc).toBeUndefined();
+    // The baseline's later pages (or the next sweep) bring the history: a forecast, already 8 days late.
+    const learnt = detectChanges(seen.snapshot, o, {
+      detectedAt: '2026-11-27T10:00:00Z',
+      signals,
+      history: account(),
+    });
+    expect(riskEvents(learnt.events)).toEqual([]);
+    expect(learnt.snapshot).toMatchObject({ fc: 1, atRisk: '2026-12-02' });
+    // From then on it warns as for any order: a new due date, still late.
+    const moved = detectChanges(
+      learnt.snapshot,
+      { ...o, dueDate: '2026-12-03' },
+      { detectedAt: '2026-11-28T10:00:00Z', signals, history: account() },
+    );
+    expect(riskEvents(moved.events).map((e) => e.detail.forecast.lateDays)).toEqual([7]);
+  });
+
   it('silent with OrderCreated too: first sight after the baseline records it', () => {
     const seen = firstSight(slowOrder({ dueDate: '2026-12-02' }), {
       detectedAt: new Date(NOW).toISOString(),
