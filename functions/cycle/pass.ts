@@ -180,6 +180,11 @@ export class CyclePass {
   ): Batch {
     const batch = emptyBatch();
     const history = this.#history;
+    // The baseline learns the history page by page: no forecast is judged on what it has learnt so far.
+    // An order's first forecast is then made with the whole history, by the next cycle, and is its first
+    // sight (core/signals.ts), so a baseline is followed by no burst of OrderAtRisk.
+    const baselineSignals =
+      baseline && this.options.signals ? { ...this.options.signals, riskDays: 0 } : null;
     if (orders.length > 0 && this.options.signals && !history)
       throw new Error('the stage history is not read yet: await CyclePass.ready() before diffing');
     for (const order of orders) {
@@ -187,7 +192,7 @@ export class CyclePass {
       const at = {
         detectedAt: this.detectedAt(),
         now: (this.deps.signalNow ?? this.deps.now)(),
-        signals: this.options.signals,
+        signals: baselineSignals ?? this.options.signals,
         ...(history ? { history } : {}),
       };
       const detection: Detection = previous
