@@ -31,10 +31,13 @@ const STAGE_LENGTH: Record<string, number> = {
   Washing: 0.6,
 };
 
-const paceOf = (supplierId: number | null): number =>
-  SUPPLIERS.find((s) => s.id === supplierId)?.pace ?? 4;
+/** The suppliers' mean pace: how an account plans that does not know them apart. */
+export const AVERAGE_PACE = SUPPLIERS.reduce((sum, s) => sum + s.pace, 0) / SUPPLIERS.length;
 
-/** The typical duration of a stage at a supplier, in days (no noise). */
+const paceOf = (supplierId: number | null): number =>
+  SUPPLIERS.find((s) => s.id === supplierId)?.pace ?? AVERAGE_PACE;
+
+/** The typical duration of a stage at a supplier (any other id: the average pace), in days, no noise. */
 export const typicalDays = (supplierId: number | null, stage: string): number =>
   paceOf(supplierId) * (STAGE_LENGTH[stage] ?? 1);
 
