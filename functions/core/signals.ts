@@ -1,11 +1,10 @@
 import { dayNumber, dayOfIsoDate, startOfDay } from './calendar.js';
-import type { ForecastStage, ForecastView } from './forecast.js';
+import type { ForecastView } from './forecast.js';
 import {
   forecastOrder,
   forecastStagesOfKeyed,
   forecastStagesOfSnapshot,
   forecastView,
-  orderSequence,
   reachesAt,
 } from './forecast.js';
 import type { StageKnowledge } from './history.js';
@@ -13,6 +12,7 @@ import type { Order, Stage } from './order.js';
 import { awaitsDelivery, stageNameOf } from './order.js';
 import type { SignalMemory } from './signal-memory.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
+import { orderStages } from './stage-sequence.js';
 import { STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
 export { awaitsDelivery } from './order.js';
@@ -154,13 +154,36 @@ const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
  * not completed) comes before `name` in the order's stage sequence. A line item whose every stage is
  * completed has finished; one that is past `name` without it skipped it.
  */
-const holdsBack = (entries: readonly KeyedStage[], name: string, sequence: () => string[]): boolean => {
-  if (entries.length === 0 || entries.some((e) => e.stage.name === name)) return false;
-  const current = entries.find((e) => e.stage.status !== STAGE_COMPLETED);
+const holdsBack = (entries: readonly KeyedStage[], name: string, order: OrderStages): boolean => {
+  if (entries.length === 0) return false;
+  let current: KeyedStage | undefined;
+  for (const entry of entries) {
+    if (entry.stage.name === name) return false;
+    if (current === undefined && entry.stage.status !== STAGE_COMPLETED) current = entry;
+  }
   if (!current) return false;
-  const order = sequence();
-  return order.indexOf(current.stage.name) < order.indexOf(name);
+  const sequence = order.sequence();
+  return sequence.indexOf(current.stage.name) < sequence.indexOf(name);
 };
+
+/**
+ * The order's stage sequence (core/stage-sequence.ts), made once per evaluation and only when needed: most
+ * orders never need it (the diff runs for every order of every cycle).
+ */
+class OrderStages {
+  #sequence: string[] | undefined;
+  constructor(
+    private readonly keyed: KeyedStage[][],
+    private readonly knowledge: StageKnowledge | undefined,
+  ) {}
+  sequence(): string[] {
+    this.#sequence ??= orderStages(
+      this.keyed.map((entries) => entries.map((e) => e.stage.name)),
+      this.knowledge ? (a, b) => (this.knowledge as StageKnowledge).before(a, b) : undefined,
+    );
+    return this.#sequence;
+  }
+}
 
 /**
  * Evaluates the signals of docs/contract.md sections 1b and 1c on a fetched order against the memory of the
@@ -182,17 +205,7 @@ export const evaluateSignals = (
   const memory: SignalMemory = { sig: 1 };
   const silent = firstSeen || previous.sig !== 1;
   const today = dayNumber(now, settings.timeZone);
-  // The forecast's view of the line items and the order's stage sequence, built once and only when needed.
-  let items: ForecastStage[][] | undefined;
-  let sequence: string[] | undefined;
-  const forecastItems = () => {
-    items ??= forecastStagesOfKeyed(keyed);
-    return items;
-  };
-  const stageSequence = () => {
-    sequence ??= orderSequence(forecastItems(), knowledge);
-    return sequence;
-  };
+  const stages = new OrderStages(keyed, knowledge);
 
   // OrderStageCompleted: no line item still before this stage or in it (docs/contract.md section 1b).
   const wasRolled = previous.rolledUp ?? [];
@@ -200,8 +213,7 @@ export const evaluateSignals = (
   const fired: SignalChange[] = [];
   for (const [name, roll] of rollUps(keyed)) {
     if (roll.having === 0 || roll.completed !== roll.having) continue;
-    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stageSequence)))
-      continue;
+    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stages))) continue;
     rolled.push(name);
     if (silent || wasRolled.includes(name)) continue;
     fired.push({
@@ -293,12 +305,12 @@ export const evaluateSignals = (
   // The forecast is judged without a due date too: the order's first forecast may come before its due date.
   if (knowledge && settings.riskDays > 0 && (standing?.left ?? 0) >= 0 && awaitsDelivery(order)) {
     const view = forecastView(
-      forecastItems(),
+      forecastStagesOfKeyed(keyed),
       order.companyId,
       now,
       settings.timeZone,
       knowledge,
-      stageSequence(),
+      stages.sequence(),
     );
     const risk = riskStanding(order, view, today, settings);
     if (view) memory.fc = 1;

@@ -43,8 +43,6 @@ const RANK = new Map<string, number>(CANONICAL_STAGES.map((name, index) => [name
 /** What the account says of two stage names: negative when `a` comes first, positive when `b` does, 0: it does not tell. */
 export type Precedence = (a: string, b: string) => number;
 
-const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
-
 /**
  * Orders the stage names of `sequences` (each one line item's stage names in its own time order):
  *   1. by what the sequences say, by majority (a line item that went through A, then B, votes A before B);
@@ -52,57 +50,80 @@ const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
  *   3. where neither tells, common names by their known place (CANONICAL_STAGES), any other name after the
  *      known stage that most often comes before it, then first seen.
  * A contradiction that leaves no name first (A before B before C before A) is settled by step 3.
+ * Runs for every order the production signals judge: a few names, typed arrays, no allocation per pair.
  */
 export const orderStages = (sequences: ReadonlyArray<readonly string[]>, account?: Precedence): string[] => {
-  const firstSeen = new Map<string, number>();
-  const votes = new Map<string, number>();
-  const estimates = new Map<string, number[]>();
-  for (const sequence of sequences) {
-    const seen: string[] = [];
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  for (const sequence of sequences)
+    for (const name of sequence)
+      if (!index.has(name)) {
+        index.set(name, names.length);
+        names.push(name);
+      }
+  const n = names.length;
+  if (n < 2) return names;
+  // votes[a * n + b]: line items that went through a before b; estimates: where unknown names sit.
+  const votes = new Int32Array(n * n);
+  const estimateSum = new Float64Array(n);
+  const estimateCount = new Int32Array(n);
+  const seen = new Int32Array(n);
+  for (let s = 0; s < sequences.length; s++) {
+    const sequence = sequences[s] as readonly string[];
+    const order: number[] = [];
     let lastKnown = -1;
     for (const name of sequence) {
-      if (!firstSeen.has(name)) firstSeen.set(name, firstSeen.size);
+      const at = index.get(name) as number;
       const rank = RANK.get(name.toLowerCase());
       if (rank !== undefined) lastKnown = rank;
       else {
-        const list = estimates.get(name) ?? [];
-        list.push(lastKnown + 0.5);
-        estimates.set(name, list);
+        estimateSum[at] = (estimateSum[at] as number) + lastKnown + 0.5;
+        estimateCount[at] = (estimateCount[at] as number) + 1;
       }
       // A stage redone counts where it first came.
-      if (seen.includes(name)) continue;
-      for (const before of seen)
-        votes.set(pairKey(before, name), (votes.get(pairKey(before, name)) ?? 0) + 1);
-      seen.push(name);
+      if (seen[at] === s + 1) continue;
+      seen[at] = s + 1;
+      for (const before of order) votes[before * n + at] = (votes[before * n + at] as number) + 1;
+      order.push(at);
     }
   }
-  const names = [...firstSeen.keys()];
-  if (names.length < 2) return names;
-  const place = (name: string): number => {
-    const known = RANK.get(name.toLowerCase());
+  const place = (i: number): number => {
+    const known = RANK.get((names[i] as string).toLowerCase());
     if (known !== undefined) return known;
-    const list = estimates.get(name) ?? [0];
-    return list.reduce((a, b) => a + b, 0) / list.length;
+    return estimateCount[i] ? (estimateSum[i] as number) / (estimateCount[i] as number) : 0;
   };
-  const fallback = (a: string, b: string) =>
-    place(a) - place(b) || (firstSeen.get(a) ?? 0) - (firstSeen.get(b) ?? 0);
-  /** Negative: `a` must come before `b` (the line items, else the account say so). */
-  const precedes = (a: string, b: string): number => {
-    const said = (votes.get(pairKey(b, a)) ?? 0) - (votes.get(pairKey(a, b)) ?? 0);
-    if (said !== 0) return said;
-    return account ? Math.sign(account(a, b)) : 0;
-  };
-  // Kahn's algorithm: the next name is one that nothing left must precede; among those, the fallback's first.
-  const left = new Set(names);
+  const places = Float64Array.from({ length: n }, (_, i) => place(i));
+  // must[a * n + b]: a comes before b (the line items say so, else the account).
+  const must = new Uint8Array(n * n);
+  for (let a = 0; a < n; a++)
+    for (let b = 0; b < n; b++) {
+      if (a === b) continue;
+      const said = (votes[a * n + b] as number) - (votes[b * n + a] as number);
+      if (said > 0 || (said === 0 && account && account(names[a] as string, names[b] as string) < 0))
+        must[a * n + b] = 1;
+    }
+  // Kahn's algorithm: the next name is one that nothing left must precede; among those, step 3's first.
+  const left = new Uint8Array(n).fill(1);
   const result: string[] = [];
-  while (left.size > 0) {
-    const free = [...left].filter(
-      (name) => ![...left].some((other) => other !== name && precedes(other, name) < 0),
-    );
-    const pool = free.length > 0 ? free : [...left];
-    const next = pool.reduce((best, name) => (fallback(name, best) < 0 ? name : best));
-    result.push(next);
-    left.delete(next);
+  for (let step = 0; step < n; step++) {
+    let best = -1;
+    let bestFree = false;
+    for (let i = 0; i < n; i++) {
+      if (!left[i]) continue;
+      let free = true;
+      for (let j = 0; j < n && free; j++) if (left[j] && must[j * n + i]) free = false;
+      const better =
+        best < 0 ||
+        (free && !bestFree) ||
+        (free === bestFree &&
+          ((places[i] as number) < (places[best] as number) || (places[i] === places[best] && i < best)));
+      if (better) {
+        best = i;
+        bestFree = free;
+      }
+    }
+    left[best] = 0;
+    result.push(names[best] as string);
   }
   return result;
 };
