@@ -63,7 +63,7 @@ const simOrder = (
 };
 
 /** A finished order whose Sewing took `sewingDays`, ending `daysAgo` before the clock. */
-const finished = (
+export const finished = (
   id: number,
   supplier: { id: number; name: string },
   sewingDays: number,
@@ -81,7 +81,7 @@ const finished = (
 };
 
 /** Cutting done, Sewing in progress since yesterday 08:00 UTC, Packing to come. */
-const inSewing = (id: number, supplier: { id: number; name: string }) => {
+export const inSewing = (id: number, supplier: { id: number; name: string }) => {
   const started = Date.UTC(2026, 10, 26, 8);
   return simOrder(id, supplier, false, [
     stage('Cutting', 'Completed', started - 2 * DAY, started - DAY),
