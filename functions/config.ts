@@ -40,6 +40,7 @@ export interface SignalFlags {
   dueSoonDays?: string;
   stallDays?: string;
   stallDaysByStage?: string;
+  riskDays?: string;
 }
 
 const wholeDays = (raw: string, name: string): number => {
@@ -69,8 +70,9 @@ const daysByStage = (raw: string, name: string): Record<string, number> => {
 };
 
 /**
- * Reads the production signals' settings of docs/contract.md section 1b: TIME_ZONE, DUE_SOON_DAYS, STALL_DAYS and
- * STALL_DAYS_BY_STAGE, each overridden by its flag when given. A bad value names the flag or variable.
+ * Reads the production signals' settings of docs/contract.md sections 1b and 1c: TIME_ZONE, DUE_SOON_DAYS,
+ * STALL_DAYS, STALL_DAYS_BY_STAGE and RISK_DAYS, each overridden by its flag when given. A bad value names the
+ * flag or variable.
  */
 export const signalSettings = (env: Env, flags: SignalFlags = {}): SignalSettings => {
   const pick = (flag: string | undefined, flagName: string, envName: string) => {
@@ -87,11 +89,13 @@ export const signalSettings = (env: Env, flags: SignalFlags = {}): SignalSetting
   const soon = pick(flags.dueSoonDays, '--due-soon-days', 'DUE_SOON_DAYS');
   const stall = pick(flags.stallDays, '--stall-days', 'STALL_DAYS');
   const byStage = pick(flags.stallDaysByStage, '--stall-days-by-stage', 'STALL_DAYS_BY_STAGE');
+  const risk = pick(flags.riskDays, '--risk-days', 'RISK_DAYS');
   return {
     timeZone: zone?.raw ?? DEFAULT_SIGNAL_SETTINGS.timeZone,
     dueSoonDays: soon ? wholeDays(soon.raw, soon.name) : DEFAULT_SIGNAL_SETTINGS.dueSoonDays,
     stallDays: stall ? wholeDays(stall.raw, stall.name) : DEFAULT_SIGNAL_SETTINGS.stallDays,
     stallDaysByStage: byStage ? daysByStage(byStage.raw, byStage.name) : {},
+    riskDays: risk ? wholeDays(risk.raw, risk.name) : DEFAULT_SIGNAL_SETTINGS.riskDays,
   };
 };
 

@@ -155,6 +155,9 @@ export class LocatedStateStore implements StateStore {
   async readIndex() {
     return (await this.store()).readIndex();
   }
+  async readHistory() {
+    return (await this.store()).readHistory();
+  }
   async *listSnapshotIds(): AsyncIterable<number[]> {
     yield* (await this.store()).listSnapshotIds();
   }

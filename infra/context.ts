@@ -68,6 +68,7 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
   const dueSoonDays = signalContext('dueSoonDays', 'DUE_SOON_DAYS');
   const stallDays = signalContext('stallDays', 'STALL_DAYS');
   const stallDaysByStage = signalContext('stallDaysByStage', 'STALL_DAYS_BY_STAGE');
+  const riskDays = signalContext('riskDays', 'RISK_DAYS');
   const addresses = list('emailAddresses');
   return {
     scheduleMinutes: number('scheduleMinutes'),
@@ -97,6 +98,7 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
       dueSoonDays: dueSoonDays === undefined ? undefined : Number(dueSoonDays),
       stallDays: stallDays === undefined ? undefined : Number(stallDays),
       stallDaysByStage,
+      riskDays: riskDays === undefined ? undefined : Number(riskDays),
     },
     heartbeatIntervals: number('heartbeatIntervals'),
     exampleConsumer: flag('exampleConsumer'),

@@ -49,8 +49,14 @@ export interface NotifierStackProps extends StackProps {
   heartbeatIntervals?: number;
   /** Deploy the example consumer Lambda (default false). */
   exampleConsumer?: boolean;
-  /** Production signals (docs/contract.md section 1b); absent values take the function's defaults (UTC, 7, 7). */
-  signals?: { timeZone?: string; dueSoonDays?: number; stallDays?: number; stallDaysByStage?: string };
+  /** Production signals (docs/contract.md sections 1b, 1c); absent values take the function's defaults (UTC, 7, 7, 1). */
+  signals?: {
+    timeZone?: string;
+    dueSoonDays?: number;
+    stallDays?: number;
+    stallDaysByStage?: string;
+    riskDays?: number;
+  };
   /** Keep the state table and the secret when the stack is deleted (default true). */
   retainData?: boolean;
   /** Hour (0-23, in digestTimeZone) of the daily digest to the Slack and email subscriptions (default 7). */
@@ -67,6 +73,7 @@ const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
   'OrderAllReceived',
   'OrderOverdue',
   'StageStalled',
+  'OrderAtRisk',
 ];
 
 /** The signal settings as the poll function's environment (only those given). */
@@ -76,6 +83,7 @@ const signalEnvironment = (signals: NotifierStackProps['signals'] = {}): Record<
   if (signals.dueSoonDays !== undefined) env.DUE_SOON_DAYS = String(signals.dueSoonDays);
   if (signals.stallDays !== undefined) env.STALL_DAYS = String(signals.stallDays);
   if (signals.stallDaysByStage) env.STALL_DAYS_BY_STAGE = signals.stallDaysByStage;
+  if (signals.riskDays !== undefined) env.RISK_DAYS = String(signals.riskDays);
   return env;
 };
 

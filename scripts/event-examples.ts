@@ -1,5 +1,7 @@
 import { detectChanges, detectRemoval, firstSight } from '../functions/core/diff.js';
 import type { DetailType, NotifierEvent } from '../functions/core/events/catalogue.js';
+import type { StageSample } from '../functions/core/history.js';
+import { StageHistory } from '../functions/core/history.js';
 import type { Order } from '../functions/core/order.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { snapshotOf } from '../functions/core/snapshot.js';
@@ -68,6 +70,57 @@ const signalExamples = (base: Order): NotifierEvent[] => {
 };
 
 /**
+ * OrderAtRisk on order 1308 (confirmed, nothing received): the account's history says Sewing takes 12 days
+ * at this supplier and Packing 3. Its Sewing started yesterday and it was due on 2026-12-20; then the due
+ * date moves to 2026-12-02, 5 days away: production ends about 2026-12-11, 9 days late.
+ */
+const riskExample = (base: Order): NotifierEvent[] => {
+  const settings = { ...DEFAULT_SIGNAL_SETTINGS, timeZone: 'Europe/London' };
+  const DAY = 86_400_000;
+  const history = new StageHistory();
+  const lastEnd = Date.parse('2026-11-20T17:00:00Z') / 60_000;
+  history.merge(
+    Array.from({ length: 8 }, (_, i): StageSample[] => [
+      {
+        stage: 'Sewing',
+        supplier: base.companyId,
+        id: `example-sewing-${i}`,
+        end: lastEnd - i * 1440,
+        minutes: ((12 + ((i % 3) - 1) / 4) * DAY) / 60_000,
+        next: 'Packing',
+      },
+      {
+        stage: 'Packing',
+        supplier: base.companyId,
+        id: `example-packing-${i}`,
+        end: lastEnd - i * 1440,
+        minutes: (3 * DAY) / 60_000,
+        next: '',
+      },
+    ]).flat(),
+  );
+  const order = structuredClone(base);
+  order.status = 'confirmed';
+  order.deliveryStatus = 'not_received';
+  order.dueDate = '2026-12-20';
+  order.lineItems[0]!.stages = [
+    {
+      name: 'Cutting',
+      status: 'completed',
+      startTime: '2026-11-23T08:00:00.000+00:00',
+      endTime: '2026-11-25T17:00:00.000+00:00',
+    },
+    { name: 'Sewing', status: 'in_progress', startTime: '2026-11-26T08:00:00.000+00:00', endTime: null },
+  ];
+  const at = { signals: settings, history };
+  const seen = firstSight(order, { ...at, detectedAt: '2026-11-26T10:15:00.000Z', emit: true });
+  const moved = structuredClone(order);
+  moved.dueDate = '2026-12-02';
+  const risk = detectChanges(seen.snapshot, moved, { ...at, detectedAt: '2026-11-27T10:15:00.000Z' });
+  return risk.events.filter((e) => e.detailType === 'OrderAtRisk');
+};
+
+/**
  * One example per detail-type, produced by the core itself from the vendor's order 1308, so that the
  * examples in schemas/examples and docs/events.md are real detections, not hand-written JSON.
  */
@@ -96,5 +149,6 @@ export const exampleEvents = (): Record<DetailType, NotifierEvent> => {
   keep(firstSight(base, { detectedAt, emit: true }).events);
   keep(detectRemoval(snapshotOf(base, 9), { detectedAt }).events);
   keep(signalExamples(base));
+  keep(riskExample(base));
   return found as Record<DetailType, NotifierEvent>;
 };

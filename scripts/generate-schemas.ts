@@ -44,13 +44,15 @@ const WHEN: Record<string, string> = {
   OrderRemoved:
     'an order in the snapshots is confirmed gone from the API (looked up, not merely missing from a page); carries the last snapshot',
   OrderStageCompleted:
-    'every line item of the order that has a stage of this name has it completed; once per stage name (a stage that reopens and completes again fires again); `stage.completedAt` is the latest end time',
+    "no line item of the order is still before this stage or in it: each line item that has the stage has it completed, and none is at a stage that comes before it in the order's stage sequence (its line items' sequences merged, then the account's other orders; line items with no stage are not counted); once per stage name (a stage that reopens and completes again fires again); `stage.completedAt` is the latest end time",
   OrderDueSoon:
     'the due date is at most `dueSoonDays` (default 7) calendar days away in the configured time zone and not yet passed, and the order is not all received and not cancelled; once per due date (`due.days` 0 = today)',
   OrderOverdue:
     'the due date has passed (calendar days in the configured time zone) and the order is not all received and not cancelled; once per due date (`due.days` ≥ 1)',
   StageStalled:
     "a line item's stage has been in progress for more calendar days than its limit (`STALL_DAYS`, default 7, or `STALL_DAYS_BY_STAGE`), counted from its start time; once per line item, stage and start time",
+  OrderAtRisk:
+    "the forecast date on which production of the order completes is at least `riskDays` (`RISK_DAYS`, default 1) calendar days after its due date, and the order is not all received, not cancelled and not yet overdue; once per due date (a new due date re-arms it). The forecast comes from the account's own stage history: each stage's expected duration is the supplier's median where it has at least 5 completed durations of that stage, else the account's, else there is no forecast; a line item needs what remains of its current stage plus each stage after it in the order's stage sequence, and the order is its latest line item (`forecast.basis`: `supplier` when every stage used the supplier's own durations, `samples` the fewest behind any; `forecast.stage`: the current stage of the line item that finishes last)",
 };
 
 const examples = exampleEvents();
@@ -118,11 +120,12 @@ statuses, stage names, timestamps, \`dueDate\`) at ${MAX_WORD_LENGTH}. A cut val
 state (metric \`EventsSetAside\`, with an alarm) and published again by \`npx uphance-notifier resend\`, with
 its original \`eventId\` and \`sequence\`.
 
-Production signals (\`OrderStageCompleted\`, \`OrderDueSoon\`, \`OrderOverdue\`, \`StageStalled\`) are derived each cycle
-from the fetched orders, their snapshots and the cycle's clock. Each fires when its condition turns true and not
-again while it stays true; a condition already true when an order is first seen is recorded without an event.
-Days are calendar days in \`TIME_ZONE\` (default \`UTC\`); \`DUE_SOON_DAYS\` (7), \`STALL_DAYS\` (7) and
-\`STALL_DAYS_BY_STAGE\` (\`Sewing=14,Packing=3\`) set the limits, 0 turning a signal off.
+Production signals (\`OrderStageCompleted\`, \`OrderDueSoon\`, \`OrderOverdue\`, \`StageStalled\`, \`OrderAtRisk\`) are
+derived each cycle from the fetched orders, their snapshots, the account's stage history and the cycle's clock.
+Each fires when its condition turns true and not again while it stays true; a condition already true when an
+order is first seen is recorded without an event. Days are calendar days in \`TIME_ZONE\` (default \`UTC\`);
+\`DUE_SOON_DAYS\` (7), \`STALL_DAYS\` (7), \`STALL_DAYS_BY_STAGE\` (\`Sewing=14,Packing=3\`) and \`RISK_DAYS\` (1) set
+the limits, 0 turning a signal off.
 
 TypeScript types and zod schemas: \`import { StageCompleted, type StageCompletedDetail } from 'uphance-notifier-events'\`.
 

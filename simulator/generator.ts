@@ -1,15 +1,10 @@
 import type { SimLineItem, SimOrder, SimStage } from './model.js';
 import { DELIVERY_WORDS, formatWithOffset, STATUS_WORDS } from './model.js';
 import { pick, seededRandom } from './random.js';
+import { SUPPLIERS, stageDays } from './suppliers.js';
 
-const COMPANIES: Array<[number, string]> = [
-  [59576, 'Adine Undone'],
-  [59578, 'Bolide'],
-  [59582, 'Tribal Sportswear Inc.'],
-  [59601, 'Maison Lune Atelier'],
-  [59623, 'Hanoi Stitchworks'],
-  [59640, 'Porto Knit Lda'],
-];
+const COMPANIES: Array<[number, string]> = SUPPLIERS.map((s) => [s.id, s.name]);
+const DAY_MS = 86_400_000;
 const SEASONS = [12328, 12864, 13001];
 const PRODUCTS: Array<[string, string, string]> = [
   ['3465O-3206 - Tie Frt V Neck Blouse', '3465O-3206', 'Tribal'],
@@ -50,6 +45,8 @@ export interface GeneratorOptions {
  */
 export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
   const random = seededRandom(options.seed ?? 1);
+  // Stage durations draw from a stream of their own, so that the rest of an account stays as it was.
+  const paceRandom = seededRandom(((options.seed ?? 1) * 7919 + 104_729) >>> 0);
   const now = options.now ?? Date.UTC(2026, 10, 1);
   const firstId = options.firstId ?? 30_000;
   const firstNumber = options.firstNumber ?? 2_000;
@@ -81,7 +78,21 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
       const color = pick(random, COLORS);
       const stagesDone = watched ? Math.floor(random() * plan.length) : plan.length;
       const started = watched && random() < 0.6;
-      let t = createdMs + 600_000;
+      // Each stage takes its supplier's time (simulator/suppliers.ts). Times run back from an anchor: a
+      // watched line item's current stage started up to its duration ago (or its last stage ended lately);
+      // a finished one's last stage ended as the order was recorded.
+      const days = plan.map((name) => stageDays(paceRandom, companyId, name));
+      const anchor = watched
+        ? now - Math.floor(paceRandom() * (started ? (days[stagesDone] ?? 1) : 2) * DAY_MS)
+        : createdMs;
+      const ends: number[] = [];
+      const starts: number[] = [];
+      let cursor = anchor;
+      for (let index = stagesDone - 1; index >= 0; index--) {
+        ends[index] = cursor - 60_000;
+        starts[index] = (ends[index] as number) - Math.round((days[index] ?? 1) * DAY_MS);
+        cursor = starts[index] as number;
+      }
       const stages: SimStage[] = plan.map((name, index) => {
         const stageOffset = pick(random, OFFSETS);
         const stage: SimStage = {
@@ -93,13 +104,11 @@ export const generateOrders = (options: GeneratorOptions): SimOrder[] => {
         };
         if (index < stagesDone) {
           stage.status = 'Completed';
-          stage.start_time = formatWithOffset(t, stageOffset);
-          t += 3_600_000;
-          stage.end_time = formatWithOffset(t, stageOffset);
-          t += 60_000;
+          stage.start_time = formatWithOffset(starts[index] as number, stageOffset);
+          stage.end_time = formatWithOffset(ends[index] as number, stageOffset);
         } else if (index === stagesDone && started) {
           stage.status = 'In Progress';
-          stage.start_time = formatWithOffset(t, stageOffset);
+          stage.start_time = formatWithOffset(anchor, stageOffset);
         }
         return stage;
       });

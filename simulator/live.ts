@@ -4,10 +4,12 @@ import { toFilterWord } from './model.js';
 import { pick, seededRandom } from './random.js';
 import type { SimulatorState } from './state.js';
 import { hasWorkLeft } from './state.js';
+import { typicalDays } from './suppliers.js';
 
 /**
- * Makes the simulator's orders move on their own, as a factory floor would: stages start and complete,
- * deliveries arrive, orders complete, due dates slip, new orders appear. One `tick()` makes a few changes.
+ * Makes the simulator's orders move on their own, as a factory floor would: stages start and complete
+ * (each supplier at its own pace: simulator/suppliers.ts), deliveries arrive, orders complete, due dates
+ * slip, new orders appear. One `tick()` makes a few changes.
  */
 export class LiveActivity {
   readonly #random: () => number;
@@ -31,6 +33,14 @@ export class LiveActivity {
     return [...this.state.orders.values()].filter(
       (o) => ['draft', 'confirmed'].includes(toFilterWord(o.raw.status)) || o.lineItems.some(hasWorkLeft),
     );
+  }
+
+  /** A stage starts soon; it completes the sooner, the faster its supplier and the shorter the stage. */
+  #advanceChance(order: SimOrder): number {
+    const item = order.lineItems.find(hasWorkLeft);
+    const stage = item?.stages.find((s) => s.status !== 'Completed');
+    if (!stage || stage.status === 'Not Started') return 0.8;
+    return Math.min(1, 1.5 / typicalDays(order.raw.company_id as number, stage.name));
   }
 
   #one(): void {
@@ -59,7 +69,7 @@ export class LiveActivity {
       return;
     }
     if (r < 0.7 && order.lineItems.some(hasWorkLeft)) {
-      this.state.advanceStage(id);
+      if (this.#random() < this.#advanceChance(order)) this.state.advanceStage(id);
       return;
     }
     if (r < 0.78) {

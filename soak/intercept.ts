@@ -7,6 +7,7 @@ const STORE_CALLS = [
   'getCheckpoint',
   'getSnapshots',
   'readIndex',
+  'readHistory',
   'readJournal',
   'writeJournalPart',
   'sealJournal',

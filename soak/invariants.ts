@@ -21,7 +21,8 @@ export interface Violation {
     | 'snapshot-differs'
     | 'stale-write'
     | 'unbounded-value'
-    | 'milestone-differs';
+    | 'milestone-differs'
+    | 'at-risk-repeated';
   orderId: number;
   message: string;
 }
@@ -300,6 +301,44 @@ export const checkMilestones = (stored: Map<number, Snapshot>, events: NotifierE
       snapshot.receivedSeen,
       received ? lastAt((e) => e.detailType === 'OrderAllReceived') : undefined,
     );
+  }
+  return violations;
+};
+
+/**
+ * OrderAtRisk fires once per due date (docs/contract.md section 1c): per order, in sequence order, at most one
+ * between two changes of its due date (or a re-creation), never after OrderOverdue for that due date, and
+ * always for the due date the order carries.
+ */
+export const checkAtRisk = (events: NotifierEvent[]): Violation[] => {
+  const violations: Violation[] = [];
+  const byOrder = new Map<number, Map<string, NotifierEvent>>();
+  for (const e of events) {
+    const own = byOrder.get(e.detail.order.id) ?? new Map<string, NotifierEvent>();
+    own.set(e.detail.eventId, e);
+    byOrder.set(e.detail.order.id, own);
+  }
+  for (const [orderId, own] of byOrder) {
+    let fired = false;
+    let overdue = false;
+    for (const e of [...own.values()].sort((a, b) => a.detail.sequence - b.detail.sequence)) {
+      if (e.detailType === 'OrderCreated' || e.detailType === 'OrderDueDateChanged') {
+        fired = false;
+        overdue = false;
+      }
+      if (e.detailType === 'OrderOverdue') overdue = true;
+      if (e.detailType !== 'OrderAtRisk') continue;
+      const due = e.detail.due.date;
+      const problem = fired
+        ? `fired twice for due date ${due}`
+        : overdue
+          ? `fired after OrderOverdue for due date ${due}`
+          : due !== e.detail.order.dueDate
+            ? `names due date ${due} while the order is due ${e.detail.order.dueDate}`
+            : null;
+      if (problem) violations.push({ rule: 'at-risk-repeated', orderId, message: `OrderAtRisk ${problem}` });
+      fired = true;
+    }
   }
   return violations;
 };

@@ -23,6 +23,7 @@ import type { StoreCall } from './intercept.js';
 import { interceptStore } from './intercept.js';
 import type { Violation } from './invariants.js';
 import {
+  checkAtRisk,
   checkBounded,
   checkEvents,
   checkLedgerCovered,
@@ -427,6 +428,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       ...lost,
       ...checkSnapshots(truthSnapshots(sim.state), stored),
       ...checkMilestones(stored, [...before, ...aside]),
+      ...checkAtRisk([...before, ...aside]),
       ...checkBounded([...before, ...aside]),
       ...fence.observe(stored, before),
     );

@@ -14,6 +14,8 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { StageSample } from '../core/history.js';
+import { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
   Checkpoint,
@@ -41,6 +43,8 @@ import {
   WriteRefusedError,
 } from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
+import type { HistoryShard } from './dynamodb-history.js';
+import { HISTORY_SHARDS, historyKey, historyOfShards, mergeIntoShards } from './dynamodb-history.js';
 import type { LeaseMeter } from './dynamodb-lease.js';
 import { DynamoLease } from './dynamodb-lease.js';
 
@@ -217,6 +221,8 @@ export class DynamoStateStore implements StateStore {
   readonly #pk: string;
   /** The index shards as last read or written under the current lease (undefined: read them first). */
   #index: Map<number, IndexShard> | undefined;
+  /** The stage history's shards, likewise (dynamodb-history.ts). */
+  #history: Map<number, HistoryShard> | undefined;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   readonly #random: () => number;
   readonly #lease: DynamoLease;
@@ -261,11 +267,13 @@ export class DynamoStateStore implements StateStore {
 
   acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {
     this.#index = undefined;
+    this.#history = undefined;
     return this.#lease.acquire(claim);
   }
 
   takeOverLease(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
     this.#index = undefined;
+    this.#history = undefined;
     return this.#lease.takeOver(claim, holder);
   }
 
@@ -342,6 +350,42 @@ export class DynamoStateStore implements StateStore {
     const index = new Map<number, IndexEntry>();
     for (const shard of shards.values()) for (const [id, entry] of shard.entries) index.set(id, { ...entry });
     return index;
+  }
+
+  /** Reads every history shard (one BatchGetItem of HISTORY_SHARDS keys) and keeps them for the writes. */
+  async #loadHistory(): Promise<Map<number, HistoryShard>> {
+    const shards = new Map<number, HistoryShard>();
+    for (let shard = 0; shard < HISTORY_SHARDS; shard++)
+      shards.set(shard, { ver: 0, history: new StageHistory() });
+    for (const item of await this.#batchGet([...shards.keys()].map(historyKey))) {
+      const shard = Number(item.sk?.S?.slice('history#'.length));
+      if (!shards.has(shard)) continue;
+      shards.set(shard, {
+        ver: Number(item.ver?.N ?? 0),
+        history: StageHistory.fromPacked(unpack(item.data?.B as Uint8Array)),
+      });
+    }
+    this.#history = shards;
+    return shards;
+  }
+
+  async readHistory(): Promise<StageHistory> {
+    return historyOfShards((await this.#loadHistory()).values());
+  }
+
+  /** The history shards these samples change, each put conditional on the version read. */
+  async #historyGroups(samples: StageSample[]): Promise<WriteGroup[]> {
+    const shards = this.#history ?? (await this.#loadHistory());
+    const fits = (value: unknown) => pack(value).length + ITEM_OVERHEAD_BYTES <= MAX_ITEM_BYTES;
+    return mergeIntoShards(shards, samples, fits).map((change) => {
+      const put = this.#put(historyKey(change.shard), change.packed, { ver: { N: String(change.ver + 1) } });
+      Object.assign(put.item.Put ?? {}, {
+        ConditionExpression: change.ver === 0 ? 'attribute_not_exists(pk)' : 'ver = :ver',
+        ...(change.ver === 0 ? {} : { ExpressionAttributeValues: { ':ver': { N: String(change.ver) } } }),
+      });
+      put.describe = `stage history shard ${change.shard}`;
+      return { writes: [put], applied: () => this.#history?.set(change.shard, change.next) };
+    });
   }
 
   /** Every item of this organisation whose sort key starts with `prefix`, page by page. */
@@ -729,6 +773,7 @@ export class DynamoStateStore implements StateStore {
       const last = writes.singly ? shardGroup() : undefined;
       if (last) groups.push(last);
     }
+    if (writes.history?.length) groups.push(...(await this.#historyGroups(writes.history)));
     if (writes.checkpoint) groups.push({ writes: [this.#put('checkpoint', writes.checkpoint)] });
     if (!writes.singly) return this.#fencedGroups(fence, groups);
     for (const group of groups) await this.#fencedGroups(fence, [group]);

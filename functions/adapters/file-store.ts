@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import type { PackedHistory } from '../core/history.js';
+import { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type {
   Checkpoint,
@@ -30,6 +32,8 @@ interface FileState {
   setAside: SetAsideEvent[];
   /** The index of watched orders, by order id (absent in files written before it: read as empty). */
   index?: Record<string, IndexEntry>;
+  /** The stage history (core/history.ts), packed; absent until a commit brought samples. */
+  history?: PackedHistory;
 }
 
 /** Version 1 kept one journal record per commit part, without seals: each is replayed as a sealed commit. */
@@ -182,7 +186,14 @@ export class FileStateStore implements StateStore {
     return new Map(Object.entries(index).map(([id, entry]) => [Number(id), { ...entry }]));
   }
 
-  /** Snapshots, their index entries, index updates and the checkpoint: one file write, all or nothing. */
+  async readHistory(): Promise<StageHistory> {
+    return StageHistory.fromPacked((await this.#load()).history);
+  }
+
+  /**
+   * Snapshots, their index entries, index updates, the stage history's new samples and the checkpoint: one
+   * file write, all or nothing.
+   */
   applyWrites(fence: Fence, writes: StateWrites): Promise<void> {
     const tag = writes.commit ? commitIdOf(writes.commit) : undefined;
     return this.#fenced(fence, (state) => {
@@ -212,6 +223,10 @@ export class FileStateStore implements StateStore {
       for (const update of writes.index ?? []) {
         if (update.entry) index[String(update.orderId)] = { ...update.entry };
         else delete index[String(update.orderId)];
+      }
+      if (writes.history && writes.history.length > 0) {
+        const history = StageHistory.fromPacked(state.history);
+        if (history.merge(writes.history).length > 0) state.history = history.packed();
       }
       if (writes.checkpoint) state.checkpoint = structuredClone(writes.checkpoint);
     });

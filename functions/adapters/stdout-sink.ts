@@ -22,6 +22,7 @@ const COLOURS: Record<string, string> = {
   OrderDueSoon: '\x1b[33;1m',
   OrderOverdue: '\x1b[31;1m',
   StageStalled: '\x1b[31m',
+  OrderAtRisk: '\x1b[35;1m',
 };
 
 /**

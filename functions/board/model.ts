@@ -1,8 +1,9 @@
-import type { DueState, OrderStatus } from '../core/order-status.js';
+import type { StageKnowledge } from '../core/history.js';
+import type { DueState, ForecastState, OrderStatus } from '../core/order-status.js';
 import { isCompleted, seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { orderStages } from './stage-order.js';
+import { orderStages } from '../core/stage-sequence.js';
 
 /** What the board page shows, built from snapshots and a clock: no I/O, no HTML. */
 export interface StageProgress {
@@ -25,6 +26,8 @@ export interface Card {
   status: string;
   lineItems: number;
   stages: StageProgress[];
+  /** When production is forecast to complete, from the account's stage history; null: no forecast. */
+  forecast: ForecastState | null;
 }
 
 type ColumnKind = 'stage' | 'receiving' | 'received';
@@ -44,6 +47,7 @@ export interface BoardModel {
   orders: number;
   overdue: number;
   dueSoon: number;
+  atRisk: number;
   stalled: number;
 }
 
@@ -95,23 +99,32 @@ const columnOf = (status: OrderStatus, order: string[]): string => {
   return stage ?? (status.received ? RECEIVED : RECEIVING);
 };
 
-const urgency = (due: DueState): number =>
-  due.kind === 'overdue'
-    ? -1000 - due.days
-    : due.kind === 'soon'
-      ? due.days - 500
-      : due.kind === 'later'
-        ? due.days
-        : 1e6;
+/** Overdue first, then at risk, then due soon, then by days left. */
+const urgency = ({ due, forecast }: Pick<Card, 'due' | 'forecast'>): number =>
+  forecast?.atRisk && due.kind !== 'overdue'
+    ? -750 + ('days' in due ? due.days : 0)
+    : due.kind === 'overdue'
+      ? -1000 - due.days
+      : due.kind === 'soon'
+        ? due.days - 500
+        : due.kind === 'later'
+          ? due.days
+          : 1e6;
 
+/**
+ * The board of a state: its snapshots, and the stage history for the forecasts and, where the line items
+ * do not tell, the order of the columns (core/stage-sequence.ts, as the signals order stages).
+ */
 export const buildBoard = (
   snapshots: Iterable<Snapshot>,
   now: number,
   settings: SignalSettings,
+  knowledge?: StageKnowledge,
 ): BoardModel => {
-  const statuses = [...snapshots].map((s) => statusOf(s, now, settings)).filter((s) => s.onBoard);
+  const statuses = [...snapshots].map((s) => statusOf(s, now, settings, knowledge)).filter((s) => s.onBoard);
   const order = orderStages(
     statuses.flatMap((s) => s.lineItems.map((item) => item.stages.map((st) => st.name))),
+    knowledge ? (a, b) => knowledge.before(a, b) : undefined,
   );
   const columns: Column[] = [
     ...order.map((name) => ({ name, kind: 'stage' as const, cards: [] as Card[] })),
@@ -131,12 +144,13 @@ export const buildBoard = (
       status: status.order.status,
       lineItems: status.lineItems.length,
       stages: progressOf(status, order),
+      forecast: status.forecast,
     };
     byName.get(columnOf(status, order))?.cards.push(card);
   }
   for (const column of columns) {
     column.cards.sort(
-      (a, b) => urgency(a.due) - urgency(b.due) || a.number.localeCompare(b.number, 'en', { numeric: true }),
+      (a, b) => urgency(a) - urgency(b) || a.number.localeCompare(b.number, 'en', { numeric: true }),
     );
   }
   const cards = columns.flatMap((c) => c.cards);
@@ -151,6 +165,7 @@ export const buildBoard = (
     orders: cards.length,
     overdue: cards.filter((c) => c.due.kind === 'overdue').length,
     dueSoon: cards.filter((c) => c.due.kind === 'soon').length,
+    atRisk: cards.filter((c) => c.forecast?.atRisk).length,
     stalled: cards.filter((c) => c.stages.some((s) => s.stalled)).length,
   };
 };

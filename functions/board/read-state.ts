@@ -1,3 +1,4 @@
+import type { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { StateStore } from '../cycle/ports.js';
 
@@ -19,8 +20,8 @@ export const readSnapshots = async (store: Pick<StateStore, 'listSnapshotIds' | 
  * then seen in one or the other; one still journaled bounds the digest's period (DigestState.pendingSince).
  */
 export const readDigestState = async (
-  store: Pick<StateStore, 'readJournal' | 'listSnapshotIds' | 'getSnapshots'>,
-): Promise<{ snapshots: Snapshot[]; pendingSince: number | null }> => {
+  store: Pick<StateStore, 'readJournal' | 'listSnapshotIds' | 'getSnapshots' | 'readHistory'>,
+): Promise<{ snapshots: Snapshot[]; pendingSince: number | null; history: StageHistory }> => {
   const journal = await store.readJournal();
   let pendingSince: number | null = null;
   for (const part of journal.parts) {
@@ -29,5 +30,6 @@ export const readDigestState = async (
       if (Number.isFinite(at) && (pendingSince === null || at < pendingSince)) pendingSince = at;
     }
   }
-  return { snapshots: await readSnapshots(store), pendingSince };
+  const [snapshots, history] = await Promise.all([readSnapshots(store), store.readHistory()]);
+  return { snapshots, pendingSince, history };
 };

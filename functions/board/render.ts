@@ -31,7 +31,8 @@ const dueLabel = (due: DueState): string => {
 
 const CSS = `
 :root{color-scheme:light;--ink:#1b1b1b;--muted:#4a4a4a;--line:#c8c8c8;--bg:#f4f4f2;--card:#fff;
---red:#b3261e;--red-bg:#fdecea;--amber:#7a4f00;--amber-bg:#fff3d6;--amber-badge:#ffd27a;--purple:#5b2a86;--focus:#1a4fd6}
+--red:#b3261e;--red-bg:#fdecea;--amber:#7a4f00;--amber-bg:#fff3d6;--amber-badge:#ffd27a;--purple:#5b2a86;
+--blue:#0b4f8a;--blue-bg:#e8f1fb;--focus:#1a4fd6}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
 header{padding:1rem 1.25rem .5rem}
@@ -51,15 +52,18 @@ select,button{font:inherit;padding:.3rem .5rem;border:1px solid #767676;border-r
 .card{background:var(--card);border:1px solid var(--line);border-left:6px solid #767676;border-radius:6px;padding:.5rem .6rem}
 .card.overdue{background:var(--red-bg);border-left-color:var(--red)}
 .card.soon{background:var(--amber-bg);border-left-color:var(--amber)}
+.card.risk{background:var(--blue-bg);border-left-color:var(--blue)}
 .card h3{margin:0;font-size:1rem}
 .card dl{display:grid;grid-template-columns:auto 1fr;gap:0 .5rem;margin:.3rem 0;font-size:.85rem}
 .card dt{color:var(--muted)}
 .card dd{margin:0}
+.card .basis{color:var(--muted);font-size:.8rem}
 .flags{list-style:none;padding:0;margin:.3rem 0;display:flex;flex-wrap:wrap;gap:.3rem}
 .flag{font-size:.8rem;font-weight:700;padding:.1rem .4rem;border-radius:4px}
 .flag.overdue{background:var(--red);color:#fff}
 .flag.soon{background:var(--amber-badge);color:var(--ink)}
 .flag.stalled{background:var(--purple);color:#fff}
+.flag.risk{background:var(--blue);color:#fff}
 .stages{list-style:none;padding:0;margin:.3rem 0 0;font-size:.85rem}
 .stages li{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .5rem;border-top:1px dotted var(--line);padding:.1rem 0}
 .stages .stalled{flex-basis:100%;color:var(--purple);font-weight:700;font-size:.8rem}
@@ -108,22 +112,47 @@ const stageLine = (stage: StageProgress): string => {
   return `<li><span>${htmlText(stage.name)}</span><span${done ? ' class="done"' : ''}>${stage.passed} of ${stage.total} passed</span>${stall}</li>`;
 };
 
+/** "9 days late", "2 days early", "on the due date". */
+const lateness = (lateDays: number): string =>
+  lateDays > 0 ? `${days(lateDays)} late` : lateDays < 0 ? `${days(-lateDays)} early` : 'on the due date';
+
+/** The forecast completion and its basis (docs/contract.md section 1c), or why there is none. */
+const forecastHtml = (card: Card): string => {
+  const forecast = card.forecast;
+  if (!forecast) {
+    const left = card.stages.some((s) => s.passed < s.total);
+    return left ? '<dt>Forecast</dt><dd>too little history yet</dd>' : '';
+  }
+  const { view } = forecast;
+  const expected = Math.round((view.stage.expectedMs / 86_400_000) * 10) / 10;
+  const basis = `${view.basis.source === 'supplier' ? "supplier's" : "account's"} history, ${view.basis.samples}+ durations a stage`;
+  return `<dt>Forecast</dt><dd><time datetime="${htmlText(view.date)}">${htmlText(view.date)}</time>${forecast.lateDays === null ? '' : ` (${lateness(forecast.lateDays)})`}<br><span class="basis">${htmlText(view.stage.name)} usually ${days(expected)}; ${htmlText(basis)}</span></dd>`;
+};
+
+const riskLabel = (card: Card): string =>
+  card.forecast
+    ? `At risk: ends about ${card.forecast.view.date} (${lateness(card.forecast.lateDays ?? 0)})`
+    : '';
+
 const cardHtml = (card: Card): string => {
-  const kind = card.due.kind === 'overdue' ? ' overdue' : card.due.kind === 'soon' ? ' soon' : '';
+  const atRisk = card.forecast?.atRisk === true;
+  const kind =
+    card.due.kind === 'overdue' ? ' overdue' : atRisk ? ' risk' : card.due.kind === 'soon' ? ' soon' : '';
   const flags: string[] = [];
   if (card.due.kind === 'overdue' || card.due.kind === 'soon')
     flags.push(`<li class="flag ${card.due.kind}">${htmlText(dueLabel(card.due))}</li>`);
+  if (atRisk) flags.push(`<li class="flag risk">${htmlText(riskLabel(card))}</li>`);
   for (const stage of card.stages) {
     if (stage.stalled)
       flags.push(`<li class="flag stalled">${htmlText(stage.name)} stalled ${days(stage.stalled.days)}</li>`);
   }
   return `<li data-supplier="${htmlText(card.supplier)}" data-season="${htmlText(card.season)}">
-<article class="card${kind}" data-order="${htmlText(card.number)}" data-due="${card.due.kind}" aria-labelledby="po-${card.orderId}">
+<article class="card${kind}" data-order="${htmlText(card.number)}" data-due="${card.due.kind}"${atRisk ? ' data-risk="at-risk"' : ''} aria-labelledby="po-${card.orderId}">
 <h3 id="po-${card.orderId}">PO ${htmlText(card.number)}</h3>
 ${flags.length ? `<ul class="flags" aria-label="Attention">${flags.join('')}</ul>` : ''}
 <dl><dt>Supplier</dt><dd>${htmlText(card.supplier)}</dd><dt>Season</dt><dd>${htmlText(card.season)}</dd>
 <dt>Due</dt><dd>${card.dueDate ? `<time datetime="${htmlText(card.dueDate)}">${htmlText(card.dueDate)}</time>` : 'none'}${card.due.kind === 'later' ? ` (in ${days(card.due.days)})` : ''}</dd>
-<dt>Line items</dt><dd>${card.lineItems}</dd>${card.deliveryStatus ? `<dt>Delivery</dt><dd>${htmlText(card.deliveryStatus.replace(/_/g, ' '))}</dd>` : ''}</dl>
+${forecastHtml(card)}<dt>Line items</dt><dd>${card.lineItems}</dd>${card.deliveryStatus ? `<dt>Delivery</dt><dd>${htmlText(card.deliveryStatus.replace(/_/g, ' '))}</dd>` : ''}</dl>
 ${card.stages.length ? `<ul class="stages" aria-label="Line items past each stage">${card.stages.map(stageLine).join('')}</ul>` : ''}
 </article></li>`;
 };
@@ -145,7 +174,7 @@ export const renderBoard = (model: BoardModel, opts: RenderOptions = {}): string
 ${refresh}<title>${htmlText(title)}</title><style>${CSS}</style></head>
 <body><main>
 <header><h1>${htmlText(title)}</h1>
-<p class="summary"><strong>${model.orders}</strong> orders in production · <strong>${model.overdue}</strong> overdue · <strong>${model.dueSoon}</strong> due soon · <strong>${model.stalled}</strong> with a stalled stage · as of <time datetime="${model.generatedAt}">${model.generatedAt.replace('T', ' ').slice(0, 16)} UTC</time> (days counted in ${htmlText(model.timeZone)})</p>
+<p class="summary"><strong>${model.orders}</strong> orders in production · <strong>${model.overdue}</strong> overdue · <strong>${model.dueSoon}</strong> due soon · <strong>${model.atRisk}</strong> at risk of finishing late · <strong>${model.stalled}</strong> with a stalled stage · as of <time datetime="${model.generatedAt}">${model.generatedAt.replace('T', ' ').slice(0, 16)} UTC</time> (days counted in ${htmlText(model.timeZone)})</p>
 <p class="summary" id="shown" aria-live="polite"></p></header>
 <form id="filters" hidden aria-label="Filters">
 <label for="f-supplier">Supplier<select id="f-supplier">${options(model.suppliers, 'All suppliers')}</select></label>

@@ -93,7 +93,10 @@ export const boardHtml = async (
   const settings = signalSettings(env, flags);
   // One organisation's board: --organisation, else the first configured.
   const [first] = await statesOf(flags, env);
-  const model = buildBoard(first ? await readSnapshots(first.store) : [], now, settings);
+  const [snapshots, history] = first
+    ? await Promise.all([readSnapshots(first.store), first.store.readHistory()])
+    : [[], undefined];
+  const model = buildBoard(snapshots, now, settings, history);
   return renderBoard(model, { refreshSeconds });
 };
 

@@ -20,6 +20,10 @@ const signalOptions = (command: Command): Command =>
     .option(
       '--stall-days-by-stage <list>',
       'per stage name, e.g. Sewing=14,Packing=3 (env STALL_DAYS_BY_STAGE)',
+    )
+    .option(
+      '--risk-days <days>',
+      'at risk when the forecast ends this many days after the due date, 0 = off (env RISK_DAYS, default 1)',
     );
 
 /** The command line of docs/contract.md section 3. Events on stdout, logs on stderr. */

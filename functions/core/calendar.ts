@@ -90,6 +90,9 @@ export const dayOfIsoDate = (date: string | null): number | null => {
   return Number.isNaN(ms) ? null : ms / DAY_MS;
 };
 
+/** The ISO date (YYYY-MM-DD) of a day number. */
+export const isoDateOfDay = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
 /** The first instant of a local calendar day (midnight, or the first valid time after a DST gap). */
 export const startOfDay = (day: number, timeZone: string): number => {
   const wall = day * DAY_MS;

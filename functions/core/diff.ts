@@ -1,11 +1,14 @@
 import { eventIdOf } from './event-id.js';
 import type { NotifierEvent } from './events/catalogue.js';
 import { SCHEMA_VERSION } from './events/catalogue.js';
+import type { StageKnowledge } from './history.js';
 import { nextMilestones } from './milestones.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
 import { orderRef } from './order.js';
-import type { SignalChange, SignalMemory, SignalSettings } from './signals.js';
-import { evaluateSignals, signalMemoryOf } from './signals.js';
+import type { SignalMemory } from './signal-memory.js';
+import { signalMemoryOf } from './signal-memory.js';
+import type { SignalChange, SignalSettings } from './signals.js';
+import { evaluateSignals } from './signals.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
 import { compareStageTime, decodeStatus, keyedLineItems, snapshotOf } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
@@ -20,11 +23,18 @@ export interface DetectOptions {
    * memory of the snapshot is carried over as it was.
    */
   signals?: SignalSettings;
+  /**
+   * The account's stage history (docs/contract.md section 1c): the order's stage sequence where its line
+   * items do not tell, and the forecast. Without it there is no OrderAtRisk.
+   */
+  history?: StageKnowledge;
 }
 
 export interface Detection {
   events: NotifierEvent[];
   snapshot: Snapshot;
+  /** The fetched order's stages with their keys, in time order (empty for a removal). */
+  keyed: KeyedStage[][];
 }
 
 type LineItemRef = ReturnType<typeof lineItemBlock>;
@@ -55,10 +65,24 @@ type Change =
       identity: { due: string };
     }
   | {
+      detailType: 'OrderAtRisk';
+      extra: { due: { date: string; days: number }; forecast: AtRiskForecast };
+      identity: { due: string };
+    }
+  | {
       detailType: 'StageStalled';
       extra: { lineItem: LineItemRef; stage: Stage; stalled: { days: number; limitDays: number } };
       identity: { lineItem: number; stage: string; startTime: string | null };
     };
+
+interface AtRiskForecast {
+  date: string;
+  lateDays: number;
+  basis: { source: 'supplier' | 'account'; samples: number };
+  stage: { name: string; expectedDays: number; startTime: string | null };
+}
+
+const DAY_MS = 86_400_000;
 
 const lineItemBlock = (item: LineItem) => ({
   id: item.id,
@@ -127,6 +151,26 @@ const signalChange = (signal: SignalChange, order: Order): Change => {
         extra: { due: { date: signal.date, days: signal.days } },
         identity: { due: signal.date },
       };
+    case 'OrderAtRisk': {
+      const { forecast } = signal;
+      return {
+        detailType: signal.detailType,
+        extra: {
+          due: { date: signal.date, days: signal.days },
+          forecast: {
+            date: forecast.date,
+            lateDays: signal.lateDays,
+            basis: { ...forecast.basis },
+            stage: {
+              name: forecast.stage.name,
+              expectedDays: Math.round((forecast.stage.expectedMs / DAY_MS) * 10) / 10,
+              startTime: forecast.stage.startTime,
+            },
+          },
+        },
+        identity: { due: signal.date },
+      };
+    }
     case 'StageStalled': {
       const item = order.lineItems[signal.lineItemIndex] as LineItem;
       return {
@@ -152,7 +196,7 @@ const signalsOf = (
 ): { changes: Change[]; memory: SignalMemory } => {
   if (!options.signals) return { changes: [], memory: signalMemoryOf(previous) };
   const now = options.now ?? Date.parse(options.detectedAt);
-  const result = evaluateSignals(previous, order, keyed, now, options.signals, silent);
+  const result = evaluateSignals(previous, order, keyed, now, options.signals, silent, options.history);
   return { changes: result.changes.map((c) => signalChange(c, order)), memory: result.memory };
 };
 
@@ -184,7 +228,7 @@ const stageChanges = (previous: Snapshot['stages'], order: Order, keyedItems: Ke
 /**
  * Diffs a freshly fetched order against its snapshot. Stage events come first (oldest first), then the
  * order-level changes: due date, delivery status (with OrderAllReceived), status; then the production
- * signals: OrderStageCompleted (oldest first), StageStalled, OrderDueSoon, OrderOverdue.
+ * signals: OrderStageCompleted (oldest first), StageStalled, OrderDueSoon, OrderOverdue, OrderAtRisk.
  */
 export const detectChanges = (previous: Snapshot, order: Order, options: DetectOptions): Detection => {
   const changes: Change[] = [];
@@ -194,7 +238,7 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
     changes.push(simple('OrderCreated'));
     const signals = signalsOf({}, order, keyed, options, true);
     const { events, seq } = toEvents(order, previous.seq, changes, options);
-    return { events, snapshot: snapshotOf(order, seq, keyed, signals.memory) };
+    return { events, snapshot: snapshotOf(order, seq, keyed, signals.memory), keyed };
   }
   changes.push(...stageChanges(previous.stages, order, keyed));
   const before = previous.order;
@@ -223,7 +267,7 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
     Date.parse(options.detectedAt),
   );
   const { events, seq } = toEvents(order, previous.seq, changes, options);
-  return { events, snapshot: snapshotOf(order, seq, keyed, { ...signals.memory, ...milestones }) };
+  return { events, snapshot: snapshotOf(order, seq, keyed, { ...signals.memory, ...milestones }), keyed };
 };
 
 /**
@@ -234,13 +278,17 @@ export const detectChanges = (previous: Snapshot, order: Order, options: DetectO
 export const firstSight = (order: Order, options: DetectOptions & { emit: boolean }): Detection => {
   const keyed = keyedLineItems(order);
   const { memory } = signalsOf({}, order, keyed, options, true);
-  if (!options.emit) return { events: [], snapshot: snapshotOf(order, 0, keyed, memory) };
+  if (!options.emit) return { events: [], snapshot: snapshotOf(order, 0, keyed, memory), keyed };
   const { events, seq } = toEvents(order, 0, [simple('OrderCreated')], options);
-  return { events, snapshot: snapshotOf(order, seq, keyed, memory) };
+  return { events, snapshot: snapshotOf(order, seq, keyed, memory), keyed };
 };
 
 /** An order confirmed gone: OrderRemoved with the last snapshot's order block, and a tombstone. */
 export const detectRemoval = (previous: Snapshot, options: DetectOptions): Detection => {
   const { events, seq } = toEvents(previous.order, previous.seq, [simple('OrderRemoved')], options);
-  return { events, snapshot: { v: previous.v, seq, order: previous.order, stages: {}, removed: true } };
+  return {
+    events,
+    snapshot: { v: previous.v, seq, order: previous.order, stages: {}, removed: true },
+    keyed: [],
+  };
 };

@@ -11,6 +11,7 @@ const settingsContent = (settings: SignalSettings | undefined): unknown =>
         settings.timeZone,
         settings.dueSoonDays,
         settings.stallDays,
+        settings.riskDays,
         Object.keys(settings.stallDaysByStage)
           .sort()
           .map((name) => [name, settings.stallDaysByStage[name]]),

@@ -1,8 +1,11 @@
 import { dayNumber } from './calendar.js';
+import type { ForecastView } from './forecast.js';
+import { forecastStagesOfSnapshot, forecastView } from './forecast.js';
+import type { StageKnowledge } from './history.js';
 import type { OrderRef } from './order.js';
 import { stageNameOf } from './order.js';
 import type { SignalSettings } from './signals.js';
-import { dueStanding, stallLimit } from './signals.js';
+import { dueStanding, riskStanding, stallLimit } from './signals.js';
 import type { Snapshot } from './snapshot.js';
 import { decodeStatus, isWatched } from './snapshot.js';
 import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
@@ -12,7 +15,8 @@ import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.j
  * Reads: `order` (number, supplier, season, due date, statuses, updatedAt), `stages` (per line item, stage
  * key -> status code, in time order), `removed`, `starts` (line item -> stage key -> epoch ms: the start of a
  * stage in progress, recorded by the production signals) and the milestones' detection times
- * (`rolledUpSeen`, `receivedSeen`). The due-soon, overdue and stalled rules are those of docs/contract.md section 1b.
+ * (`rolledUpSeen`, `receivedSeen`). The due-soon, overdue and stalled rules are those of docs/contract.md
+ * section 1b, the forecast and at-risk rule that of section 1c (with the account's stage history).
  */
 export interface StageState {
   /** Key in the snapshot: the name, or `name#2` for a stage redone. */
@@ -41,11 +45,20 @@ interface Stall {
   limitDays: number;
 }
 
+/** The forecast completion (core/forecast.ts) and, with a due date, how late it is and whether at risk. */
+export interface ForecastState {
+  view: ForecastView;
+  lateDays: number | null;
+  atRisk: boolean;
+}
+
 export interface OrderStatus {
   order: OrderRef;
   lineItems: LineItemState[];
   due: DueState;
   stalls: Stall[];
+  /** Null without the stage history, with too little of it, or with production done. */
+  forecast: ForecastState | null;
   /** Whether the board shows it: not removed, not cancelled, still watched or awaiting delivery. */
   onBoard: boolean;
   received: boolean;
@@ -62,7 +75,33 @@ const dueOf = (order: OrderRef, today: number, settings: SignalSettings): DueSta
   return { kind: standing.kind, date: order.dueDate, days };
 };
 
-export const statusOf = (snapshot: Snapshot, now: number, settings: SignalSettings): OrderStatus => {
+/** The forecast of a snapshot's order seen at `now` (the same rule as OrderAtRisk's). */
+const forecastOf = (
+  snapshot: Snapshot,
+  now: number,
+  today: number,
+  settings: SignalSettings,
+  knowledge: StageKnowledge | undefined,
+): ForecastState | null => {
+  if (!knowledge || snapshot.removed) return null;
+  const view = forecastView(
+    forecastStagesOfSnapshot(snapshot),
+    snapshot.order.companyId,
+    now,
+    settings.timeZone,
+    knowledge,
+  );
+  if (!view) return null;
+  const risk = riskStanding(snapshot.order, view, today, settings);
+  return { view, lateDays: risk?.lateDays ?? null, atRisk: risk?.atRisk ?? false };
+};
+
+export const statusOf = (
+  snapshot: Snapshot,
+  now: number,
+  settings: SignalSettings,
+  knowledge?: StageKnowledge,
+): OrderStatus => {
   const starts = snapshot.starts ?? {};
   const today = dayNumber(now, settings.timeZone);
   const stalls: Stall[] = [];
@@ -87,6 +126,7 @@ export const statusOf = (snapshot: Snapshot, now: number, settings: SignalSettin
     lineItems,
     due: dueOf(order, today, settings),
     stalls,
+    forecast: forecastOf(snapshot, now, today, settings, knowledge),
     onBoard: !snapshot.removed && order.status !== 'cancelled' && (isWatched(snapshot) || !received),
     received,
     completionsSeen: Object.entries(snapshot.rolledUpSeen ?? {}).map(([stage, seenMs]) => ({

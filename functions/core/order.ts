@@ -1,3 +1,5 @@
+import { ALL_RECEIVED } from './vocabulary.js';
+
 /** The order model the core diffs: only what change detection and the events' context need. */
 
 export interface Stage {
@@ -54,3 +56,7 @@ export const orderRef = (order: OrderRef): OrderRef => ({
 
 /** The stage name of a stage key: a snapshot keys a stage redone as `Sewing#2` (snapshot.ts keyedStages). */
 export const stageNameOf = (key: string): string => key.replace(/#\d+$/, '');
+
+/** Due-date signals watch orders that are not all received and not cancelled, whatever their status. */
+export const awaitsDelivery = (order: { status: string; deliveryStatus: string | null }): boolean =>
+  order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';

@@ -1,10 +1,23 @@
 import { dayNumber, dayOfIsoDate, startOfDay } from './calendar.js';
+import type { ForecastView } from './forecast.js';
+import {
+  forecastOrder,
+  forecastStagesOfKeyed,
+  forecastStagesOfSnapshot,
+  forecastView,
+  reachesAt,
+} from './forecast.js';
+import type { StageKnowledge } from './history.js';
 import type { Order, Stage } from './order.js';
-import { stageNameOf } from './order.js';
+import { awaitsDelivery, stageNameOf } from './order.js';
+import type { SignalMemory } from './signal-memory.js';
 import type { KeyedStage, Snapshot } from './snapshot.js';
-import { ALL_RECEIVED, STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
+import { orderStages } from './stage-sequence.js';
+import { STAGE_COMPLETED, STAGE_IN_PROGRESS } from './vocabulary.js';
 
-/** The production signals' settings (docs/contract.md section 1b). A limit of 0 turns its signal off. */
+export type { SignalMemory } from './signal-memory.js';
+
+/** The production signals' settings (docs/contract.md sections 1b and 1c). A limit of 0 turns its signal off. */
 export interface SignalSettings {
   /** IANA time zone in which calendar days are counted. */
   timeZone: string;
@@ -14,6 +27,8 @@ export interface SignalSettings {
   stallDays: number;
   /** Per stage name, overrides stallDays. */
   stallDaysByStage: Record<string, number>;
+  /** OrderAtRisk when the forecast completion is at least this many days after the due date. */
+  riskDays: number;
 }
 
 export const DEFAULT_SIGNAL_SETTINGS: SignalSettings = Object.freeze({
@@ -21,27 +36,8 @@ export const DEFAULT_SIGNAL_SETTINGS: SignalSettings = Object.freeze({
   dueSoonDays: 7,
   stallDays: 7,
   stallDaysByStage: Object.freeze({}) as Record<string, number>,
+  riskDays: 1,
 });
-
-/** The signals' memory, kept in the snapshot (all optional: absent means nothing fired yet). */
-export interface SignalMemory {
-  /**
-   * Set once the signals have been evaluated on this snapshot. A snapshot without it (written before the
-   * signals existed, or with them off) is a first sight for them: what is already true is recorded silently
-   * instead of firing for every order at once after an upgrade.
-   */
-  sig?: 1;
-  /** Stage names whose OrderStageCompleted fired and whose condition still holds. */
-  rolledUp?: string[];
-  /** The due date OrderDueSoon fired for. */
-  dueSoon?: string;
-  /** The due date OrderOverdue fired for. */
-  overdue?: string;
-  /** lineItemId -> stageKey -> start (epoch ms) of the stages in progress that have a start time. */
-  starts?: Record<string, Record<string, number>>;
-  /** `lineItemId/stageKey/startMs` of the stalls that fired, kept while that stage is still listed. */
-  stalled?: string[];
-}
 
 export type SignalChange =
   | {
@@ -52,6 +48,7 @@ export type SignalChange =
       completed: number;
     }
   | { detailType: 'OrderDueSoon' | 'OrderOverdue'; date: string; days: number }
+  | { detailType: 'OrderAtRisk'; date: string; days: number; forecast: ForecastView; lateDays: number }
   | {
       detailType: 'StageStalled';
       lineItemIndex: number;
@@ -70,10 +67,6 @@ export interface SignalResult {
 export const stallLimit = (settings: SignalSettings, name: string): number =>
   settings.stallDaysByStage[name] ?? settings.stallDays;
 
-/** Due-date signals watch orders that are not all received and not cancelled, whatever their status. */
-export const awaitsDelivery = (order: { status: string; deliveryStatus: string | null }): boolean =>
-  order.deliveryStatus !== ALL_RECEIVED && order.status !== 'cancelled';
-
 /**
  * Where an order stands against its due date on calendar day `today` (days `left`, negative once past):
  * overdue or due soon only while it awaits delivery. The one rule of the due-date signals, the board and
@@ -91,6 +84,25 @@ export const dueStanding = (
   if (watching && left < 0) return { kind: 'overdue', left };
   if (watching && settings.dueSoonDays > 0 && left <= settings.dueSoonDays) return { kind: 'soon', left };
   return { kind: 'later', left };
+};
+
+/**
+ * Where an order stands against its forecast (docs/contract.md section 1c) on calendar day `today`: at risk
+ * when the forecast day is at least `riskDays` after the due date, the order awaiting delivery and not yet
+ * overdue. The one rule of OrderAtRisk, the board and the digest. Null without a due date or a forecast.
+ */
+export const riskStanding = (
+  order: { dueDate: string | null; status: string; deliveryStatus: string | null },
+  forecast: Pick<ForecastView, 'day'> | null,
+  today: number,
+  settings: Pick<SignalSettings, 'riskDays'>,
+): { atRisk: boolean; lateDays: number; left: number } | null => {
+  const dueDay = dayOfIsoDate(order.dueDate);
+  if (dueDay === null || forecast === null) return null;
+  const left = dueDay - today;
+  const lateDays = forecast.day - dueDay;
+  const atRisk = settings.riskDays > 0 && awaitsDelivery(order) && left >= 0 && lateDays >= settings.riskDays;
+  return { atRisk, lateDays, left };
 };
 
 const stallKey = (lineItemId: number | string, stageKey: string, startMs: number) =>
@@ -136,10 +148,47 @@ const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
 };
 
 /**
- * Evaluates the four signals of docs/contract.md section 1b on a fetched order against the memory of the previous
- * snapshot. Each fires when its condition turns true (memory says it has not fired for this arming);
- * at a first sight (`firstSeen`, or a snapshot without signal memory) conditions already true are recorded
- * as fired without a change.
+ * Whether a line item holds a roll-up of `name` back: it lacks that stage, and its current stage (its first
+ * not completed) comes before `name` in the order's stage sequence. A line item whose every stage is
+ * completed has finished; one that is past `name` without it skipped it.
+ */
+const holdsBack = (entries: readonly KeyedStage[], name: string, order: OrderStages): boolean => {
+  if (entries.length === 0) return false;
+  let current: KeyedStage | undefined;
+  for (const entry of entries) {
+    if (entry.stage.name === name) return false;
+    if (current === undefined && entry.stage.status !== STAGE_COMPLETED) current = entry;
+  }
+  if (!current) return false;
+  const sequence = order.sequence();
+  return sequence.indexOf(current.stage.name) < sequence.indexOf(name);
+};
+
+/**
+ * The order's stage sequence (core/stage-sequence.ts), made once per evaluation and only when needed: most
+ * orders never need it (the diff runs for every order of every cycle).
+ */
+class OrderStages {
+  #sequence: string[] | undefined;
+  constructor(
+    private readonly keyed: KeyedStage[][],
+    private readonly knowledge: StageKnowledge | undefined,
+  ) {}
+  sequence(): string[] {
+    this.#sequence ??= orderStages(
+      this.keyed.map((entries) => entries.map((e) => e.stage.name)),
+      this.knowledge ? (a, b) => (this.knowledge as StageKnowledge).before(a, b) : undefined,
+    );
+    return this.#sequence;
+  }
+}
+
+/**
+ * Evaluates the signals of docs/contract.md sections 1b and 1c on a fetched order against the memory of the
+ * previous snapshot. Each fires when its condition turns true (memory says it has not fired for this
+ * arming); at a first sight (`firstSeen`, or a snapshot without signal memory) conditions already true are
+ * recorded as fired without a change. `knowledge` is the account's stage history: without it the stage
+ * sequence rests on the order's own line items, and there is no forecast (no OrderAtRisk).
  */
 export const evaluateSignals = (
   previous: SignalMemory,
@@ -148,18 +197,21 @@ export const evaluateSignals = (
   now: number,
   settings: SignalSettings,
   firstSeen: boolean,
+  knowledge?: StageKnowledge,
 ): SignalResult => {
   const changes: SignalChange[] = [];
   const memory: SignalMemory = { sig: 1 };
   const silent = firstSeen || previous.sig !== 1;
   const today = dayNumber(now, settings.timeZone);
+  const stages = new OrderStages(keyed, knowledge);
 
-  // OrderStageCompleted: every line item that has a stage of this name has it completed.
+  // OrderStageCompleted: no line item still before this stage or in it (docs/contract.md section 1b).
   const wasRolled = previous.rolledUp ?? [];
   const rolled: string[] = [];
   const fired: SignalChange[] = [];
   for (const [name, roll] of rollUps(keyed)) {
     if (roll.having === 0 || roll.completed !== roll.having) continue;
+    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stages))) continue;
     rolled.push(name);
     if (silent || wasRolled.includes(name)) continue;
     fired.push({
@@ -170,6 +222,7 @@ export const evaluateSignals = (
       completed: roll.completed,
     });
   }
+
   // Oldest first, like the stage events: by the latest end time, then by name (code units, not locale).
   const keyOf = (c: SignalChange) =>
     c.detailType === 'OrderStageCompleted'
@@ -242,27 +295,52 @@ export const evaluateSignals = (
       changes.push({ detailType: 'OrderOverdue', date: due, days: -left });
     }
   }
+
+  // OrderAtRisk: the forecast completion is riskDays or more after the due date; once per due date. The
+  // order's first forecast counts as its first sight.
+  if (due !== null && previous.atRisk === due) memory.atRisk = due;
+  if (previous.fc === 1) memory.fc = 1;
+  // The forecast is judged without a due date too: the order's first forecast may come before its due date.
+  if (knowledge && settings.riskDays > 0 && (standing?.left ?? 0) >= 0 && awaitsDelivery(order)) {
+    const view = forecastView(
+      forecastStagesOfKeyed(keyed),
+      order.companyId,
+      now,
+      settings.timeZone,
+      knowledge,
+      stages.sequence(),
+    );
+    const risk = riskStanding(order, view, today, settings);
+    if (view) memory.fc = 1;
+    if (due !== null && view && risk?.atRisk) {
+      memory.atRisk = due;
+      // Never with OrderOverdue: at risk is before the due date has passed.
+      if (!silent && previous.fc === 1 && previous.atRisk !== due) {
+        changes.push({
+          detailType: 'OrderAtRisk',
+          date: due,
+          days: risk.left,
+          forecast: view,
+          lateDays: risk.lateDays,
+        });
+      }
+    }
+  }
   return { changes, memory };
 };
 
-/** Copies only the memory fields, so that a snapshot carries no empty keys. */
-export const signalMemoryOf = (snapshot: SignalMemory): SignalMemory => {
-  const memory: SignalMemory = {};
-  if (snapshot.sig !== undefined) memory.sig = snapshot.sig;
-  if (snapshot.rolledUp) memory.rolledUp = snapshot.rolledUp;
-  if (snapshot.dueSoon !== undefined) memory.dueSoon = snapshot.dueSoon;
-  if (snapshot.overdue !== undefined) memory.overdue = snapshot.overdue;
-  if (snapshot.starts) memory.starts = snapshot.starts;
-  if (snapshot.stalled) memory.stalled = snapshot.stalled;
-  return memory;
-};
-
 /**
- * The earliest instant (epoch ms) at which a time-based signal (due soon, overdue, stalled) could fire for
- * this snapshot if the order does not change, or null when none can. A value in the past means "now". For
- * an index of orders to re-check; OrderStageCompleted needs a change of the order, not time.
+ * The earliest instant (epoch ms) at which a time-based signal (due soon, overdue, stalled, at risk) could
+ * fire for this snapshot if the order does not change, or null when none can. A value in the past means
+ * "now". For an index of orders to re-check; OrderStageCompleted needs a change of the order, not time.
+ * The forecast is judged with `knowledge` as it stands: the history moves on as other orders complete
+ * stages, which the daily reconciliation sweep (it diffs every order) takes in.
  */
-export const nextSignalAt = (snapshot: Snapshot, settings: SignalSettings): number | null => {
+export const nextSignalAt = (
+  snapshot: Snapshot,
+  settings: SignalSettings,
+  knowledge?: StageKnowledge,
+): number | null => {
   if (snapshot.removed) return null;
   const candidates: number[] = [];
   const { order } = snapshot;
@@ -272,6 +350,15 @@ export const nextSignalAt = (snapshot: Snapshot, settings: SignalSettings): numb
     if (!overdueFired) candidates.push(startOfDay(dueDay + 1, settings.timeZone));
     if (settings.dueSoonDays > 0 && snapshot.dueSoon !== order.dueDate && !overdueFired) {
       candidates.push(startOfDay(dueDay - settings.dueSoonDays, settings.timeZone));
+    }
+    // OrderAtRisk: the forecast moves with the clock once a stage overruns its expected duration; it can
+    // turn at risk from the instant its completion reaches the due day plus riskDays, until the order is overdue.
+    if (knowledge && settings.riskDays > 0 && !overdueFired && snapshot.atRisk !== order.dueDate) {
+      const forecast = forecastOrder(forecastStagesOfSnapshot(snapshot), order.companyId, knowledge);
+      if (forecast) {
+        const at = reachesAt(forecast, startOfDay(dueDay + settings.riskDays, settings.timeZone));
+        if (at < startOfDay(dueDay + 1, settings.timeZone)) candidates.push(Math.max(at, 0));
+      }
     }
   }
   const stalled = new Set(snapshot.stalled ?? []);

@@ -1,8 +1,7 @@
 import type { Milestones } from './milestones.js';
 import type { LineItem, Order, OrderRef, Stage } from './order.js';
-import { orderRef } from './order.js';
-import type { SignalMemory } from './signals.js';
-import { awaitsDelivery } from './signals.js';
+import { awaitsDelivery, orderRef } from './order.js';
+import type { SignalMemory } from './signal-memory.js';
 import { instant } from './time.js';
 import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
 
@@ -145,6 +144,7 @@ const sameNested = <T>(
 export const sameSnapshot = (a: Snapshot, b: Snapshot): boolean => {
   if (a.v !== b.v || a.seq !== b.seq || Boolean(a.removed) !== Boolean(b.removed)) return false;
   if (a.sig !== b.sig || a.dueSoon !== b.dueSoon || a.overdue !== b.overdue) return false;
+  if (a.atRisk !== b.atRisk || a.fc !== b.fc) return false;
   if (!sameList(a.rolledUp, b.rolledUp) || !sameList(a.stalled, b.stalled)) return false;
   if (!sameNested(a.starts, b.starts)) return false;
   if (a.receivedSeen !== b.receivedSeen || !sameRecord(a.rolledUpSeen ?? {}, b.rolledUpSeen ?? {}))

@@ -1,4 +1,5 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import type { StageSample } from '../core/history.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -54,9 +55,12 @@ export interface CommitBatch {
   checkpoint: Checkpoint | null;
   /** Index changes without a snapshot write (repairs, due times, orders leaving the index). */
   index?: IndexUpdate[];
+  /** Completed stages new to the stage history (merged by the store; a replay merges them again, harmlessly). */
+  history?: StageSample[];
 }
 
 const indexOf = (batch: CommitBatch): IndexUpdate[] => batch.index ?? [];
+const historyOf = (batch: CommitBatch): StageSample[] => batch.history ?? [];
 
 /** Splits a commit into parts of at most JOURNAL_PART_BYTES of JSON (a single larger item gets a part alone). */
 const splitForJournal = (
@@ -69,8 +73,14 @@ const splitForJournal = (
   let current = fresh();
   let size = 0;
   const filled = (part: JournalPart) =>
-    part.events.length > 0 || part.writes.length > 0 || (part.index?.length ?? 0) > 0;
-  const push = (kind: 'events' | 'writes' | 'index', item: NotifierEvent | SnapshotWrite | IndexUpdate) => {
+    part.events.length > 0 ||
+    part.writes.length > 0 ||
+    (part.index?.length ?? 0) > 0 ||
+    (part.history?.length ?? 0) > 0;
+  const push = (
+    kind: 'events' | 'writes' | 'index' | 'history',
+    item: NotifierEvent | SnapshotWrite | IndexUpdate | StageSample,
+  ) => {
     const bytes = JSON.stringify(item).length;
     if (size + bytes > maxBytes && filled(current)) {
       parts.push(current);
@@ -78,12 +88,16 @@ const splitForJournal = (
       size = 0;
     }
     if (kind === 'index') current.index = [...(current.index ?? []), item as IndexUpdate];
-    else (current[kind] as unknown[]).push(item);
+    else if (kind === 'history') {
+      current.history ??= [];
+      current.history.push(item as StageSample);
+    } else (current[kind] as unknown[]).push(item);
     size += bytes;
   };
   for (const event of batch.events) push('events', event);
   for (const write of batch.writes) push('writes', write);
   for (const update of indexOf(batch)) push('index', update);
+  for (const sample of historyOf(batch)) push('history', sample);
   if (batch.checkpoint) {
     const bytes = JSON.stringify(batch.checkpoint).length;
     if (size + bytes > maxBytes && filled(current)) {
@@ -140,6 +154,7 @@ const writeState = async (
     writes: batch.writes,
     checkpoint: batch.checkpoint,
     ...(indexOf(batch).length > 0 ? { index: indexOf(batch) } : {}),
+    ...(historyOf(batch).length > 0 ? { history: historyOf(batch) } : {}),
     commit: ref,
     replay,
   };
@@ -177,7 +192,12 @@ const apply = async (
   replay: boolean,
 ): Promise<void> => {
   const fence = fenceOf(context);
-  if (batch.writes.length > 0 || batch.checkpoint || indexOf(batch).length > 0) {
+  if (
+    batch.writes.length > 0 ||
+    batch.checkpoint ||
+    indexOf(batch).length > 0 ||
+    historyOf(batch).length > 0
+  ) {
     await writeState(context, ref, batch, replay);
     await context.step('state-written');
   }
@@ -222,14 +242,16 @@ const apply = async (
  * A crash before the seal loses nothing: the snapshots still hold the old state, so the next cycle
  * detects the same changes again with the same sequences and ids (unsealed parts are discarded). A crash
  * after the seal is finished by `recoverJournal`, which publishes exactly the journaled events, even if
- * the order moved on meanwhile. Batches without events skip the journal: their writes are safe to lose.
+ * the order moved on meanwhile. Batches without events skip the journal: their writes are safe to lose
+ * (stage history samples too: the next sweep offers every completed stage again).
  */
 export const commit = async (context: CommitContext, batch: CommitBatch): Promise<void> => {
   if (
     batch.events.length === 0 &&
     batch.writes.length === 0 &&
     batch.checkpoint === null &&
-    indexOf(batch).length === 0
+    indexOf(batch).length === 0 &&
+    historyOf(batch).length === 0
   )
     return;
   if (batch.events.length === 0) {
@@ -285,6 +307,7 @@ export const recoverJournal = async (context: CommitContext, journal: Journal): 
       writes: parts.flatMap((p) => p.writes),
       checkpoint: parts.find((p) => p.checkpoint)?.checkpoint ?? null,
       index: parts.flatMap((p) => p.index ?? []),
+      history: parts.flatMap((p) => p.history ?? []),
     };
     try {
       await apply(

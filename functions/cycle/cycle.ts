@@ -3,7 +3,7 @@ import type { CommitContext } from './commit.js';
 import { recoverJournal } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
 import { incrementalPass } from './incremental.js';
-import { CyclePass } from './pass.js';
+import { CyclePass, emptyBatch } from './pass.js';
 import type { Checkpoint, Lease, LeaseStore, StateStore } from './ports.js';
 import { DeadlineExceededError } from './ports.js';
 import { sweepPass } from './sweep.js';
@@ -248,7 +248,7 @@ const cycleUnderLease = async (
     // The checkpoint is written only when it changed: a quiet cycle writes nothing but its lease.
     checkpoint.watched = [...pass.watched].sort((a, b) => a - b);
     if (!stored || JSON.stringify(stored) !== JSON.stringify(checkpoint)) {
-      await pass.commit({ events: [], writes: [], index: [] }, checkpoint);
+      await pass.commit(emptyBatch(), checkpoint);
     }
     return report;
   } catch (error) {

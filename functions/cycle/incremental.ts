@@ -112,6 +112,7 @@ export const incrementalPass = async (
   reader.want(changed.map((o) => o.id));
   reader.want(missing);
   const snapshots = await reader.all();
+  if (changed.length > 0) await pass.ready();
   const scanned = pass.diffOrders(changed, snapshots, false, 'add');
   const looked = await pass.lookUpMissing(missing, snapshots, share, 'add');
   checkpoint.pendingLookups = looked.remaining;

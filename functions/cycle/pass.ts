@@ -2,6 +2,8 @@ import type { Detection } from '../core/diff.js';
 import { detectChanges, detectRemoval, firstSight } from '../core/diff.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { orderFingerprint, unchangedSince } from '../core/fingerprint.js';
+import type { StageHistory, StageSample } from '../core/history.js';
+import { stageSamples } from '../core/history.js';
 import type { InvalidRecord } from '../core/invalid-record.js';
 import type { Order } from '../core/order.js';
 import { nextSignalAt } from '../core/signals.js';
@@ -30,14 +32,17 @@ export interface Batch {
   writes: SnapshotWrite[];
   /** Index changes without a snapshot write. */
   index: IndexUpdate[];
+  /** Completed stages new to the stage history. */
+  history: StageSample[];
 }
 
-const emptyBatch = (): Batch => ({ events: [], writes: [], index: [] });
+export const emptyBatch = (): Batch => ({ events: [], writes: [], index: [], history: [] });
 
 export const mergeBatches = (...batches: Batch[]): Batch => ({
   events: batches.flatMap((b) => b.events),
   writes: batches.flatMap((b) => b.writes),
   index: batches.flatMap((b) => b.index),
+  history: batches.flatMap((b) => b.history),
 });
 
 /**
@@ -63,6 +68,9 @@ export class CyclePass {
   /** Every order fetched is checked against the state's organisation before it is diffed. */
   readonly guard: OrganisationGuard;
   readonly #fingerprints = new WeakMap<Order, string | null>();
+  /** The stage history as read at the first diff of this run, with what this run's diffs added since. */
+  #history: StageHistory | undefined;
+  #historyRead: Promise<StageHistory> | undefined;
 
   constructor(
     readonly deps: CycleDependencies,
@@ -107,7 +115,17 @@ export class CyclePass {
   /** The earliest time a time-based signal could fire for this snapshot (on the signals' clock). */
   dueAt(snapshot: Snapshot): number | null {
     if (this.deps.nextSignalAt) return this.deps.nextSignalAt(snapshot);
-    return this.options.signals ? nextSignalAt(snapshot, this.options.signals) : null;
+    return this.options.signals ? nextSignalAt(snapshot, this.options.signals, this.#history) : null;
+  }
+
+  /**
+   * Reads the stage history once per run, before the first diff (with the production signals on: the
+   * forecast and the stage sequence need it). A cycle that diffs nothing never reads it.
+   */
+  async ready(): Promise<void> {
+    if (!this.options.signals || this.#history) return;
+    this.#historyRead ??= this.deps.store.readHistory();
+    this.#history = await this.#historyRead;
   }
 
   /** Whether `share` of the fetch budget is spent (1 = all of it). */
@@ -166,12 +184,21 @@ export class CyclePass {
     indexing: Indexing = 'known',
   ): Batch {
     const batch = emptyBatch();
+    const history = this.#history;
+    // The baseline learns the history page by page: no forecast is judged on what it has learnt so far.
+    // An order's first forecast is then made with the whole history, by the next cycle, and is its first
+    // sight (core/signals.ts), so a baseline is followed by no burst of OrderAtRisk.
+    const baselineSignals =
+      baseline && this.options.signals ? { ...this.options.signals, riskDays: 0 } : null;
+    if (orders.length > 0 && this.options.signals && !history)
+      throw new Error('the stage history is not read yet: await CyclePass.ready() before diffing');
     for (const order of orders) {
       const previous = snapshots.get(order.id);
       const at = {
         detectedAt: this.detectedAt(),
         now: (this.deps.signalNow ?? this.deps.now)(),
-        signals: this.options.signals,
+        signals: baselineSignals ?? this.options.signals,
+        ...(history ? { history } : {}),
       };
       const detection: Detection = previous
         ? detectChanges(previous.snapshot, order, at)
@@ -185,6 +212,8 @@ export class CyclePass {
         });
         continue;
       }
+      // Every completed stage seen is history (merging drops what it already holds or would not keep).
+      if (history) batch.history.push(...history.merge(stageSamples(order, detection.keyed, history)));
       const write = !previous || !sameSnapshot(previous.snapshot, detection.snapshot);
       // The index entry this order should have once the batch is committed (watched snapshots only).
       const fp = this.fingerprint(order);
@@ -257,6 +286,7 @@ export class CyclePass {
         this.report.removed++;
       }
     }
+    if (found.length > 0) await this.ready();
     return {
       batch: mergeBatches(removals, this.diffOrders(found, snapshots, false, indexing)),
       remaining: ids.slice(index),

@@ -1,4 +1,5 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import type { StageHistory, StageSample } from '../core/history.js';
 import type { InvalidRecord } from '../core/invalid-record.js';
 import type { Order } from '../core/order.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -204,6 +205,8 @@ export interface JournalPart {
   checkpoint: Checkpoint | null;
   /** Index changes without a snapshot write (absent in records written before the index). */
   index?: IndexUpdate[];
+  /** Stage history samples to merge (absent in records written before the history). */
+  history?: StageSample[];
 }
 
 export interface JournalSeal {
@@ -233,6 +236,11 @@ export interface StateWrites {
   checkpoint: Checkpoint | null;
   /** Index changes without a snapshot write; each write's own entry travels with it (`indexed`). */
   index?: IndexUpdate[];
+  /**
+   * Completed stages to merge into the stage history (core/history.ts). Merging is idempotent: a replay
+   * applies them again without counting any twice.
+   */
+  history?: StageSample[];
   /** The journaled commit these writes belong to (tagged on each snapshot, so a replay knows its own). */
   commit: CommitRef | null;
   /** Replaying: a snapshot already tagged with this commit was written before a crash and is skipped. */
@@ -259,6 +267,8 @@ export interface StateStore {
    * that is not in it, whose fingerprint differs, or whose `dueAt` has come.
    */
   readIndex(): Promise<Map<number, IndexEntry>>;
+  /** The organisation's stage history (empty when none was written yet). */
+  readHistory(): Promise<StageHistory>;
   /** Every snapshot's order id, in batches (the reconciliation sweep's removal check). */
   listSnapshotIds(): AsyncIterable<number[]>;
   /** Whether a snapshot fits in one item; one that does not is never written (the order is set aside). */
@@ -268,7 +278,8 @@ export interface StateStore {
   sealJournal(fence: Fence, seal: JournalSeal): Promise<void>;
   /**
    * Snapshot writes (conditional on the version read), the index entries that describe them (in the same
-   * atomic write as their snapshots), index updates and the checkpoint. Throws ConflictError.
+   * atomic write as their snapshots), index updates, stage history samples (merged into what is stored)
+   * and the checkpoint. Throws ConflictError.
    */
   applyWrites(fence: Fence, writes: StateWrites): Promise<void>;
   /** Removes a commit: the seal first, so that a crash part-way leaves only unsealed parts (discarded later). */

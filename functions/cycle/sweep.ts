@@ -44,6 +44,7 @@ export const sweepPass = async (pass: CyclePass, baseline: boolean): Promise<boo
         const previous = inflight;
         inflight = (async () => {
           const snapshots = await pass.deps.store.getSnapshots(fresh.map((o) => o.id));
+          await pass.ready();
           await previous;
           await pass.commit(pass.diffOrders(fresh, snapshots, baseline));
         })();

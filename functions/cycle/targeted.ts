@@ -108,6 +108,7 @@ const checkUnderLease = async (
     const reader = new SnapshotReader(deps.store);
     reader.want(found.keys());
     const snapshots = await reader.all();
+    if (found.size > 0) await pass.ready();
     const batch = pass.diffOrders([...found.values()], snapshots, false);
     const watched = [...pass.watched].sort((a, b) => a - b);
     const changed =

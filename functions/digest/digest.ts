@@ -1,4 +1,5 @@
 import { dayNumber } from '../core/calendar.js';
+import type { StageKnowledge } from '../core/history.js';
 import type { OrderStatus } from '../core/order-status.js';
 import { seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
@@ -27,6 +28,8 @@ export interface Digest {
   dueSoonDays: number;
   overdue: DigestLine[];
   dueSoon: DigestLine[];
+  /** Forecast to finish production at least riskDays after the due date (docs/contract.md section 1c). */
+  atRisk: DigestLine[];
   stalled: DigestLine[];
   completed: DigestLine[];
   received: DigestLine[];
@@ -68,6 +71,8 @@ export interface DigestState {
    * SETTLE_MS: the period stops before them, so that they are reported once applied.
    */
   pendingSince: number | null;
+  /** The stage history, for the forecasts (absent: no order is listed at risk). */
+  history?: StageKnowledge;
 }
 
 /**
@@ -95,7 +100,9 @@ export const buildDigest = (
 ): Digest => {
   const { from, until } = digestPeriod(now, last, state.pendingSince);
   const inPeriod = (ms: number) => ms > from && ms <= until;
-  const statuses = [...state.snapshots].filter((s) => !s.removed).map((s) => statusOf(s, now, settings));
+  const statuses = [...state.snapshots]
+    .filter((s) => !s.removed)
+    .map((s) => statusOf(s, now, settings, state.history));
   const digest: Digest = {
     generatedAt: new Date(now).toISOString(),
     timeZone: settings.timeZone,
@@ -110,6 +117,7 @@ export const buildDigest = (
     dueSoonDays: settings.dueSoonDays,
     overdue: [],
     dueSoon: [],
+    atRisk: [],
     stalled: [],
     completed: [],
     received: [],
@@ -122,6 +130,16 @@ export const buildDigest = (
       digest.dueSoon.push(
         line(s, `due ${s.due.date}, ${s.due.days === 0 ? 'today' : `in ${plural(s.due.days, 'day')}`}`),
       );
+    if (s.forecast?.atRisk && s.due.kind !== 'none' && s.forecast.lateDays !== null) {
+      const { view, lateDays } = s.forecast;
+      const expected = Math.round((view.stage.expectedMs / DAY_MS) * 10) / 10;
+      digest.atRisk.push(
+        line(
+          s,
+          `due ${s.due.date}, forecast ${view.date}: ${plural(lateDays, 'day')} late (${view.stage.name} usually takes ${plural(expected, 'day')}, ${view.basis.source === 'supplier' ? "the supplier's" : "the account's"} history)`,
+        ),
+      );
+    }
   }
   const completed: Array<{ at: number; line: DigestLine }> = [];
   const received: Array<{ at: number; line: DigestLine }> = [];
@@ -172,7 +190,13 @@ export const buildDigest = (
 
 /** Whether the digest has anything to say. */
 export const digestIsEmpty = (d: Digest): boolean =>
-  d.overdue.length + d.dueSoon.length + d.stalled.length + d.completed.length + d.received.length === 0;
+  d.overdue.length +
+    d.dueSoon.length +
+    d.atRisk.length +
+    d.stalled.length +
+    d.completed.length +
+    d.received.length ===
+  0;
 
 const MAX_LINES = 25;
 
@@ -201,6 +225,7 @@ export const formatDigest = (d: Digest): string => {
     '',
     ...section('Overdue', d.overdue),
     ...section(`Due in the next ${plural(d.dueSoonDays, 'day')}`, d.dueSoon),
+    ...section('At risk of finishing late', d.atRisk),
     ...section('Stalled stages', d.stalled),
     ...section('Stages completed since the last digest', d.completed),
     ...section('Orders received since the last digest', d.received),
@@ -215,4 +240,4 @@ export const formatDigest = (d: Digest): string => {
 };
 
 export const digestSubject = (d: Digest): string =>
-  `Production digest${d.organisationId === undefined ? '' : ` (organisation ${d.organisationId})`}: ${d.overdue.length} overdue, ${d.dueSoon.length} due soon, ${d.stalled.length} stalled, ${d.completed.length} completed, ${d.received.length} received`;
+  `Production digest${d.organisationId === undefined ? '' : ` (organisation ${d.organisationId})`}: ${d.overdue.length} overdue, ${d.dueSoon.length} due soon, ${d.atRisk.length} at risk, ${d.stalled.length} stalled, ${d.completed.length} completed, ${d.received.length} received`;

@@ -72,8 +72,13 @@ const headline = (event: NotifierEvent): string => {
       return `overdue by ${plural(event.detail.due.days, 'day')} and ${readable(event.detail.order.deliveryStatus ?? 'not_received')}`;
     case 'StageStalled':
       return `${event.detail.stage.name} on ${itemName(event.detail.lineItem)} has not moved for ${plural(event.detail.stalled.days, 'day')}`;
+    case 'OrderAtRisk':
+      return `at risk: production ends about ${event.detail.forecast.date}, ${plural(event.detail.forecast.lateDays, 'day')} late`;
   }
 };
+
+/** "12 days", "1.5 days". */
+const days = (value: number) => `${value} ${value === 1 ? 'day' : 'days'}`;
 
 /** The day part of an API timestamp, keeping its own offset ("2025-04-26T05:51:21+01:00" → "2025-04-26 05:51"). */
 const shortTime = (value: string | null): string | null =>
@@ -107,6 +112,22 @@ const detailFields = (event: NotifierEvent): Array<[string, string | number | nu
       ];
     case 'OrderDueSoon':
       return [['Days left', event.detail.due.days]];
+    case 'OrderAtRisk': {
+      const { forecast } = event.detail;
+      const { stage } = forecast;
+      const started = stage.startTime ? `started ${shortTime(stage.startTime)}` : 'not started';
+      return [
+        ['Forecast', `${forecast.date} (${plural(forecast.lateDays, 'day')} after the due date)`],
+        ['Days left', event.detail.due.days],
+        ['Now at', `${stage.name}, usually ${days(stage.expectedDays)}, ${started}`],
+        [
+          'Basis',
+          forecast.basis.source === 'supplier'
+            ? `this supplier's own history (at least ${forecast.basis.samples} durations a stage)`
+            : `the account's history (at least ${forecast.basis.samples} durations a stage)`,
+        ],
+      ];
+    }
     case 'OrderOverdue':
       return [['Days overdue', event.detail.due.days]];
     case 'OrderStatusChanged':

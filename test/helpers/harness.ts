@@ -15,6 +15,7 @@ import { UphanceClient } from '../../functions/uphance/client.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { interceptStore } from '../../soak/intercept.js';
 import {
+  checkAtRisk,
   checkEvents,
   checkLedgerCovered,
   checkMilestones,
@@ -155,6 +156,7 @@ export const notifierFor = (
         ...checkLedgerCovered(sim.state.ledger, from, published),
         ...checkSnapshots(truthSnapshots(sim.state), stored),
         ...checkMilestones(stored, published),
+        ...checkAtRisk(published),
       ],
     };
   };

@@ -324,6 +324,7 @@ describe('subscriptions', () => {
       'OrderAllReceived',
       'OrderOverdue',
       'StageStalled',
+      'OrderAtRisk',
     ]);
     const placeholder = synth({ slack: { detailTypes: ['OrderOverdue'] } });
     placeholder.template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -789,6 +790,7 @@ describe('context', () => {
       dueSoonDays: '3',
       stallDays: '10',
       stallDaysByStage: 'Sewing=14,Packing=3',
+      riskDays: '2',
       slack: 'true',
     };
     const props = propsFromContext((k) => context[k]);
@@ -797,6 +799,7 @@ describe('context', () => {
       dueSoonDays: 3,
       stallDays: 10,
       stallDaysByStage: 'Sewing=14,Packing=3',
+      riskDays: 2,
     });
     expect(props.slack).toMatchObject({ webhookUrl: undefined, detailTypes: [] });
     const { template } = synth({ signals: props.signals, webhook: true }, false);
@@ -810,6 +813,7 @@ describe('context', () => {
             DUE_SOON_DAYS: '3',
             STALL_DAYS: '10',
             STALL_DAYS_BY_STAGE: 'Sewing=14,Packing=3',
+            RISK_DAYS: '2',
           }),
         },
       });
@@ -819,6 +823,9 @@ describe('context', () => {
     );
     expect(() => propsFromContext((k) => ({ stallDaysByStage: 'Sewing' })[k])).toThrow(
       /context stallDaysByStage: STALL_DAYS_BY_STAGE must read like/,
+    );
+    expect(() => propsFromContext((k) => ({ riskDays: 'soon' })[k])).toThrow(
+      /context riskDays: RISK_DAYS must be a whole number of days/,
     );
   });
 });

@@ -98,6 +98,12 @@ describe('uphance-notifier poll', () => {
     const badEnv = await cli(['poll', '--once'], { ...simEnv(), STALL_DAYS_BY_STAGE: 'Sewing' });
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toMatch(/STALL_DAYS_BY_STAGE must read like "Sewing=14,Packing=3"/);
+    const badRisk = await cli(['poll', '--once', '--risk-days', 'soon'], simEnv());
+    expect(badRisk.code).toBe(2);
+    expect(badRisk.stderr).toMatch(/--risk-days must be a whole number of days/);
+    const badRiskEnv = await cli(['poll', '--once'], { ...simEnv(), RISK_DAYS: '-1' });
+    expect(badRiskEnv.code).toBe(2);
+    expect(badRiskEnv.stderr).toMatch(/RISK_DAYS must be a whole number of days/);
     const state = tempStatePath();
     const flagWins = await cli(['poll', '--once', '--state', state, '--due-soon-days', '3'], {
       ...simEnv(),

@@ -60,29 +60,43 @@ describe('configuration', () => {
   });
 });
 
-describe('production signal settings (docs/contract.md section 1b)', () => {
-  it('defaults to UTC, 7 and 7; reads the environment; a flag wins over it', () => {
+describe('production signal settings (docs/contract.md sections 1b and 1c)', () => {
+  it('defaults to UTC, 7, 7 and 1; reads the environment; a flag wins over it', () => {
     expect(signalSettings({})).toEqual({
       timeZone: 'UTC',
       dueSoonDays: 7,
       stallDays: 7,
       stallDaysByStage: {},
+      riskDays: 1,
     });
     const env = {
       TIME_ZONE: 'Europe/London',
       DUE_SOON_DAYS: '3',
       STALL_DAYS: '0',
       STALL_DAYS_BY_STAGE: 'Sewing=14, Hand Finishing=3',
+      RISK_DAYS: '0',
     };
     expect(signalSettings(env)).toEqual({
       timeZone: 'Europe/London',
       dueSoonDays: 3,
       stallDays: 0,
       stallDaysByStage: { Sewing: 14, 'Hand Finishing': 3 },
+      riskDays: 0,
     });
     expect(
-      signalSettings(env, { timeZone: 'Asia/Kolkata', dueSoonDays: '5', stallDaysByStage: 'Packing=2' }),
-    ).toEqual({ timeZone: 'Asia/Kolkata', dueSoonDays: 5, stallDays: 0, stallDaysByStage: { Packing: 2 } });
+      signalSettings(env, {
+        timeZone: 'Asia/Kolkata',
+        dueSoonDays: '5',
+        stallDaysByStage: 'Packing=2',
+        riskDays: '3',
+      }),
+    ).toEqual({
+      timeZone: 'Asia/Kolkata',
+      dueSoonDays: 5,
+      stallDays: 0,
+      stallDaysByStage: { Packing: 2 },
+      riskDays: 3,
+    });
   });
 
   it.each([
@@ -93,6 +107,8 @@ describe('production signal settings (docs/contract.md section 1b)', () => {
     [{ STALL_DAYS: '1.5' }, {}, /STALL_DAYS must be a whole number/],
     [{ STALL_DAYS_BY_STAGE: 'Sewing' }, {}, /STALL_DAYS_BY_STAGE must read like "Sewing=14,Packing=3"/],
     [{}, { stallDaysByStage: 'Sewing=two' }, /--stall-days-by-stage \(Sewing\) must be a whole number/],
+    [{ RISK_DAYS: 'soon' }, {}, /RISK_DAYS must be a whole number of days/],
+    [{ RISK_DAYS: '1' }, { riskDays: '-2' }, /--risk-days must be a whole number of days/],
   ])('%o %o is a configuration error naming the setting', (env, flags, message) => {
     expect(() => signalSettings(env, flags)).toThrow(ConfigError);
     expect(() => signalSettings(env, flags)).toThrow(message);

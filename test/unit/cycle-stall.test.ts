@@ -6,7 +6,13 @@ import { startSimulator } from '../../simulator/server.js';
 import { notifierFor } from '../helpers/harness.js';
 
 const DAY = 86_400_000;
-const SIGNALS: SignalSettings = { timeZone: 'UTC', dueSoonDays: 0, stallDays: 3, stallDaysByStage: {} };
+const SIGNALS: SignalSettings = {
+  timeZone: 'UTC',
+  dueSoonDays: 0,
+  stallDays: 3,
+  stallDaysByStage: {},
+  riskDays: 0,
+};
 
 let sim: RunningSimulator;
 beforeEach(async () => {

@@ -50,7 +50,7 @@ describe('the scheduled digest', () => {
     expect(outcome.sent).toBe(true);
     expect(slack.sent).toEqual(email.sent);
     expect(slack.sent[0]?.subject).toBe(
-      'Production digest: 1 overdue, 1 due soon, 1 stalled, 1 completed, 2 received',
+      'Production digest: 1 overdue, 1 due soon, 0 at risk, 1 stalled, 1 completed, 2 received',
     );
     expect(slack.sent[0]?.text).toContain('- PO 1001 · Atelier Nord · due 2026-11-27, 3 days overdue');
     expect(marker.mark).toEqual({ at: '2026-11-30T10:00:00.000Z', until: '2026-11-30T09:45:00.000Z' });

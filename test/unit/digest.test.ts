@@ -5,11 +5,11 @@ import type { PublishCommand } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
-import { orderStages } from '../../functions/board/stage-order.js';
 import { runDigest } from '../../functions/cli/digest.js';
 import { signalSettings } from '../../functions/config.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
+import { orderStages } from '../../functions/core/stage-sequence.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import type { DigestMark } from '../../functions/digest/digest.js';
 import {
@@ -41,6 +41,9 @@ describe('the digest of a seeded state', () => {
         'Due in the next 7 days (1)',
         '- PO 1002 · Tribal Sportswear Inc. · due 2026-12-03, in 3 days',
         '',
+        'At risk of finishing late (0)',
+        '- none',
+        '',
         'Stalled stages (1)',
         '- PO 1001 · Atelier Nord · Sewing in progress for 10 days (limit 7) on 1 line item',
         '',
@@ -55,7 +58,7 @@ describe('the digest of a seeded state', () => {
     );
     expect(digestIsEmpty(digest)).toBe(false);
     expect(digestSubject(digest)).toBe(
-      'Production digest: 1 overdue, 1 due soon, 1 stalled, 1 completed, 2 received',
+      'Production digest: 1 overdue, 1 due soon, 0 at risk, 1 stalled, 1 completed, 2 received',
     );
   });
 
@@ -211,14 +214,25 @@ describe('the digest of a seeded state', () => {
 });
 
 describe('the board model', () => {
-  it('orders stage names: known ones canonically, others after the known stage before them', () => {
+  it('orders stage names as most line items go through them; where they do not tell, the account, then known places', () => {
     expect(
       orderStages([
+        ['Cutting', 'Sewing', 'Packing'],
+        ['Cutting', 'Sewing', 'Packing'],
+        // One line item disagrees (its times missing, say): outvoted.
         ['Packing', 'Cutting'],
+        // A name of this account's own, placed by the line item that has it.
         ['Cutting', 'Smocking', 'Sewing'],
-        ['Quality Check', 'Sewing'],
+        // No line item tells where Quality Check goes: its known place.
+        ['Quality Check'],
       ]),
     ).toEqual(['Cutting', 'Smocking', 'Sewing', 'Packing', 'Quality Check']);
+    // Line items that all wash before sewing are believed over the known places.
+    expect(orderStages([['Washing', 'Sewing'], ['Sewing']])).toEqual(['Washing', 'Sewing']);
+    // Two names no line item orders: the account's other orders do (here Trim before Prep).
+    const account = (a: string, b: string) => (a === 'Trim' ? -1 : b === 'Trim' ? 1 : 0);
+    expect(orderStages([['Prep'], ['Trim']])).toEqual(['Prep', 'Trim']);
+    expect(orderStages([['Prep'], ['Trim']], account)).toEqual(['Trim', 'Prep']);
   });
 
   it('counts orders, overdue, due soon and stalled as the digest does', () => {

@@ -362,6 +362,7 @@ const SIGNALS: SignalSettings = {
   dueSoonDays: 7,
   stallDays: 1,
   stallDaysByStage: { Packing: 2 },
+  riskDays: 1,
 };
 
 const play = async (
@@ -532,6 +533,7 @@ describe('the fingerprint', () => {
       dueSoonDays: pick([0, 3, 7]),
       stallDays: pick([0, 1, 5]),
       stallDaysByStage: pick<Record<string, number>>([{}, { Sewing: 2 }, { Packing: 0, Cutting: 10 }]),
+      riskDays: pick([0, 1, 3]),
     }),
     { freq: 5, nil: undefined },
   );
@@ -708,7 +710,13 @@ describe('the fingerprint', () => {
 
   it('changes with the signals’ settings: other limits or another zone may fire what did not', () => {
     const order = newOrder(3);
-    const settings: SignalSettings = { timeZone: 'UTC', dueSoonDays: 7, stallDays: 7, stallDaysByStage: {} };
+    const settings: SignalSettings = {
+      timeZone: 'UTC',
+      dueSoonDays: 7,
+      stallDays: 7,
+      stallDaysByStage: {},
+      riskDays: 1,
+    };
     const fingerprints = new Set(
       [
         undefined,

@@ -4,12 +4,14 @@ import { detectChanges, firstSight } from '../../functions/core/diff.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
+import { exampleEvents } from '../../scripts/event-examples.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { LedgerEntry } from '../../simulator/model.js';
 import { seededRandom } from '../../simulator/random.js';
 import { SimulatorState } from '../../simulator/state.js';
 import { RandomActivity } from '../../soak/activity.js';
 import {
+  checkAtRisk,
   checkBounded,
   checkEvents,
   checkLedgerCovered,
@@ -38,6 +40,28 @@ describe('invariant checks', () => {
     const result = checkEvents([...events, events[0]!]);
     expect(result.violations).toEqual([]);
     expect(result.duplicates).toBe(1);
+  });
+
+  it('catch an OrderAtRisk given twice for one due date, or after OrderOverdue; a new due date re-arms it', () => {
+    const risk = exampleEvents().OrderAtRisk;
+    const at = (sequence: number, due: string, detailType = 'OrderAtRisk'): NotifierEvent => {
+      const event = clone(risk);
+      Object.assign(event, { detailType });
+      Object.assign(event.detail, { sequence, eventId: `e${sequence}`, due: { date: due, days: 3 } });
+      event.detail.order.dueDate = due;
+      if (detailType === 'OrderDueDateChanged')
+        Object.assign(event.detail, { change: { from: null, to: due } });
+      return event;
+    };
+    expect(
+      checkAtRisk([at(1, '2026-12-02'), at(2, '2026-12-03', 'OrderDueDateChanged'), at(3, '2026-12-03')]),
+    ).toEqual([]);
+    expect(checkAtRisk([at(1, '2026-12-02'), at(2, '2026-12-02')]).map((v) => v.message)).toEqual([
+      'OrderAtRisk fired twice for due date 2026-12-02',
+    ]);
+    expect(
+      checkAtRisk([at(1, '2026-12-02', 'OrderOverdue'), at(2, '2026-12-02')]).map((v) => v.rule),
+    ).toEqual(['at-risk-repeated']);
   });
 
   it('catch a re-emission that differs, a sequence given twice, and a gap', () => {

@@ -149,13 +149,102 @@ const cases: Case[] = [
     expected: [[], ['OrderStageCompleted Sewing 2/2']],
   },
   {
-    name: 'a line item added without that stage changes nothing; the roll-up counts it in the total',
+    name: 'a line item added at an earlier stage holds the roll-up back until it completes the stage too',
     start: order({ lineItems: [item(1, [sewing('in_progress')])] }),
     polls: [
       ['2026-12-02T10:00:00Z', (o) => o.lineItems.push(item(2, [stage('Cutting', 'in_progress')]))],
       ['2026-12-03T10:00:00Z', setStage(0, 0, sewing('completed', '2026-12-03T09:00:00Z'))],
+      [
+        '2026-12-04T10:00:00Z',
+        (o) => {
+          (o.lineItems[1] as LineItem).stages = [
+            stage('Cutting', 'completed', '2026-12-02T08:00:00Z', '2026-12-03T17:00:00Z'),
+            sewing('in_progress'),
+          ];
+        },
+      ],
+      ['2026-12-05T10:00:00Z', setStage(1, 1, sewing('completed', '2026-12-05T09:00:00Z'))],
     ],
-    expected: [[], ['OrderStageCompleted Sewing 1/2']],
+    // Cutting rolls up once the only line item that has it completes it (the other is past it).
+    expected: [[], [], ['OrderStageCompleted Cutting 1/2'], ['OrderStageCompleted Sewing 2/2']],
+  },
+  {
+    name: 'a line item behind the others: Washing on 2 of 3 while the third is in Sewing fires once, at 3 of 3',
+    start: order({
+      lineItems: [1, 2, 3].map((id) =>
+        item(id, [
+          sewing('completed', '2026-12-01T18:00:00Z'),
+          stage('Washing', 'in_progress', '2026-12-02T08:00:00Z'),
+        ]),
+      ),
+    }),
+    polls: [
+      [
+        '2026-12-03T10:00:00Z',
+        (o) => {
+          for (const index of [0, 1])
+            (o.lineItems[index] as LineItem).stages[1] = stage(
+              'Washing',
+              'completed',
+              '2026-12-02T08:00:00Z',
+              '2026-12-03T09:00:00Z',
+            );
+          // The third line item went back to Sewing (its Washing is not listed any more).
+          (o.lineItems[2] as LineItem).stages = [sewing('in_progress')];
+        },
+      ],
+      [
+        '2026-12-04T10:00:00Z',
+        (o) => {
+          (o.lineItems[2] as LineItem).stages = [
+            sewing('completed', '2026-12-04T08:00:00Z'),
+            stage('Washing', 'not_started'),
+          ];
+        },
+      ],
+      [
+        '2026-12-06T10:00:00Z',
+        setStage(2, 1, stage('Washing', 'completed', '2026-12-05T08:00:00Z', '2026-12-06T09:00:00Z')),
+      ],
+    ],
+    // Sewing rolls up again when the third's redone Sewing completes; Washing once, when all three have.
+    expected: [[], ['OrderStageCompleted Sewing 3/3'], ['OrderStageCompleted Washing 3/3']],
+  },
+  {
+    name: 'a line item that skips the stage (already past it) does not hold it back',
+    start: order({
+      lineItems: [
+        item(1, [sewing('in_progress')]),
+        item(2, [
+          stage('Cutting', 'completed', '2026-11-20T08:00:00Z', '2026-11-21T08:00:00Z'),
+          stage('Packing', 'in_progress', '2026-11-22T08:00:00Z'),
+        ]),
+      ],
+    }),
+    polls: [['2026-12-03T10:00:00Z', setStage(0, 0, sewing('completed', '2026-12-03T09:00:00Z'))]],
+    expected: [['OrderStageCompleted Sewing 1/2']],
+  },
+  {
+    name: 'a line item with no stage at all is not counted (it holds nothing back)',
+    start: order({ lineItems: [item(1, [sewing('in_progress')]), item(2, [])] }),
+    polls: [['2026-12-03T10:00:00Z', setStage(0, 0, sewing('completed', '2026-12-03T09:00:00Z'))]],
+    expected: [['OrderStageCompleted Sewing 1/2']],
+  },
+  {
+    name: 'a line item whose every stage is completed has finished: it holds a later stage back no more',
+    start: order({
+      lineItems: [
+        item(1, [sewing('completed', '2026-12-01T18:00:00Z'), stage('Washing', 'in_progress')]),
+        item(2, [sewing('completed', '2026-12-01T18:00:00Z')]),
+      ],
+    }),
+    polls: [
+      [
+        '2026-12-03T10:00:00Z',
+        setStage(0, 1, stage('Washing', 'completed', '2026-12-02T08:00:00Z', '2026-12-03T09:00:00Z')),
+      ],
+    ],
+    expected: [['OrderStageCompleted Washing 1/2']],
   },
   // OrderDueSoon / OrderOverdue
   {

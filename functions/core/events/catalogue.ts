@@ -119,7 +119,7 @@ export const OrderStageCompleted = z
   .meta({
     title: 'OrderStageCompleted',
     description:
-      'Every line item of the order that has a stage of this name has it completed (once per stage name; a stage that reopens and completes again fires again).',
+      "No line item of the order is still before this stage or in it: each line item that has it has it completed, and none is at a stage that comes before it in the order's stage sequence (once per stage name; a stage that reopens and completes again fires again).",
   });
 const due = (meaning: string) =>
   z.looseObject({
@@ -139,6 +139,47 @@ export const OrderOverdue = z
     title: 'OrderOverdue',
     description:
       'The due date has passed; the order is not all received and not cancelled (once per due date).',
+  });
+export const OrderAtRisk = z
+  .looseObject({
+    ...base,
+    due: due('Whole days left in the configured time zone; 0 = due today'),
+    forecast: z.looseObject({
+      date: z.string().meta({
+        description: 'The calendar day (ISO date, configured time zone) production is forecast to complete',
+      }),
+      lateDays: z.number().int().min(1).meta({ description: 'Forecast date minus due date, in days' }),
+      basis: z
+        .looseObject({
+          source: z.enum(['supplier', 'account']).meta({
+            description:
+              "supplier: every stage used the supplier's own durations; account: some used the account's",
+          }),
+          samples: z
+            .number()
+            .int()
+            .min(1)
+            .meta({ description: 'The fewest durations behind any stage used' }),
+        })
+        .meta({ description: 'Where the expected durations come from' }),
+      stage: z
+        .looseObject({
+          name: z.string(),
+          expectedDays: z
+            .number()
+            .min(0)
+            .meta({ description: 'Its expected duration in days (one decimal)' }),
+          startTime: z.string().nullable().meta({
+            description: "When it started, with the API's offset; null when not started or not known",
+          }),
+        })
+        .meta({ description: 'The current stage of the line item that finishes last' }),
+    }),
+  })
+  .meta({
+    title: 'OrderAtRisk',
+    description:
+      "Production is forecast, from the account's own stage history, to complete at least riskDays days after the due date; the order is not all received, not cancelled and not yet overdue (once per due date).",
   });
 export const StageStalled = z
   .looseObject({
@@ -169,6 +210,7 @@ export const detailSchemas = {
   OrderDueSoon,
   OrderOverdue,
   StageStalled,
+  OrderAtRisk,
 } as const;
 
 export type DetailType = keyof typeof detailSchemas;
@@ -186,6 +228,7 @@ export type OrderStageCompletedDetail = z.infer<typeof OrderStageCompleted>;
 export type OrderDueSoonDetail = z.infer<typeof OrderDueSoon>;
 export type OrderOverdueDetail = z.infer<typeof OrderOverdue>;
 export type StageStalledDetail = z.infer<typeof StageStalled>;
+export type OrderAtRiskDetail = z.infer<typeof OrderAtRisk>;
 
 export interface DetailByType {
   OrderCreated: OrderCreatedDetail;
@@ -200,6 +243,7 @@ export interface DetailByType {
   OrderDueSoon: OrderDueSoonDetail;
   OrderOverdue: OrderOverdueDetail;
   StageStalled: StageStalledDetail;
+  OrderAtRisk: OrderAtRiskDetail;
 }
 
 /** A detected change: its detail-type and detail, before it is wrapped for a bus. */
