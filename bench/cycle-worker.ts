@@ -20,7 +20,7 @@ const client = new UphanceClient({
   credentials: { kind: 'token', token: 'sim-token' },
   timeoutMs: 60_000,
   onEvent: (event) => {
-    if (event.type !== 'retry') {
+    if (event.type === 'response' || event.type === 'failure') {
       requests++;
       waitingMs += event.durationMs;
     }

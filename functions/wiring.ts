@@ -50,6 +50,8 @@ interface ApiStats {
   failures: number;
   /** Time spent waiting on Uphance (sum of request durations). */
   waitingMs: number;
+  /** Pages refused because they came back for another organisation (another runner's selection). */
+  foreignPages: number;
 }
 
 export interface Runtime {
@@ -152,7 +154,7 @@ export const sinkFor = (
 
 /** The composition root: the adapters behind the cycle's ports. */
 export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients: Clients = {}): Runtime => {
-  const apiStats: ApiStats = { requests: 0, retries: 0, failures: 0, waitingMs: 0 };
+  const apiStats: ApiStats = { requests: 0, retries: 0, failures: 0, waitingMs: 0, foreignPages: 0 };
   const onEvent = (event: TransportEvent) => {
     if (event.type === 'response') {
       apiStats.requests++;
@@ -166,6 +168,13 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
       apiStats.requests++;
       apiStats.failures++;
       apiStats.waitingMs += event.durationMs;
+    } else if (event.type === 'foreign-organisation') {
+      apiStats.foreignPages++;
+      logger.warn('Uphance answered for another organisation; selecting ours again and asking again', {
+        endpoint: event.endpoint,
+        expected: event.expected,
+        actual: event.actual,
+      });
     } else {
       apiStats.retries++;
       logger.warn('retrying an Uphance request', {

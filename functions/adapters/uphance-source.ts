@@ -66,6 +66,16 @@ export class UphanceOrderSource implements OrderSource {
    * (the list's sort order is not documented). Only then is the order reported absent.
    */
   async lookup(order: { id: number; number: string }, bounds?: CallBounds): Promise<LookupResult> {
+    const first = await this.#lookupOnce(order, bounds);
+    if (first.kind !== 'absent') return first;
+    // "Not there" is the one answer the organisation check cannot judge (an empty page names no
+    // organisation): before it is believed, the organisation is selected again and the order looked for
+    // again, so that a selection another runner changed never turns into OrderRemoved.
+    this.client.reselectOrganisation();
+    return this.#lookupOnce(order, bounds);
+  }
+
+  async #lookupOnce(order: { id: number; number: string }, bounds?: CallBounds): Promise<LookupResult> {
     const byNumber = await this.#find(
       { include_stages: true, by_q: order.number },
       order.id,

@@ -179,6 +179,12 @@ export class UphanceClient {
             foreign,
           );
         }
+        this.#transport.onEvent?.({
+          type: 'foreign-organisation',
+          endpoint: `GET ${path}`,
+          expected,
+          actual: foreign,
+        });
         this.#organisationSelected = false;
         continue;
       }

@@ -8,7 +8,9 @@ import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry-policy
 export type TransportEvent =
   | { type: 'response'; endpoint: string; status: number; attempt: number; durationMs: number }
   | { type: 'failure'; endpoint: string; reason: string; attempt: number; durationMs: number }
-  | { type: 'retry'; endpoint: string; attempt: number; delayMs: number; reason: string };
+  | { type: 'retry'; endpoint: string; attempt: number; delayMs: number; reason: string }
+  /** A page came back for another organisation than the one selected: refused, and asked for again. */
+  | { type: 'foreign-organisation'; endpoint: string; expected: number; actual: number };
 
 export interface Clock {
   now(): number;

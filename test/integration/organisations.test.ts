@@ -231,3 +231,42 @@ describe.each<StateKind>(['file', 'dynamodb'])('two organisations on one token (
     expect(ids.sort()).toEqual(ordersOf(server, ORG_B).sort());
   });
 });
+
+describe('a selection another runner changes behind a run’s back', () => {
+  it('never turns into OrderRemoved: an order not found is looked for again after selecting ours', async () => {
+    // B has watched orders; A none, so A's answers are empty pages that name no organisation.
+    const { startSimulator } = await import('../../simulator/server.js');
+    const { generateOrders } = await import('../../simulator/generator.js');
+    sim = await startSimulator({
+      organisations: [
+        { id: ORG_A, name: 'Woah2 Fashion' },
+        { id: ORG_B, name: 'Second Label' },
+      ],
+      orders: generateOrders({ count: 8, seed: 3, firstId: 41_000, watchedShare: 1, organisationId: ORG_B }),
+      perPage: 2,
+    });
+    const server = sim;
+    const { runtimeOf, events } = await runtimesOn(server, 'file');
+    const b = runtimeOf(ORG_B);
+    const deps: CycleDependencies = { ...b.deps, now: Date.now, logger: silentLogger };
+    expect((await runCycle(deps, options('cycle-b'))).outcome).toBe('completed');
+    // A runner that shares no lease with this one (another host's command line) selects A mid-run.
+    const selectA = () =>
+      fetch(`${server.url}/organisations/set_current_org`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sim-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ organizationId: ORG_A }),
+      });
+    const report = await runCycle(
+      { ...deps, source: afterFirstPage(b.deps.source, () => selectA()) },
+      options('cycle-b'),
+    );
+    expect(report.outcome).toBe('completed');
+    expect(report.lookups).toBeGreaterThan(0);
+    expect(events()).toEqual([]);
+    const ids: number[] = [];
+    for await (const batch of b.store.listSnapshotIds()) ids.push(...batch);
+    const snapshots = await b.store.getSnapshots(ids);
+    expect([...snapshots.values()].filter((s) => s.snapshot.removed)).toEqual([]);
+  });
+});
