@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
-import { processRuns, thisProcess } from '../shared/process.js';
+import { abandonedOnThisHost, thisProcess } from '../shared/process.js';
 import { sleep } from '../shared/timing.js';
 
 interface LeaseFile {
@@ -74,7 +74,8 @@ export class FileLease implements LeaseStore {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (await this.#abandonedLock(lockPath)) await rm(lockPath, { force: true });
+        const held = await readLock(lockPath);
+        if (await this.#abandonedLock(lockPath, held)) await this.#break(lockPath, held);
         else if (attempt > 3_000)
           throw new Error(`the lease file ${this.path} stays locked by another process`);
         else await sleep(10);
@@ -89,15 +90,43 @@ export class FileLease implements LeaseStore {
   }
 
   /** A lock whose process is gone (this host), or unreadable and old, or another host's and very old. */
-  async #abandonedLock(lockPath: string): Promise<boolean> {
+  async #abandonedLock(lockPath: string, held: LockFile | undefined): Promise<boolean> {
     const age = await stat(lockPath).then(
       (s) => Date.now() - s.mtimeMs,
       () => 0,
     );
-    const held = await readLock(lockPath);
     if (!held) return age > STALE_LOCK_MS;
-    if (held.host === hostname()) return !processRuns(held.pid, held.start);
+    if (held.host === hostname()) return abandonedOnThisHost()(held);
     return age > FOREIGN_LOCK_MS;
+  }
+
+  /**
+   * Removes an abandoned lock, and only that one. Between judging it and removing it another process may
+   * have broken it and made its own: so the removal happens under a second exclusive file (`.break`), and
+   * only while the lock still carries the token judged abandoned. A breaker that died leaves a `.break`
+   * file that is itself broken once it is old (breaking takes a moment).
+   */
+  async #break(lockPath: string, judged: LockFile | undefined): Promise<void> {
+    const breaker = `${lockPath}.break`;
+    try {
+      const handle = await open(breaker, 'wx');
+      await handle.close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(breaker).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > STALE_LOCK_MS) await rm(breaker, { force: true });
+      return;
+    }
+    try {
+      const now = await readLock(lockPath);
+      const same = judged ? now?.token === judged.token : now === undefined;
+      if (same && (await this.#abandonedLock(lockPath, now))) await rm(lockPath, { force: true });
+    } finally {
+      await rm(breaker, { force: true });
+    }
   }
 
   async #take(claim: LeaseClaim, mayTake: (file: LeaseFile) => boolean): Promise<LeaseOutcome> {
