@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
- * Who a process is on this host: its pid and, on Linux, when it started (the `starttime` of
- * /proc/PID/stat, in clock ticks since boot), so that a pid reused by another process is not mistaken for
- * the one that took a lease.
+ * Who a process is: its host, its pid and, on Linux, `start`: the system it runs on (the boot id and its
+ * pid namespace, so that two machines or containers with one hostname never judge each other's pids) and
+ * when the process started (the `starttime` of /proc/PID/stat, so that a pid reused by another process is
+ * not mistaken for the one that took a lease): `<boot id>/<pid namespace>/<start time>`.
  */
 export interface ProcessIdentity {
   host: string;
   pid: number;
-  /** Linux only: the process's start time (clock ticks since boot); absent elsewhere. */
+  /** Linux only: `<boot id>/<pid namespace>/<start time>`; absent elsewhere. */
   start?: string;
 }
 
@@ -45,15 +46,36 @@ const procStat = (pid: number): ProcStat | undefined => {
 
 const hasProc = (): boolean => procStat(process.pid) !== undefined;
 
+/** The system this process runs on, as `<boot id>/<pid namespace>`; undefined where Linux does not tell. */
+const systemOf = (): string | undefined => {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const namespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return boot && namespace ? `${boot}/${namespace}` : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 let self: ProcessIdentity | undefined;
 
-/** This process: host, pid and (on Linux) start time. */
+/** This process: host, pid and (on Linux) its system and start time. */
 export const thisProcess = (): ProcessIdentity => {
   self ??= (() => {
-    const start = procStat(process.pid)?.start;
+    const started = procStat(process.pid)?.start;
+    const system = systemOf();
+    const start = started !== undefined && system !== undefined ? `${system}/${started}` : undefined;
     return { host: hostname(), pid: process.pid, ...(start === undefined ? {} : { start }) };
   })();
   return self;
+};
+
+/** The system part of a `start` (all but the start time), and the start time itself. */
+const splitStart = (start: string): { system: string; ticks: string } => {
+  const cut = start.lastIndexOf('/');
+  return cut < 0
+    ? { system: '', ticks: start }
+    : { system: start.slice(0, cut), ticks: start.slice(cut + 1) };
 };
 
 /**
@@ -65,10 +87,12 @@ export const processRuns = (pid: number, start?: string): boolean => {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (hasProc()) {
     const stat = procStat(pid);
-    if (!stat) return false;
-    if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
-    if ((stat.flags & PF_EXITING) !== 0) return false;
-    return start === undefined || stat.start === start;
+    // Unreadable: gone, or another user's process where /proc hides them (then signal 0 tells).
+    if (stat) {
+      if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
+      if ((stat.flags & PF_EXITING) !== 0) return false;
+      return start === undefined || stat.start === splitStart(start).ticks;
+    }
   }
   try {
     process.kill(pid, 0);
@@ -86,6 +110,10 @@ export const abandonedOnThisHost =
   (me: ProcessIdentity = thisProcess()) =>
   (holder: { host?: string; pid?: number; start?: string }): boolean => {
     if (holder.host !== me.host || holder.pid === undefined) return false;
+    // Another system with this hostname (a clone, a container): its pids are not ours to judge.
+    if (holder.start !== undefined && me.start !== undefined) {
+      if (splitStart(holder.start).system !== splitStart(me.start).system) return false;
+    }
     if (holder.pid === me.pid && (holder.start === undefined || holder.start === me.start)) return false;
     return !processRuns(holder.pid, holder.start);
   };

@@ -12,6 +12,12 @@ afterEach(() => {
   }
 });
 
+/** The same system, a later start time: another process than the one that recorded it. */
+const laterStart = (start: string): string => {
+  const parts = start.split('/');
+  return [...parts.slice(0, -1), String(Number(parts.at(-1)) + 1)].join('/');
+};
+
 const stateOf = (pid: number): string | undefined => {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -48,11 +54,12 @@ describe('process liveness', () => {
   it('this process runs, with its own start time; with another start time its pid is someone else', () => {
     const me = thisProcess();
     expect(me.pid).toBe(process.pid);
-    expect(me.start).toMatch(/^\d+$/);
+    // The system (boot id and pid namespace), then the start time.
+    expect(me.start).toMatch(/^[0-9a-f-]{36}\/\d+\/\d+$/);
     expect(processRuns(me.pid, me.start)).toBe(true);
     expect(processRuns(me.pid)).toBe(true);
     // The same pid, started at another time: a reused pid, not the holder that recorded it.
-    expect(processRuns(me.pid, String(Number(me.start) + 1))).toBe(false);
+    expect(processRuns(me.pid, laterStart(me.start as string))).toBe(false);
   });
 
   it('a killed process not yet reaped (a zombie) does not run, although signal 0 still finds its pid', async () => {
@@ -80,7 +87,15 @@ describe('process liveness', () => {
     expect(abandoned({ host: me.host })).toBe(false);
     expect(abandoned({ host: me.host, pid: me.pid, ...(me.start ? { start: me.start } : {}) })).toBe(false);
     // This pid recorded by a process that started at another time: that process is gone.
-    expect(abandoned({ host: me.host, pid: me.pid, start: '1' })).toBe(true);
+    expect(abandoned({ host: me.host, pid: me.pid, start: laterStart(me.start as string) })).toBe(true);
     expect(abandoned({ host: me.host, pid: process.ppid })).toBe(false);
+  });
+
+  it('a holder of another system with the same hostname (a clone, a container) is never judged from here', async () => {
+    const me = thisProcess();
+    const dead = await zombie();
+    const otherSystem = `00000000-0000-0000-0000-000000000000/4026531836/${(me.start as string).split('/')[2]}`;
+    expect(abandonedOnThisHost(me)({ host: me.host, pid: dead, start: otherSystem })).toBe(false);
+    expect(abandonedOnThisHost(me)({ host: me.host, pid: 999_999_999, start: otherSystem })).toBe(false);
   });
 });
