@@ -1,5 +1,5 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoLease } from './adapters/dynamodb-lease.js';
@@ -109,8 +109,16 @@ export const storeFor = (
   return located;
 };
 
-/** The default place of the host-wide credentials leases: beside the system's temporary files. */
-export const DEFAULT_HOST_LOCK_DIR = join(tmpdir(), 'uphance-notifier-locks');
+/** What a runtime's runs are for: its state's setting and its organisation (not a secret). */
+const scopeOf = (settings: Pick<RuntimeSettings, 'state' | 'organisationId'>): string =>
+  `${settings.state.kind === 'file' ? `file:${resolve(settings.state.path)}` : `table:${settings.state.tableName}`}|${settings.organisationId ?? 'unnamed'}`;
+
+/**
+ * The default place of the host-wide credentials leases: this user's, beside the system's temporary files
+ * (a directory shared by all users could be made unusable by any of them). Command lines of several users
+ * of one host on the same credentials set UPHANCE_NOTIFIER_LOCK_DIR to one directory they can all write.
+ */
+export const DEFAULT_HOST_LOCK_DIR = join(tmpdir(), `uphance-notifier-locks-${userInfo().uid}`);
 
 /**
  * The leases on a runner's Uphance credentials: one on this host (a file, when the runner is a command
@@ -216,6 +224,7 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
       store,
       sink: cycleSink,
       credentials,
+      scope: scopeOf(settings),
       organisation: () => store.organisation(),
     },
     client,

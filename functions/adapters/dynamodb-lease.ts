@@ -33,6 +33,7 @@ const leaseOfItem = (item: Record<string, AttributeValue>): Lease => ({
   ...(item.host?.S ? { host: item.host.S } : {}),
   ...(item.pid?.N ? { pid: Number(item.pid.N) } : {}),
   ...(item.pstart?.S ? { start: item.pstart.S } : {}),
+  ...(item.scope?.S ? { scope: item.scope.S } : {}),
   generation: Number(item.generation?.N ?? 0),
   expiresAt: Number(item.expiresAt?.N ?? 0),
 });
@@ -70,7 +71,7 @@ export class DynamoLease implements LeaseStore {
 
   /** One conditional update that bumps the generation counter; on refusal, reads who holds the lease. */
   async #take(claim: LeaseClaim, condition: string, values: Record<string, AttributeValue>) {
-    const names: Record<string, string> = { '#owner': 'owner', '#ttl': 'ttl' };
+    const names: Record<string, string> = { '#owner': 'owner', '#ttl': 'ttl', '#scope': 'scope' };
     const set = ['#owner = :owner', 'expiresAt = :expiresAt'];
     const attributes: Record<string, AttributeValue> = {
       ':owner': { S: claim.owner },
@@ -84,12 +85,14 @@ export class DynamoLease implements LeaseStore {
       ['host', claim.host === undefined ? undefined : { S: claim.host }],
       ['pid', claim.pid === undefined ? undefined : { N: String(claim.pid) }],
       ['pstart', claim.start === undefined ? undefined : { S: claim.start }],
+      ['#scope', claim.scope === undefined ? undefined : { S: claim.scope }],
     ];
     for (const [name, value] of optional) {
       if (value === undefined) remove.push(name);
       else {
-        set.push(`${name} = :${name}`);
-        attributes[`:${name}`] = value;
+        const placeholder = `:${name.replace('#', '')}`;
+        set.push(`${name} = ${placeholder}`);
+        attributes[placeholder] = value;
       }
     }
     for (let attempt = 1; ; attempt++) {
@@ -142,9 +145,9 @@ export class DynamoLease implements LeaseStore {
         new UpdateItemCommand({
           TableName: this.options.tableName,
           Key: this.key,
-          UpdateExpression: 'REMOVE #owner, host, pid, pstart SET expiresAt = :zero',
+          UpdateExpression: 'REMOVE #owner, host, pid, pstart, #scope SET expiresAt = :zero',
           ConditionExpression: '#owner = :owner AND generation = :generation',
-          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeNames: { '#owner': 'owner', '#scope': 'scope' },
           ExpressionAttributeValues: {
             ':owner': { S: lease.owner },
             ':generation': { N: String(lease.generation) },

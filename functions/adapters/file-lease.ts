@@ -139,6 +139,7 @@ export class FileLease implements LeaseStore {
         ...(claim.host === undefined ? {} : { host: claim.host }),
         ...(claim.pid === undefined ? {} : { pid: claim.pid }),
         ...(claim.start === undefined ? {} : { start: claim.start }),
+        ...(claim.scope === undefined ? {} : { scope: claim.scope }),
         generation,
         expiresAt: claim.nowMs + claim.ttlMs,
       };

@@ -58,6 +58,8 @@ export interface CycleDependencies {
    * held to the run's end: runs for different organisations on the same credentials take turns.
    */
   credentials?: LeaseStore[];
+  /** What the run is for (the state's setting and organisation), recorded in the credentials' lease. */
+  scope?: string;
   /** The organisation the state is polled for, and whether an unrecorded state must be confirmed first. */
   organisation?: () => OrganisationHint;
   /** Waits (for a lease held by another runner); defaults to a timer. */

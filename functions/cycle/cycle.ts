@@ -82,6 +82,7 @@ const takeLeases = async (
       ...(options.host === undefined ? {} : { host: options.host }),
       ...(options.pid === undefined ? {} : { pid: options.pid }),
       ...(options.start === undefined ? {} : { start: options.start }),
+      ...(deps.scope === undefined ? {} : { scope: deps.scope }),
       nowMs,
       ttlMs: options.leaseTtlMs,
     }),

@@ -69,6 +69,11 @@ export interface LeaseClaim {
   host?: string;
   pid?: number;
   start?: string;
+  /**
+   * What the run is for (its state): a run that finds the credentials held by a run for the same state
+   * treats it as a held state lease (it is the same organisation's turn, not another's).
+   */
+  scope?: string;
   nowMs: number;
   ttlMs: number;
 }
@@ -78,6 +83,7 @@ export interface Lease {
   host?: string;
   pid?: number;
   start?: string;
+  scope?: string;
   /** Fencing token: a counter, incremented by every acquisition, kept across releases. */
   generation: number;
   expiresAt: number;

@@ -74,9 +74,13 @@ export const takeTurn = async (
     const taken: Lease[] = [];
     let held: { holder: Lease; heldBy: 'state' | 'credentials' } | undefined;
     for (const store of deps.credentials) {
-      const { outcome } = await takeOne(store, claimAt(deps.now()), deps);
+      const claim = claimAt(deps.now());
+      const { outcome } = await takeOne(store, claim, deps);
       if (outcome.kind === 'held') {
-        held = { holder: outcome.holder, heldBy: 'credentials' };
+        // Held for this very state (a check of this organisation, another poller of it): its turn is
+        // this state's, so it is waited for as a held state lease.
+        const same = claim.scope !== undefined && outcome.holder.scope === claim.scope;
+        held = { holder: outcome.holder, heldBy: same ? 'state' : 'credentials' };
         break;
       }
       taken.push(outcome.lease);

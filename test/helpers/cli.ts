@@ -1,5 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The host-wide leases of the command lines a test file runs: its own, never the user's. */
+const LOCKS = mkdtempSync(join(tmpdir(), 'uphance-notifier-locks-'));
 
 export interface Run {
   code: number | null;
@@ -24,6 +30,7 @@ export const cli = (
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
+        UPHANCE_NOTIFIER_LOCK_DIR: LOCKS,
         ...env,
       },
     });

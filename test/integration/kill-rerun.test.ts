@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
@@ -20,6 +23,7 @@ afterAll(async () => {
 });
 
 const ROUNDS = 20;
+const LOCKS = mkdtempSync(join(tmpdir(), 'uphance-notifier-locks-'));
 
 /**
  * Starts the command line under a shell in a process group of its own (as `npm run poll` or a service

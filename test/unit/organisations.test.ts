@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollFlags } from '../../functions/cli/poll.js';
 import { runPoll } from '../../functions/cli/poll.js';
@@ -38,7 +39,12 @@ const poll = async (server: RunningSimulator, organisations: string, statePath: 
   const lines: string[] = [];
   const errors: string[] = [];
   const code = await runPoll({ once: true, state: statePath, json: true } satisfies PollFlags, {
-    env: { UPHANCE_API_URL: server.url, UPHANCE_TOKEN: 'sim-token', UPHANCE_ORGANISATION_ID: organisations },
+    env: {
+      UPHANCE_API_URL: server.url,
+      UPHANCE_TOKEN: 'sim-token',
+      UPHANCE_ORGANISATION_ID: organisations,
+      UPHANCE_NOTIFIER_LOCK_DIR: dirname(statePath),
+    },
     stdout: (line) => lines.push(line),
     logger: { ...silentLogger, error: (message) => errors.push(message) },
     isTty: false,

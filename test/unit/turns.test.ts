@@ -136,3 +136,27 @@ describe('taking turns on shared credentials', () => {
     expect(clock.sleeps).toEqual([100, 50]);
   });
 });
+
+describe('credentials held for this very state', () => {
+  it('count as the state held: a run of the same organisation is not waited for as another’s turn', async () => {
+    const { clock, credentials, deps } = setup();
+    await credentials.acquire({
+      ...claim('poller-of-this-state', clock.now(), 600_000),
+      scope: 'file:/s.json|35802',
+    });
+    const start = clock.now();
+    const turn = await takeTurn(deps, (nowMs) => ({ ...claim('me', nowMs), scope: 'file:/s.json|35802' }), {
+      stateUntil: start,
+      credentialsUntil: start + 240_000,
+    });
+    expect(turn).toMatchObject({ kind: 'held', heldBy: 'state', holder: { owner: 'poller-of-this-state' } });
+    expect(clock.sleeps).toEqual([]);
+    // Another organisation's run on those credentials is waited for.
+    const other = await takeTurn(deps, (nowMs) => ({ ...claim('me', nowMs), scope: 'file:/t.json|35803' }), {
+      stateUntil: clock.now(),
+      credentialsUntil: clock.now() + 5_000,
+    });
+    expect(other).toMatchObject({ kind: 'held', heldBy: 'credentials' });
+    expect(clock.sleeps.length).toBeGreaterThan(0);
+  });
+});
