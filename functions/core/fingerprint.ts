@@ -21,11 +21,11 @@ const settingsContent = (settings: SignalSettings | undefined): unknown =>
  * A short hash (64 bits, hex) of everything the diff and the production signals read from an order, so
  * that equal fingerprints mean that diffing the order against the snapshot stored with the fingerprint
  * finds no change and leaves that snapshot as it is (until a time-based signal is due: the index keeps
- * that time beside it). Its content: the `order` block; each line item's stages by stage key with their
- * status and start time (a stage in progress stalls from its start, and a stall fired is remembered for
- * that start: a stage restarted with a new start time is a new stall); and the signals' settings (or their
- * absence). Keys are sorted, so that the API listing the same stages in another order gives the same
- * fingerprint; start times are compared as instants, as the signals compare them.
+ * that time beside it). Its content: the `order` block; each line item's stages, in the API's order, by
+ * stage key with their status, start and end time (a stage in progress stalls from its start, and a stall
+ * fired is remembered for that start; times and the API's order make the order's stage sequence, which
+ * decides a roll-up and the forecast); and the signals' settings (or their absence). Times are compared as
+ * instants, as the signals compare them.
  *
  * Null when the snapshot would lose something the diff compares (two line items with one id, or stage keys
  * that collide): such an order is always diffed.
@@ -34,16 +34,20 @@ export const orderFingerprint = (order: Order, settings?: SignalSettings): strin
   const keyed = keyedLineItems(order);
   const stages = stageMap(order, keyed);
   if (Object.keys(stages).length !== order.lineItems.length) return null;
-  const items: Array<[number, Array<[string, string, number | null]>]> = [];
+  const items: Array<[number, Array<[string, string, number | null, number | null]>]> = [];
   for (const [index, item] of order.lineItems.entries()) {
     const entries = keyed[index] ?? [];
     if (Object.keys(stages[String(item.id)] ?? {}).length !== entries.length) return null;
     const codes = stages[String(item.id)] ?? {};
+    // In the API's order: it decides the stage sequence where times are equal or missing.
     items.push([
       item.id,
-      entries
-        .map(({ key, start }): [string, string, number | null] => [key, codes[key] ?? '', start])
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      entries.map(({ key, start, end }): [string, string, number | null, number | null] => [
+        key,
+        codes[key] ?? '',
+        start,
+        end,
+      ]),
     ]);
   }
   items.sort((a, b) => a[0] - b[0]);

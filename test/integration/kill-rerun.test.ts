@@ -91,6 +91,8 @@ describe('killed, then run again at once, 20 rounds', { timeout: 600_000 }, () =
         const env = {
           UPHANCE_API_URL: sim.url,
           UPHANCE_TOKEN: 'sim-token',
+          // The killed run and its rerun share the host's leases on the credentials, as on one machine.
+          UPHANCE_NOTIFIER_LOCK_DIR: LOCKS,
           AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
           ...(table ? { AWS_ENDPOINT_URL_DYNAMODB: table.endpoint } : {}),
         };
