@@ -47,41 +47,96 @@ const describeLocation = (location: StateLocation): string =>
 
 export interface Located {
   location: StateLocation;
-  /** Found where an unnamed state was kept, with no record of its organisation: to be confirmed first. */
-  probeUnrecorded: boolean;
+  /** The organisation the state turned out to be for, when it was learnt (polled unnamed). */
+  organisationId?: number;
 }
+
+/** What finding a state may ask Uphance (under the run's turn on the credentials); read-only commands cannot. */
+export interface Discovery {
+  /** Whether any of these orders is in the organisation polled (looked up by number, the id decides). */
+  ownsSomeOf(orders: Array<{ id: number; number: string }>): Promise<boolean>;
+  /** The organisation the credentials answer for now (the first order of a page), if they have any order. */
+  currentOrganisation(): Promise<number | undefined>;
+}
+
+/** What finding a state reads of each place. */
+type Place = Pick<StateStore, 'getCheckpoint' | 'getSnapshots' | 'listSnapshotIds'>;
+
+/** Orders of an unrecorded state looked up to tell whose it is: spread over its watched orders. */
+const SAMPLE = 5;
+
+/** Some of a state's orders, to look up: spread over the watched ones, else the first stored. */
+const sampleOf = async (place: Place, checkpoint: Checkpoint): Promise<Array<{ id: number; number: string }>> => {
+  let ids = [...checkpoint.watched].sort((a, b) => a - b);
+  if (ids.length === 0) {
+    for await (const batch of place.listSnapshotIds()) {
+      ids = batch.sort((a, b) => a - b);
+      break;
+    }
+  }
+  const step = Math.max(1, Math.floor(ids.length / SAMPLE));
+  const chosen = ids.filter((_, i) => i % step === 0).slice(0, SAMPLE);
+  const snapshots = await place.getSnapshots(chosen);
+  return chosen.flatMap((id) => {
+    const number = snapshots.get(id)?.snapshot.order.number;
+    return number === undefined ? [] : [{ id, number }];
+  });
+};
 
 /**
  * Finds an organisation's state, so that a change of configuration never starts a silent new baseline:
- * its own state when it has one (`state.35802.json`, `org#35802`); else the state kept for the unnamed or
- * single organisation (`state.json`, `org#default`) when that one belongs to it (recorded, or recorded by
- * no one yet and this is the only organisation configured: then confirmed before use); else a new state —
- * its own when there are several, the configured file when it is the only one. A file configured for one
- * organisation that belongs to another is a configuration error naming both.
+ * - its own state when it has one (`state.35802.json`, `org#35802`);
+ * - else the state kept for the unnamed or the only organisation (`state.json`, `org#default`) when that
+ *   one is its own: recorded so, or recorded by no one yet (written before organisations were) and some of
+ *   its orders found in this organisation (with `discovery`; without it, a read-only command takes it
+ *   when this is the only organisation configured);
+ * - else a new state: its own file when there are several, the configured file when it is the only one,
+ *   its own partition of a table. A file configured for one organisation that belongs to another (recorded
+ *   so, or unrecorded and none of its orders in this one) is a configuration error naming both.
+ * Polled unnamed, the state is `state.json` / `org#default`; when that is empty, the organisation the
+ * credentials answer for is learnt and its own state used if it has one (polled named before).
  */
 export const locateState = async (
   state: StateSetting,
   organisationId: number | undefined,
   several: boolean,
-  checkpointAt: (location: StateLocation) => Promise<Checkpoint | undefined>,
+  open: (location: StateLocation) => Place,
+  discovery?: Discovery,
 ): Promise<Located> => {
   const base = baseLocation(state);
-  if (organisationId === undefined) return { location: base, probeUnrecorded: false };
+  if (organisationId === undefined) {
+    if ((await open(base).getCheckpoint()) || !discovery) return { location: base };
+    const current = await discovery.currentOrganisation();
+    if (current === undefined) return { location: base };
+    const own = ownLocation(state, current);
+    return (await open(own).getCheckpoint())
+      ? { location: own, organisationId: current }
+      : { location: base, organisationId: current };
+  }
   const own = ownLocation(state, organisationId);
-  const ownCheckpoint = await checkpointAt(own);
-  if (ownCheckpoint) return { location: own, probeUnrecorded: false };
-  const baseCheckpoint = await checkpointAt(base);
-  const fresh: Located = {
-    location: several || state.kind === 'dynamodb' ? own : base,
-    probeUnrecorded: false,
-  };
+  if (await open(own).getCheckpoint()) return { location: own };
+  const baseCheckpoint = await open(base).getCheckpoint();
+  const fresh: Located = { location: several || state.kind === 'dynamodb' ? own : base };
   if (!baseCheckpoint) return fresh;
+  const refuse = (whose: string) =>
+    new ConfigError(
+      `the ${describeLocation(base)} belongs to ${whose}, but organisation ${organisationId} is configured: give ${organisationId} another --state, or configure the organisation it belongs to`,
+    );
   const recorded = baseCheckpoint.organisationId;
-  if (recorded === organisationId) return { location: base, probeUnrecorded: false };
-  if (recorded === undefined) return several ? fresh : { location: base, probeUnrecorded: true };
+  if (recorded === organisationId) return { location: base };
+  if (recorded !== undefined) {
+    if (!several && state.kind === 'file') throw refuse(`organisation ${recorded}`);
+    return fresh;
+  }
+  // Written before states recorded their organisation: whose is it?
+  if (!discovery) return several ? fresh : { location: base };
+  const sample = await sampleOf(open(base), baseCheckpoint);
+  // A state without orders is no one's: shared by several, it could end up anyone's.
+  if (sample.length === 0) return several ? fresh : { location: base };
+  if (await discovery.ownsSomeOf(sample)) return { location: base };
   if (!several && state.kind === 'file') {
-    throw new ConfigError(
-      `the ${describeLocation(base)} belongs to organisation ${recorded}, but organisation ${organisationId} is configured: give ${organisationId} another --state, or configure ${recorded}`,
+    throw refuse(
+      `another organisation (recorded by an earlier version without its organisation; none of its orders ${sample.map((o) => o.number).join(', ')} is in organisation ${organisationId})`,
     );
   }
   return fresh;
@@ -90,7 +145,8 @@ export const locateState = async (
 /**
  * An organisation's state store, found (locateState) when first used and kept from then on. It stands for
  * the store of that place in every respect; the cycle learns from `organisation()` which organisation the
- * state is for and whether it must be confirmed.
+ * state is for. A run finds it when it takes the state's lease, after its turn on the credentials: what
+ * finding it asks Uphance is answered for the organisation polled.
  */
 export class LocatedStateStore implements StateStore {
   #located: Promise<{ store: StateStore; located: Located }> | undefined;
@@ -102,14 +158,20 @@ export class LocatedStateStore implements StateStore {
     private readonly several: boolean,
     /** The store of a place (one per place: the checkpoint read to find it is not read twice). */
     private readonly open: (location: StateLocation) => StateStore,
+    /** What finding it may ask Uphance; absent for read-only commands. */
+    private readonly discovery?: Discovery,
   ) {}
 
   /** The store, found on first use; a failure (a configuration error) is tried again next time. */
   async store(): Promise<StateStore> {
     if (this.#resolved) return this.#resolved.store;
     this.#located ??= (async () => {
-      const located = await locateState(this.state, this.organisationId, this.several, (location) =>
-        this.open(location).getCheckpoint(),
+      const located = await locateState(
+        this.state,
+        this.organisationId,
+        this.several,
+        this.open,
+        this.discovery,
       );
       return { store: this.open(located.location), located };
     })();
@@ -129,12 +191,8 @@ export class LocatedStateStore implements StateStore {
 
   /** The organisation the state is polled for; the cycle asks once it holds the lease (the state is found). */
   organisation(): OrganisationHint {
-    const located = this.#resolved?.located ?? { location: baseLocation(this.state), probeUnrecorded: false };
-    return {
-      id: this.organisationId,
-      probeUnrecorded: located.probeUnrecorded,
-      where: describeLocation(located.location),
-    };
+    const located = this.#resolved?.located ?? { location: baseLocation(this.state) };
+    return { id: this.organisationId, where: describeLocation(located.location) };
   }
 
   async acquireLease(claim: LeaseClaim): Promise<LeaseOutcome> {

@@ -13,7 +13,7 @@ import { UphanceOrderSource } from './adapters/uphance-source.js';
 import type { CycleDependencies } from './cycle/cycle.js';
 import { organisationSink } from './cycle/organisation-sink.js';
 import type { EventSink, LeaseOutcome, LeaseStore, Logger, StateStore } from './cycle/ports.js';
-import type { StateLocation, StateSetting } from './state-location.js';
+import type { Discovery, StateLocation, StateSetting } from './state-location.js';
 import { LocatedStateStore } from './state-location.js';
 import type { Credentials } from './uphance/auth.js';
 import { UphanceClient } from './uphance/client.js';
@@ -86,6 +86,7 @@ const storeAt = (
 export const storeFor = (
   settings: Pick<RuntimeSettings, 'state' | 'organisationId' | 'several'>,
   clients: Clients = {},
+  discovery?: Discovery,
 ): LocatedStateStore & { stats?: DynamoStats } => {
   const stats = settings.state.kind === 'dynamodb' ? emptyDynamoStats() : undefined;
   const dynamodb = settings.state.kind === 'dynamodb' ? (clients.dynamodb ?? dynamoDbClient()) : undefined;
@@ -104,6 +105,7 @@ export const storeFor = (
     settings.organisationId,
     settings.several ?? false,
     open,
+    discovery,
   ) as LocatedStateStore & { stats?: DynamoStats };
   if (stats) located.stats = stats;
   return located;
@@ -200,7 +202,25 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
     timeoutMs: settings.requestTimeoutMs,
     onEvent,
   });
-  const store = storeFor(settings, clients);
+  const source = new UphanceOrderSource(client);
+  // Finding the state may ask Uphance whose an old state is, or whose the credentials are (under the run's
+  // turn on them: the state is found when its lease is taken, after the credentials').
+  const discovery: Discovery = {
+    ownsSomeOf: async (orders) => {
+      for (const order of orders) {
+        const found = await source.findByNumber(order.number);
+        if (found.orders.some((o) => o.id === order.id)) return true;
+      }
+      return false;
+    },
+    currentOrganisation: async () => {
+      for await (const page of client.listProductionOrders({})) {
+        return page.items.find((o) => o.organisation_id !== null)?.organisation_id ?? undefined;
+      }
+      return undefined;
+    },
+  };
+  const store = storeFor(settings, clients, discovery);
   const sink = sinkFor(settings, clients);
   // A run's turn on the credentials starts with selecting its organisation again: whoever had the turn
   // before may have selected another.
@@ -220,7 +240,7 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
     settings.organisationId === undefined ? sink : organisationSink(sink, settings.organisationId);
   return {
     deps: {
-      source: new UphanceOrderSource(client),
+      source,
       store,
       sink: cycleSink,
       credentials,

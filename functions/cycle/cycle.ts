@@ -220,7 +220,6 @@ const cycleUnderLease = async (
       started,
       index,
     );
-    await pass.guard.confirm(deps.store, deps.source, pass.bounds);
 
     if (!checkpoint.baselineAt) {
       // The first sight of the account: every order recorded, silently unless asked to emit.

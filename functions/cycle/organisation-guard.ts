@@ -1,21 +1,13 @@
-import type { CallBounds, Checkpoint, OrderSource, StateStore } from './ports.js';
+import type { Checkpoint } from './ports.js';
 import { OrganisationMismatchError } from './ports.js';
 
 /** What the runtime knows of the organisation a state is polled for. */
 export interface OrganisationHint {
   /** The organisation configured (selected before every request); undefined: the credentials' current one. */
   id: number | undefined;
-  /**
-   * The state was found where an earlier version kept an unnamed organisation's state, without a record of
-   * its organisation: before anything is diffed, some of its orders are looked up in `id` to confirm it.
-   */
-  probeUnrecorded: boolean;
   /** The state's place, for messages (`state file s.json`, `table T, partition org#default`). */
   where: string;
 }
-
-/** Orders looked up to confirm that an unrecorded state belongs to the organisation configured. */
-const PROBE_ORDERS = 3;
 
 /**
  * The second wall between organisations: every order fetched is checked against the organisation the state
@@ -25,15 +17,12 @@ const PROBE_ORDERS = 3;
  */
 export class OrganisationGuard {
   #expected: number | undefined;
-  /** Whether the state recorded its organisation before this run. */
-  readonly #recorded: boolean;
 
   constructor(
     private readonly hint: OrganisationHint | undefined,
     private readonly checkpoint: Checkpoint,
   ) {
     const recorded = checkpoint.organisationId;
-    this.#recorded = recorded !== undefined;
     const configured = hint?.id;
     if (recorded !== undefined && configured !== undefined && recorded !== configured) {
       throw new OrganisationMismatchError(
@@ -75,43 +64,5 @@ export class OrganisationGuard {
       );
     }
     return orders;
-  }
-
-  /**
-   * A state found without a record of its organisation where an unnamed organisation's state was kept is
-   * confirmed before it is used: some of its watched orders must be found in the organisation configured.
-   * A state with no orders is anyone's. Otherwise it belongs to another organisation: a configuration error.
-   */
-  async confirm(
-    store: Pick<StateStore, 'getSnapshots' | 'listSnapshotIds'>,
-    source: Pick<OrderSource, 'lookup'>,
-    bounds: CallBounds,
-  ): Promise<void> {
-    const configured = this.hint?.id;
-    if (!this.hint?.probeUnrecorded || configured === undefined || this.#recorded) return;
-    let ids = [...this.checkpoint.watched].sort((a, b) => b - a).slice(0, PROBE_ORDERS);
-    if (ids.length === 0) {
-      for await (const batch of store.listSnapshotIds()) {
-        ids = batch.sort((a, b) => b - a).slice(0, PROBE_ORDERS);
-        break;
-      }
-    }
-    if (ids.length === 0) return;
-    const snapshots = await store.getSnapshots(ids);
-    const tried: string[] = [];
-    for (const id of ids) {
-      const snapshot = snapshots.get(id)?.snapshot;
-      if (!snapshot) continue;
-      tried.push(snapshot.order.number);
-      const result = await source.lookup({ id, number: snapshot.order.number }, bounds);
-      if (result.kind === 'found') return;
-    }
-    if (tried.length === 0) return;
-    throw new OrganisationMismatchError(
-      `the ${this.hint.where} was written by an earlier version without recording its organisation, and none of its orders ${tried.join(', ')} is in organisation ${configured}: it belongs to another organisation. Poll it once with the organisation it was made for (that records it), or move it away to start a new baseline for ${configured}`,
-      'state',
-      configured,
-      configured,
-    );
   }
 }

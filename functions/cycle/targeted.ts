@@ -82,7 +82,6 @@ const checkUnderLease = async (
     }
     const checkpoint: Checkpoint = structuredClone(stored ?? emptyCheckpoint());
     const pass = new CyclePass(deps, options, report, checkpoint, context, budget, fetchBound, started);
-    await pass.guard.confirm(deps.store, deps.source, pass.bounds);
 
     const found = new Map<number, Order>();
     let index = 0;

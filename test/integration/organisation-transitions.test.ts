@@ -144,21 +144,55 @@ describe.each<Kind>(['file', 'dynamodb'])(
       );
     });
 
-    it('a state from before organisations were recorded is confirmed before it is named: its own, or refused', async () => {
+    it('a state from before organisations were recorded goes to the organisation whose orders it holds', async () => {
       const { server, poll, change, forgetOrganisation } = await setup(kind);
       expect((await poll(undefined)).code).toBe(0);
       await forgetOrganisation('default');
       change(ORG_A);
-      // Named B alone, B finds the unnamed state: A's orders are not B's, so it is refused, untouched.
       const wrong = await poll(String(ORG_B));
-      expect(wrong.code).toBe(2);
-      expect(wrong.events).toEqual([]);
-      expect(wrong.stderr).toMatch(
-        /none of its orders .* is in organisation 35803: it belongs to another organisation/,
-      );
+      if (kind === 'file') {
+        // The state file is B's only place, and it holds A's orders: B cannot have it.
+        expect(wrong.code).toBe(2);
+        expect(wrong.stderr).toMatch(
+          /belongs to another organisation .*none of its orders .* is in organisation 35803/,
+        );
+      } else {
+        // The table has room for B: its own partition, a silent baseline; A's state stays for A.
+        expect(wrong).toMatchObject({ code: 0, events: [] });
+      }
       const named = await poll(String(ORG_A));
       expect(named.code).toBe(0);
       dueDateChanges(named.events, server, ORG_A, 1);
+    });
+
+    it('upgrading and adding an organisation at once: the unrecorded state goes on for its own', async () => {
+      const { server, poll, change, forgetOrganisation } = await setup(kind);
+      expect((await poll(undefined)).code).toBe(0);
+      change(ORG_A);
+      dueDateChanges((await poll(undefined)).events, server, ORG_A, 1);
+      await forgetOrganisation('default');
+      change(ORG_A);
+      const both = await poll(`${ORG_A},${ORG_B}`);
+      expect(both.code).toBe(0);
+      // A goes on where it was (sequence 2); B records its baseline silently.
+      dueDateChanges(both.events, server, ORG_A, 2);
+    });
+
+    it('no longer named: the organisation the credentials answer for goes on in its own state', async () => {
+      const { server, poll, change } = await setup(kind);
+      expect((await poll(`${ORG_A},${ORG_B}`)).code).toBe(0);
+      change(ORG_A);
+      dueDateChanges((await poll(`${ORG_A},${ORG_B}`)).events, server, ORG_A, 1);
+      change(ORG_A);
+      // Unnamed, the token's organisation is A's again (the simulator's first, once B was selected last).
+      await fetch(`${server.url}/organisations/set_current_org`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sim-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ organizationId: ORG_A }),
+      });
+      const unnamed = await poll(undefined);
+      expect(unnamed.code).toBe(0);
+      dueDateChanges(unnamed.events, server, ORG_A, 2);
     });
   },
 );

@@ -4,57 +4,95 @@ import { emptyCheckpoint } from '../../functions/cycle/cycle.js';
 import { OrganisationGuard } from '../../functions/cycle/organisation-guard.js';
 import type { Checkpoint } from '../../functions/cycle/ports.js';
 import { OrganisationMismatchError } from '../../functions/cycle/ports.js';
-import type { StateLocation } from '../../functions/state-location.js';
+import type { Discovery, StateLocation, StateSetting } from '../../functions/state-location.js';
 import { locateState } from '../../functions/state-location.js';
 
 const FILE = { kind: 'file', path: '/s/state.json' } as const;
 const TABLE = { kind: 'dynamodb', tableName: 't' } as const;
 
-/** States that exist, by place: `/s/state.json`, `/s/state.35802.json`, `default`, `35802`. */
-const states =
-  (existing: Record<string, number | 'unrecorded'>) =>
-  async (location: StateLocation): Promise<Checkpoint | undefined> => {
-    const key = location.kind === 'file' ? location.path : location.partition;
-    const owner = existing[key];
-    if (owner === undefined) return undefined;
-    return {
-      ...emptyCheckpoint(),
-      baselineAt: 'x',
-      ...(owner === 'unrecorded' ? {} : { organisationId: owner }),
-    };
-  };
-
-const where = async (...args: Parameters<typeof locateState>) => {
-  const { location, probeUnrecorded } = await locateState(...args);
-  return `${location.kind === 'file' ? location.path : location.partition}${probeUnrecorded ? ' (confirm)' : ''}`;
+/** An order a state holds, and whose it is (for the fake discovery). */
+const ORDERS: Record<number, { number: string; organisationId: number }> = {
+  1: { number: 'PO1', organisationId: 35802 },
+  2: { number: 'PO2', organisationId: 35802 },
+  3: { number: 'PO3', organisationId: 35803 },
 };
+
+/**
+ * States that exist, by place (`/s/state.json`, `/s/state.35802.json`, `default`, `35802`): whose they are
+ * recorded to be ('unrecorded': written before organisations were) and the orders they hold.
+ */
+type Existing = Record<string, { owner: number | 'unrecorded'; orders?: number[] }>;
+
+const places = (existing: Existing) => (location: StateLocation) => {
+  const key = location.kind === 'file' ? location.path : location.partition;
+  const place = existing[key];
+  return {
+    getCheckpoint: async (): Promise<Checkpoint | undefined> =>
+      place === undefined
+        ? undefined
+        : {
+            ...emptyCheckpoint(),
+            baselineAt: 'x',
+            watched: place.orders ?? [],
+            ...(place.owner === 'unrecorded' ? {} : { organisationId: place.owner }),
+          },
+    getSnapshots: async (ids: number[]) =>
+      new Map(
+        ids.map((id) => [id, { rev: 1, snapshot: { order: { number: ORDERS[id]?.number } } }]),
+      ) as never,
+    listSnapshotIds: async function* () {
+      yield place?.orders ?? [];
+    },
+  };
+};
+
+/** Uphance as the organisation polled (`polled`) sees it; `current` is whose the credentials answer for. */
+const discovery = (polled: number | undefined, current?: number): Discovery => ({
+  ownsSomeOf: async (orders) => orders.some((o) => ORDERS[o.id]?.organisationId === polled),
+  currentOrganisation: async () => current,
+});
+
+const where = async (
+  setting: StateSetting,
+  organisationId: number | undefined,
+  several: boolean,
+  existing: Existing,
+  ask: Discovery | undefined = discovery(organisationId),
+) => {
+  const located = await locateState(setting, organisationId, several, places(existing), ask);
+  const key = located.location.kind === 'file' ? located.location.path : located.location.partition;
+  return `${key}${located.organisationId === undefined ? '' : ` (for ${located.organisationId})`}`;
+};
+
+const A = (orders?: number[]) => ({ owner: 35802, ...(orders ? { orders } : {}) });
+const unrecorded = (orders: number[] = []) => ({ owner: 'unrecorded' as const, orders });
 
 describe('finding an organisation’s state across configuration changes', () => {
   it.each([
     // [what happened, setting, organisation, several, states that exist, where its state is]
-    ['unnamed, as always', FILE, undefined, false, { '/s/state.json': 35802 }, '/s/state.json'],
+    ['unnamed, as always', FILE, undefined, false, { '/s/state.json': A() }, '/s/state.json'],
     [
       'naming the organisation that was polled unnamed',
       FILE,
       35802,
       false,
-      { '/s/state.json': 35802 },
+      { '/s/state.json': A() },
       '/s/state.json',
     ],
     [
-      'naming it, state from before organisations were recorded',
+      'naming it, a state from before organisations were recorded: its orders are found',
       FILE,
       35802,
       false,
-      { '/s/state.json': 'unrecorded' },
-      '/s/state.json (confirm)',
+      { '/s/state.json': unrecorded([1, 2]) },
+      '/s/state.json',
     ],
     [
       'adding a second organisation: the first keeps its state',
       FILE,
       35802,
       true,
-      { '/s/state.json': 35802 },
+      { '/s/state.json': A() },
       '/s/state.json',
     ],
     [
@@ -62,7 +100,7 @@ describe('finding an organisation’s state across configuration changes', () =>
       FILE,
       35803,
       true,
-      { '/s/state.json': 35802 },
+      { '/s/state.json': A() },
       '/s/state.35803.json',
     ],
     [
@@ -70,34 +108,65 @@ describe('finding an organisation’s state across configuration changes', () =>
       FILE,
       35803,
       false,
-      { '/s/state.json': 35802, '/s/state.35803.json': 35803 },
+      { '/s/state.json': A(), '/s/state.35803.json': { owner: 35803 } },
       '/s/state.35803.json',
     ],
     ['a first run, one organisation', FILE, 35802, false, {}, '/s/state.json'],
     ['a first run, several', FILE, 35802, true, {}, '/s/state.35802.json'],
     [
-      'several, an unrecorded unnamed state is no one’s to take',
+      'upgrading and adding one at once: the unrecorded state goes to the one whose orders it holds',
+      FILE,
+      35802,
+      true,
+      { '/s/state.json': unrecorded([1, 2]) },
+      '/s/state.json',
+    ],
+    [
+      '… and not to the other',
       FILE,
       35803,
       true,
-      { '/s/state.json': 'unrecorded' },
+      { '/s/state.json': unrecorded([1, 2]) },
       '/s/state.35803.json',
+    ],
+    [
+      '… an unrecorded state without orders is no one’s among several',
+      FILE,
+      35802,
+      true,
+      { '/s/state.json': unrecorded() },
+      '/s/state.35802.json',
     ],
     [
       'table: naming the organisation that was polled unnamed',
       TABLE,
       35802,
       false,
-      { default: 35802 },
+      { default: A() },
       'default',
     ],
-    ['table: naming it, unrecorded', TABLE, 35802, false, { default: 'unrecorded' }, 'default (confirm)'],
+    [
+      'table: naming it, unrecorded, its orders found',
+      TABLE,
+      35802,
+      false,
+      { default: unrecorded([1]) },
+      'default',
+    ],
+    [
+      'table: unrecorded and not its orders: its own partition',
+      TABLE,
+      35803,
+      false,
+      { default: unrecorded([1]) },
+      '35803',
+    ],
     [
       'table: the organisation’s own partition first',
       TABLE,
       35802,
       false,
-      { default: 35802, '35802': 35802 },
+      { default: A(), '35802': A() },
       '35802',
     ],
     [
@@ -105,28 +174,70 @@ describe('finding an organisation’s state across configuration changes', () =>
       TABLE,
       35803,
       false,
-      { default: 35802 },
+      { default: A() },
       '35803',
     ],
     ['table: a first run', TABLE, 35802, false, {}, '35802'],
-    ['table: unnamed', TABLE, undefined, false, { '35802': 35802 }, 'default'],
+    [
+      'table: no longer named: the credentials’ organisation has its own partition',
+      TABLE,
+      undefined,
+      false,
+      { '35802': A() },
+      '35802 (for 35802)',
+    ],
+    [
+      'table: unnamed, a first run: the base, its organisation learnt',
+      TABLE,
+      undefined,
+      false,
+      {},
+      'default (for 35802)',
+    ],
+    [
+      'file: no longer named, from several: the credentials’ organisation has its own file',
+      FILE,
+      undefined,
+      false,
+      { '/s/state.35802.json': A() },
+      '/s/state.35802.json (for 35802)',
+    ],
   ] as const)('%s', async (_what, setting, organisationId, several, existing, expected) => {
-    expect(await where(setting, organisationId, several, states(existing))).toBe(expected);
+    const ask = organisationId === undefined ? discovery(undefined, 35802) : discovery(organisationId);
+    expect(await where(setting, organisationId, several, existing, ask)).toBe(expected);
+  });
+
+  it('read-only commands, which cannot ask Uphance, take an unrecorded state only for a single organisation', async () => {
+    expect(await where(FILE, 35802, false, { '/s/state.json': unrecorded([1]) }, undefined)).toBe(
+      '/s/state.json',
+    );
+    expect(await where(FILE, 35802, true, { '/s/state.json': unrecorded([1]) }, undefined)).toBe(
+      '/s/state.35802.json',
+    );
   });
 
   it('a state file configured for one organisation that belongs to another is a configuration error naming both', async () => {
-    const located = locateState(FILE, 35803, false, states({ '/s/state.json': 35802 }));
+    const located = locateState(FILE, 35803, false, places({ '/s/state.json': A() }), discovery(35803));
     await expect(located).rejects.toBeInstanceOf(ConfigError);
     await expect(located).rejects.toThrow(
       /state file \/s\/state.json belongs to organisation 35802, but organisation 35803 is configured/,
+    );
+    const unrecordedFile = locateState(
+      FILE,
+      35803,
+      false,
+      places({ '/s/state.json': unrecorded([1, 2]) }),
+      discovery(35803),
+    );
+    await expect(unrecordedFile).rejects.toThrow(
+      /belongs to another organisation \(recorded by an earlier version without its organisation; none of its orders PO1, PO2 is in organisation 35803\), but organisation 35803 is configured/,
     );
   });
 });
 
 const order = (id: number, organisationId: number | null | undefined) => ({ id, organisationId });
-const hint = (id: number | undefined, probeUnrecorded = false) => ({
+const hint = (id: number | undefined) => ({
   id,
-  probeUnrecorded,
   where: 'state file s.json',
 });
 
@@ -176,41 +287,5 @@ describe('the organisation check on every order', () => {
     expect(() => new OrganisationGuard(hint(35803), { ...emptyCheckpoint(), organisationId: 35802 })).toThrow(
       /state file s.json belongs to organisation 35802, but organisation 35803 is configured/,
     );
-  });
-
-  it('an unrecorded state found where the unnamed one was kept is confirmed by looking some of its orders up', async () => {
-    const checkpoint = { ...emptyCheckpoint(), watched: [10, 11, 12, 13] };
-    const snapshots = new Map(
-      [12, 13].map((id) => [id, { rev: 1, snapshot: { order: { number: `PO${id}` } } }]),
-    );
-    const store = {
-      getSnapshots: async () => snapshots as never,
-      listSnapshotIds: async function* () {},
-    };
-    const looked: string[] = [];
-    const source = (found: boolean) => ({
-      lookup: async ({ number }: { id: number; number: string }) => {
-        looked.push(number);
-        return found ? ({ kind: 'found', order: {} } as never) : ({ kind: 'absent' } as const);
-      },
-    });
-    await new OrganisationGuard(hint(35802, true), checkpoint).confirm(store, source(true), {});
-    expect(looked).toEqual(['PO13']);
-    looked.length = 0;
-    const other = new OrganisationGuard(hint(35802, true), {
-      ...emptyCheckpoint(),
-      watched: [10, 11, 12, 13],
-    });
-    await expect(other.confirm(store, source(false), {})).rejects.toThrow(
-      /none of its orders PO13, PO12 is in organisation 35802: it belongs to another organisation/,
-    );
-    // A recorded state needs no confirmation.
-    looked.length = 0;
-    await new OrganisationGuard(hint(35802, true), { ...checkpoint, organisationId: 35802 }).confirm(
-      store,
-      source(false),
-      {},
-    );
-    expect(looked).toEqual([]);
   });
 });
