@@ -66,7 +66,10 @@ type Place = Pick<StateStore, 'getCheckpoint' | 'getSnapshots' | 'listSnapshotId
 const SAMPLE = 5;
 
 /** Some of a state's orders, to look up: spread over the watched ones, else the first stored. */
-const sampleOf = async (place: Place, checkpoint: Checkpoint): Promise<Array<{ id: number; number: string }>> => {
+const sampleOf = async (
+  place: Place,
+  checkpoint: Checkpoint,
+): Promise<Array<{ id: number; number: string }>> => {
   let ids = [...checkpoint.watched].sort((a, b) => a - b);
   if (ids.length === 0) {
     for await (const batch of place.listSnapshotIds()) {
