@@ -69,15 +69,11 @@ export const statesOf = async (flags: StateFlags, env: ReadIo['env']): Promise<O
       // Where the poller finds it (state-location.ts): the marker lives beside it.
       const store = storeFor({ organisationId, several, state }, client ? { dynamodb: client } : {});
       const location = await store.location();
-      // A file's marker lives beside it; the table's is the organisation's, wherever its state is.
+      // The marker goes with the state: beside its file, or in the marker partition of its partition.
       const marker =
         location.kind === 'file'
           ? new FileDigestMarker(location.path)
-          : new DynamoDigestMarker(
-              client as DynamoDBClient,
-              location.tableName,
-              organisationId === undefined ? 'default' : String(organisationId),
-            );
+          : new DynamoDigestMarker(client as DynamoDBClient, location.tableName, location.partition);
       return { organisationId, store, marker };
     }),
   );

@@ -69,6 +69,11 @@ const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
   return channels;
 };
 
+const partitionOf = async (store: ReturnType<typeof storeFor>): Promise<string> => {
+  const location = await store.location();
+  return location.kind === 'dynamodb' ? location.partition : 'default';
+};
+
 /** One organisation's digest, from its own partition and marker. */
 const organisationDigest = async (
   config: DigestConfig,
@@ -76,7 +81,6 @@ const organisationDigest = async (
   organisationId: number | undefined,
   run: string | undefined,
 ): Promise<boolean> => {
-  const partition = organisationId === undefined ? 'default' : String(organisationId);
   // Found where the poller finds it (its own partition, or the one it had before it was named).
   const store = storeFor(
     {
@@ -89,7 +93,8 @@ const organisationDigest = async (
   const outcome = await runDigestJob({
     state: () => readDigestState(store),
     ...(organisationId === undefined ? {} : { organisationId }),
-    marker: new DynamoDigestMarker(dynamodb, config.tableName, partition),
+    // The marker goes with the state (the partition it was found in).
+    marker: new DynamoDigestMarker(dynamodb, config.tableName, await partitionOf(store)),
     channels,
     settings: signalSettings(process.env),
     now: Date.now,

@@ -80,19 +80,17 @@ export class DigestSchedule extends Construct {
         ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
       },
     });
-    // Reads the state; writes only its markers: items of the marker's attributes in the marker partitions
-    // of the organisations it digests (digest#<organisation>, apart from the state: marker.ts).
+    // Reads the state; writes only its markers: items of the marker's attributes in marker partitions
+    // (digest#<state partition>, apart from every state: marker.ts), whatever organisations the registry
+    // adds later and wherever their states are found.
     props.table.grant(this.function, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query');
-    const partitions = props.organisationIds ? props.organisationIds.split(',') : ['default'];
     this.function.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:PutItem'],
         resources: [props.table.tableArn],
         conditions: {
-          'ForAllValues:StringEquals': {
-            'dynamodb:LeadingKeys': partitions.map((id) => markerKey(id.trim()).pk),
-            'dynamodb:Attributes': [...MARKER_ATTRIBUTES],
-          },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [markerKey('*').pk] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...MARKER_ATTRIBUTES] },
           // ForAllValues holds for a request without the key; a PutItem always has one, but say so.
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
