@@ -48,7 +48,7 @@ export const webhookSettings = (
 };
 
 /** How long a webhook's check waits for credentials a run of another organisation uses (then retried). */
-const CHECK_CREDENTIALS_WAIT_MS = 10_000;
+const CHECK_CREDENTIALS_WAIT_MS = 20_000;
 
 export interface PushContext {
   logger: Logger;

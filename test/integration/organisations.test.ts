@@ -142,6 +142,8 @@ describe.each<StateKind>(['file', 'dynamodb'])('two organisations on one token (
       {
         ...deps(b),
         source: afterFirstPage(b.deps.source, () => {
+          // Each run selects its organisation first, as every runner does.
+          a.client.reselectOrganisation();
           check = runCheck(
             { ...deps(a), credentials: credentialsOfA },
             options('check-a', { credentialsWaitMs: 60_000 }),
@@ -158,6 +160,8 @@ describe.each<StateKind>(['file', 'dynamodb'])('two organisations on one token (
     expect(checked.outcome).toBe('completed');
     expect(checked.waitedMs).toBeGreaterThan(0);
     expect(checked.checked).toEqual(numbersOfA);
+    // Taking turns, neither run had a page answered for the other organisation.
+    expect(a.apiStats.foreignPages + b.apiStats.foreignPages).toBe(0);
     expectOwnOrders(events(), server);
     // B's cycle delivered every change of B's; A's check those of the orders it checked.
     const published = events();
