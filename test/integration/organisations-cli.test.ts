@@ -32,7 +32,7 @@ describe('two command lines, two organisations, one token, at once', { timeout: 
     '%s: each sees only its own orders, and every change',
     async (where) => {
       // A little latency, so that the two runs' requests overlap whenever they can.
-    sim = await twoOrganisations(60, { perPage: 10, latencyMs: 5 });
+      sim = await twoOrganisations(60, { perPage: 10, latencyMs: 5 });
       const server = sim;
       const locks = mkdtempSync(join(tmpdir(), 'uphance-notifier-locks-'));
       const table = where === '--table' ? await freshTable() : undefined;
@@ -56,9 +56,9 @@ describe('two command lines, two organisations, one token, at once', { timeout: 
         for (const [i, run] of runs.entries()) {
           const id = [ORG_A, ORG_B][i] as number;
           expect(run.stderr).not.toMatch(/error|failed/i);
-        // Taking turns, no run ever gets a page answered for the other organisation (the second wall
-        // never has to act).
-        expect(run.stderr).not.toMatch(/answered for another organisation/);
+          // Taking turns, no run ever gets a page answered for the other organisation (the second wall
+          // never has to act).
+          expect(run.stderr).not.toMatch(/answered for another organisation/);
           expect(run.code).toBe(0);
           const lines = run.stdout.trim() === '' ? [] : run.stdout.trim().split('\n');
           events[id]?.push(...lines.map(eventOfLine));
