@@ -190,7 +190,7 @@ for (const n of sizes) {
 // The poll handler's bundle, built as the stack builds it, and its module initialisation time.
 mkdirSync('.bench', { recursive: true });
 await build({
-  entryPoints: ['functions/handlers/poll.ts'],
+  entryPoints: ['functions/handlers/poll-worker.ts'],
   outfile: '.bench/poll.mjs',
   bundle: true,
   minify: true,

@@ -12,6 +12,7 @@ import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { freshTable } from '../helpers/aws.js';
 import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
+import { pollEvent } from '../helpers/poll-queue.js';
 
 let sim: RunningSimulator;
 let bus: LocalEventBridge;
@@ -95,9 +96,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     secrets.secrets.set('uphance/webhook', SECRET);
     process.env = env(endpoint, tableName);
     const webhook = await import('../../functions/handlers/webhook.js');
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     sim.state.setDeliveryStatus(23621, 'receiving');
     // Due in two days: the check runs the production signals as the scheduled cycle does (OrderDueSoon).
     const inTwoDays = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
@@ -146,8 +147,8 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
       'OrderDueSoon',
     ]);
     // The scheduled cycle then emits nothing more for it.
-    const after = await poll.handler({}, context(300_000));
-    expect(after).toMatchObject({ events: 0 });
+    const after = await poll.handler(pollEvent(), context(300_000));
+    expect(after.results[0]?.report).toMatchObject({ events: 0 });
     expect(bus.events).toHaveLength(3);
     const written = [process.stdout.write, process.stderr.write]
       .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
@@ -162,9 +163,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const { tableName, endpoint } = await freshTable();
     secrets.secrets.set('uphance/credentials', JSON.stringify({ token: 'sim-token' }));
     process.env = env(endpoint, tableName);
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     sim.state.setDueDate(23621, '2027-03-03');
     const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
@@ -183,39 +184,5 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const done = await check.handler(sqsEvent([JSON.stringify({ number: '1308' })]), context());
     expect(done.batchItemFailures).toEqual([]);
     expect(bus.events.slice(before).map((e) => e.detailType)).toEqual(['OrderDueDateChanged']);
-  });
-
-  it('polls each organisation in turn with its own credentials: one rejected never stops the other', async () => {
-    const { tableName, endpoint } = await freshTable();
-    // A secret of its own: Powertools caches secret values across the other tests' module reloads.
-    secrets.secrets.set(
-      'uphance/organisations',
-      JSON.stringify({ token: 'sim-token', organisations: { '35803': { token: 'revoked-ORG-token' } } }),
-    );
-    process.env = {
-      ...env(endpoint, tableName),
-      UPHANCE_SECRET_ARN: 'uphance/organisations',
-      UPHANCE_ORGANISATION_ID: '35802,35803',
-    };
-    const poll = await import('../../functions/handlers/poll.js');
-    await expect(poll.handler({}, context(300_000))).rejects.toThrow(/1 of 2 organisations failed: 35803/);
-    sim.state.setDueDate(23621, '2027-04-04');
-    const before = bus.events.length;
-    await expect(poll.handler({}, context(300_000))).rejects.toThrow(/35803/);
-    const events = bus.events.slice(before);
-    expect(events.map((e) => [e.detailType, e.detail.organisationId])).toEqual([
-      ['OrderDueDateChanged', 35802],
-    ]);
-    const written = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls
-      .map((c) => String(c[0]))
-      .join('\n');
-    // Per-organisation metrics carry the organisation as a dimension.
-    expect(written).toMatch(
-      /"organisation":"35803"[^\n]*"CycleFailed":1|"CycleFailed":1[^\n]*"organisation":"35803"/,
-    );
-    expect(written).toMatch(
-      /"organisation":"35802"[^\n]*"CycleCompleted":1|"CycleCompleted":1[^\n]*"organisation":"35802"/,
-    );
-    expect(written).not.toContain('revoked-ORG-token');
   });
 });
