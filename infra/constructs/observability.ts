@@ -46,8 +46,9 @@ export interface ObservabilityProps {
 export const FAILING_ORGANISATIONS_QUERY = new QueryString({
   fields: ['@timestamp', 'organisationId', 'message'],
   filterStatements: ['level = "ERROR"', 'message like /^cycle failed/'],
-  stats:
+  statsStatements: [
     'count(*) as failures, latest(message) as lastError, max(@timestamp) as lastFailure by organisationId',
+  ],
   sort: 'failures desc',
   limit: 100,
 });
