@@ -196,7 +196,8 @@ describe('poll worker Lambda handler', () => {
     expect(error).toMatch(
       /holds no usable Uphance credentials: put JSON \{"token": "..."\} or \{"email": "...", "password": "..."\}/,
     );
-    const written = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls
+    const written = [process.stdout.write, process.stderr.write]
+      .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
       .map((c) => String(c[0]))
       .join('\n');
     expect(written).toMatch(
