@@ -49,8 +49,8 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /**
  * A local endpoint that speaks SQS (AWS JSON 1.0, X-Amz-Target AmazonSQS.*): SendMessage and
- * SendMessageBatch, ReceiveMessage with long polling and a visibility timeout, DeleteMessage and
- * ChangeMessageVisibility. A FIFO queue (a URL ending in .fifo) hands out one message of a group at a
+ * SendMessageBatch, ReceiveMessage with long polling and a visibility timeout, DeleteMessage,
+ * ChangeMessageVisibility and PurgeQueue. A FIFO queue (a URL ending in .fifo) hands out one message of a group at a
  * time, in order, as SQS does. The SDK reaches it through AWS_ENDPOINT_URL_SQS.
  */
 export const startLocalSqs = async (): Promise<LocalSqs> => {
@@ -218,6 +218,11 @@ export const startLocalSqs = async (): Promise<LocalSqs> => {
       const { queue, index } = byReceipt();
       state.deletes++;
       if (index >= 0) queue.splice(index, 1);
+      res.end('{}');
+      return;
+    }
+    if (target === 'AmazonSQS.PurgeQueue') {
+      queueOf(queueUrl).length = 0;
       res.end('{}');
       return;
     }

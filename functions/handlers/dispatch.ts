@@ -39,6 +39,8 @@ export interface DispatchReport {
   queued: number;
   failing: Array<number | null>;
   stale: Array<number | null>;
+  /** DynamoDB units the registry's reads and writes consumed. */
+  usage: { readUnits: number; writeUnits: number };
 }
 
 /** The period the schedule passes (its scheduled time, the same in its retries), else now (a run by hand). */
@@ -123,6 +125,7 @@ export const dispatchHandler = async (event: unknown): Promise<DispatchReport> =
     queued: sent.sent,
     failing: health.failing.map((f) => f.organisationId),
     stale: health.stale.map((s) => s.organisationId),
+    usage: { readUnits: registry.stats.readCapacity, writeUnits: registry.stats.writeCapacity },
   };
   logger.info('dispatched', { ...report, calls: sent.calls });
   // A retry of this period queues only what is missing: the rest is deduplicated by SQS.
