@@ -641,7 +641,7 @@ describe('organisations', () => {
     expect(definition?.Properties.QueryString).toMatch(/by organisationId/);
     const [workerLogs] =
       Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) =>
-        id.startsWith('WorkerLogs'),
+        id.startsWith('PollWorkerLogs'),
       ) ?? [];
     expect(definition?.Properties.LogGroupNames).toEqual([{ Ref: workerLogs }]);
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
