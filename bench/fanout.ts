@@ -266,6 +266,14 @@ const perOrganisation: CycleCounts = {
   logBytes: mean((r) => r.logBytes),
 };
 const measuredDispatch = reference.dispatched as Dispatched;
+const median = (values: number[]) =>
+  [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? Number.NaN;
+const fastResults = fast.map((id) => reference.results.get(id)).filter((r): r is Result => r !== undefined);
+const typical = {
+  wallMs: median(fastResults.map((r) => r.wallMs)),
+  apiCalls: median(fastResults.map((r) => r.usage?.apiCalls ?? 0)),
+  rejectedMs: reference.results.get(rejected)?.wallMs ?? Number.NaN,
+};
 /** A dispatch of n organisations, scaled from the measured one (its reads and time grow with them). */
 const dispatchOf = (n: number): DispatchCounts => ({
   wallMs: Math.max(100, (measuredDispatch.wallMs * n) / organisationCount),
@@ -289,6 +297,7 @@ process.stdout.write(
     table,
     '',
     `per organisation and quiet cycle (${reference.workers} workers): wall ${f(perOrganisation.wallMs)} ms, ${f(perOrganisation.readUnits, 1)} RCU, ${f(perOrganisation.writeUnits, 1)} WCU, ${f(perOrganisation.putEventsEntries, 2)} PutEvents entries, ${f(perOrganisation.logBytes ?? 0)} log bytes`,
+    `a fast organisation's quiet cycle (median): ${f(typical.apiCalls)} Uphance requests, ${f(typical.wallMs)} ms; the rejected one's: ${f(typical.rejectedMs)} ms`,
     `dispatch of ${organisationCount}: ${f(measuredDispatch.wallMs)} ms, ${f(measuredDispatch.result.usage.readUnits, 1)} RCU, ${f(measuredDispatch.logBytes)} log bytes`,
     '',
     `Monthly AWS cost, ${PRICES.region} list prices of ${PRICES.date} (bench/prices.ts); 5-minute schedule, every organisation's cycles like the measured quiet one, ${DEFAULT_DEPLOYMENT.alarms} alarms and ${DEFAULT_DEPLOYMENT.customMetrics} metrics whatever their number:`,
