@@ -38,8 +38,8 @@ export const WORKER_LOG_BYTES = 1_460;
 export const LAMBDA_LOG_BYTES = 350;
 
 /**
- * A dispatch of `organisations`, from bench:fanout's measurement (200 organisations in 232 ms and 5.5 read
- * units, 1.4 KB of log): its time (SendMessageBatch calls, ten organisations each) and the registry's reads
+ * A dispatch of `organisations`, from bench:fanout's measurements (200 organisations in 149–232 ms and 5.5
+ * read units, 1.4 KB of log): its time (SendMessageBatch calls, ten organisations each) and the registry's reads
  * grow with the organisations; it writes only for organisations queued the first time, none in an
  * ordinary period.
  */
