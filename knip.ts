@@ -12,7 +12,7 @@ const config: KnipConfig = {
     'functions/core/events/index.ts',
     'infra/app.ts',
     'scripts/*.ts',
-    'bench/{run,diff,startup,cycle-worker}.ts',
+    'bench/{run,diff,startup,cycle-worker,fanout-worker}.ts',
     'test/helpers/invoke-bundle.mjs',
   ],
   project: [

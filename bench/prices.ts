@@ -32,11 +32,21 @@ export const PRICES = {
     /** Per API call: $0.05 per 10,000. */
     apiCall: 0.05 / 10_000,
   },
+  sqs: {
+    /** FIFO queue requests, per request (each 64 KB chunk of a payload is one): $0.50 per million. */
+    fifoRequest: 0.5 / 1e6,
+  },
   cloudwatch: {
     /** Per custom metric per month (first 10,000 metrics). */
     metricMonth: 0.3,
     /** Per standard-resolution alarm metric per month. */
     alarmMonth: 0.1,
+    /** Logs ingested (standard log class), per GB. */
+    logsIngestedGb: 0.5,
+  },
+  xray: {
+    /** Traces recorded, per trace: $5.00 per million. */
+    traceRecorded: 5.0 / 1e6,
   },
 } as const;
 

@@ -1,13 +1,11 @@
 import { isTimeZone } from './core/calendar.js';
 import type { SignalSettings } from './core/signals.js';
 import { DEFAULT_SIGNAL_SETTINGS } from './core/signals.js';
+import { ConfigError } from './shared/config-error.js';
 import type { Credentials } from './uphance/auth.js';
 import { DEFAULT_API_URL } from './uphance/client.js';
 
-/** Bad configuration: the message names the setting and what is wrong with it. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 export interface UphanceSettings {
   apiUrl: string;

@@ -23,9 +23,10 @@ export const buildOrganisationRuntimes = (
   credentialsOf: (organisationId: number | undefined) => Credentials,
   logger: Logger,
   clients?: Clients,
+  /** Whether other organisations share the state's place (default: more than one given here). */
+  several = organisationIds.length > 1,
 ): OrganisationRuntime[] => {
   const ids: Array<number | undefined> = organisationIds.length > 0 ? organisationIds : [undefined];
-  const several = ids.length > 1;
   return ids.map((organisationId) => {
     try {
       const credentials = credentialsOf(organisationId);

@@ -41,6 +41,12 @@ export const METRIC = {
   DigestSent: 'DigestSent',
   DigestSkipped: 'DigestSkipped',
   DigestFailed: 'DigestFailed',
+  /** Poll worker: a queued period that a cycle started since had already covered (dropped, not run). */
+  PollMessagesSuperseded: 'PollMessagesSuperseded',
+  /** Dispatcher, each period: organisations queued, those whose last cycle failed, those gone silent. */
+  OrganisationsDispatched: 'OrganisationsDispatched',
+  OrganisationsFailing: 'OrganisationsFailing',
+  OrganisationsStale: 'OrganisationsStale',
 } as const;
 
 /** The dimension that carries the organisation on per-organisation metrics (beside `service`). */

@@ -77,6 +77,7 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     uphanceSecretKmsKeyArn: text('uphanceSecretKmsKeyArn'),
     uphanceApiUrl: text('uphanceApiUrl'),
     organisationIds: organisations(text('organisationIds') ?? text('organisationId')),
+    workerConcurrency: number('workerConcurrency'),
     webhook: flag('webhook'),
     eventSource: text('eventSource'),
     sweepIntervalHours: number('sweepIntervalHours'),

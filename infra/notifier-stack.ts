@@ -5,19 +5,17 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
-import { pollTimeoutSeconds } from '../functions/shared/lambda-times.js';
 import { DigestSchedule } from './constructs/digest.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';
-import { NotifierFunction } from './constructs/notifier-function.js';
+import type { NotifierFunction } from './constructs/notifier-function.js';
 import { Observability } from './constructs/observability.js';
+import { PollFanOut } from './constructs/poll-fanout.js';
 import type { SubscriptionFilter } from './constructs/subscriptions.js';
 import { EmailSubscription, SlackSubscription } from './constructs/subscriptions.js';
 import { WebhookTrigger } from './constructs/webhook-trigger.js';
@@ -34,8 +32,13 @@ export interface NotifierStackProps extends StackProps {
   /** The customer-managed KMS key that encrypts that existing secret (not needed for aws/secretsmanager). */
   uphanceSecretKmsKeyArn?: string;
   uphanceApiUrl?: string;
-  /** Uphance organisations to poll, comma-separated ("35802,35803"); each has its own state and alarms. */
+  /**
+   * Uphance organisations to poll, comma-separated ("35802,35803"), each with its own state; polled with
+   * those registered as data (`uphance-notifier organisations add`), less those removed.
+   */
   organisationIds?: string;
+  /** Poll workers at most at once (2 to 1,000; default 10). */
+  workerConcurrency?: number;
   /** Deploy the webhook trigger (HTTP API, check queue and functions; default true). */
   webhook?: boolean;
   eventSource?: string;
@@ -88,15 +91,18 @@ const signalEnvironment = (signals: NotifierStackProps['signals'] = {}): Record<
 };
 
 /**
- * The notifier: a schedule invokes the poll function, which keeps its state in one DynamoDB table and puts
- * typed events on a custom bus (archived for replay, described in a schema registry), with optional Slack
+ * The notifier: a schedule invokes the dispatcher, which queues one message per organisation for the poll
+ * worker; the worker keeps each organisation's state in one DynamoDB table and puts typed events on a custom bus (archived for replay, described in a schema registry), with optional Slack
  * and email subscriptions, alarms and a dashboard.
  */
 export class NotifierStack extends Stack {
   readonly table: Table;
   readonly bus: EventBus;
   readonly secret: ISecret;
-  readonly pollFunction: NotifierFunction;
+  /** The poll worker: one organisation's cycle per queue message. */
+  readonly pollWorker: NotifierFunction;
+  /** The schedule's target: queues one poll message per organisation each period. */
+  readonly dispatcher: NotifierFunction;
   /** The daily digest, when there is a Slack or email subscription to send it to. */
   readonly digest: DigestSchedule | undefined;
 
@@ -150,12 +156,7 @@ export class NotifierStack extends Stack {
       ]);
     }
 
-    // Timeout: a minute short of the schedule's period (pollTimeoutSeconds), so that the lease of a run the
-    // timeout killed (it lasts just beyond the timeout) has expired when the next scheduled run starts, and
-    // that run finishes what the killed one left. A first baseline of a large account takes several runs:
-    // each commits what it read and the next resumes.
-    const pollTimeout = Duration.seconds(pollTimeoutSeconds(scheduleMinutes));
-    // What every function that runs cycles (poll, webhook check) reads: one environment, so that both diff
+    // What every function that runs cycles (poll worker, webhook check) reads: one environment, so that both diff
     // with the same rules and signal settings.
     const cycleEnvironment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
@@ -167,6 +168,22 @@ export class NotifierStack extends Stack {
       ...(props.uphanceApiUrl ? { UPHANCE_API_URL: props.uphanceApiUrl } : {}),
       ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
       ...signalEnvironment(props.signals),
+    };
+    /** Reading the credentials secret (and its customer key, if it has one). */
+    const grantSecretRead = (fn: NotifierFunction) => {
+      this.secret.grantRead(fn);
+      if (props.uphanceSecretKmsKeyArn) {
+        // An existing secret encrypted with a customer key is unreadable without kms:Decrypt on that key;
+        // granted only for calls Secrets Manager makes on the function's behalf. (CDK's own grant is dropped
+        // when the key's account cannot be compared with an environment-agnostic stack's.)
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [props.uphanceSecretKmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+          }),
+        );
+      }
     };
     /** What a function that runs cycles may do: exactly the calls the store makes, PutEvents, the credentials. */
     const grantCycleAccess = (fn: NotifierFunction) => {
@@ -182,46 +199,29 @@ export class NotifierStack extends Stack {
         'dynamodb:ConditionCheckItem',
       );
       this.bus.grantPutEventsTo(fn);
-      this.secret.grantRead(fn);
-      if (props.uphanceSecretKmsKeyArn) {
-        // An existing secret encrypted with a customer key is unreadable without kms:Decrypt on that key;
-        // granted only for calls Secrets Manager makes on the function's behalf. (CDK's own grant is dropped
-        // when the key's account cannot be compared with an environment-agnostic stack's.)
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['kms:Decrypt'],
-            resources: [props.uphanceSecretKmsKeyArn],
-            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
-          }),
-        );
-      }
+      grantSecretRead(fn);
     };
-    this.pollFunction = new NotifierFunction(this, 'PollFunction', {
-      entry: path('../functions/handlers/poll.ts'),
-      description: 'Polls Uphance production orders and puts change events on the bus',
-      // 512 MB: the cycle holds the watched orders (not the account) in memory; more memory also buys CPU
-      // for parsing pages, which keeps the cycle's local overhead small next to Uphance's latency.
-      memorySize: 512,
-      timeout: pollTimeout,
-      // No asynchronous retries: the schedule runs the next cycle, and the lease keeps runs apart.
-      retryAttempts: 0,
-      logGroupRemovalPolicy: dataPolicy,
-      environment: {
-        ...cycleEnvironment,
-        CYCLE_BUDGET_SECONDS: String(Math.max(10, pollTimeout.toSeconds() - 55)),
-      },
-    });
-    grantCycleAccess(this.pollFunction);
 
-    new Schedule(this, 'PollSchedule', {
-      description: `Runs a poll cycle every ${scheduleMinutes} minutes`,
-      schedule: ScheduleExpression.rate(Duration.minutes(scheduleMinutes)),
-      // No retries: a late run would only pile up behind the next one; the lease handles overlaps.
-      target: new LambdaInvoke(this.pollFunction, {
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(scheduleMinutes),
-      }),
+    // The schedule always invokes the dispatcher, one organisation or a thousand: an organisation added
+    // as data is polled at the next period, whatever was deployed.
+    const heartbeatIntervals = props.heartbeatIntervals ?? 3;
+    const fanOut = new PollFanOut(this, 'Poll', {
+      scheduleMinutes,
+      workerConcurrency: props.workerConcurrency ?? 10,
+      heartbeatIntervals,
+      cycleEnvironment,
+      organisationIds: props.organisationIds,
+      table: this.table,
+      secretArn: this.secret.secretArn,
+      dispatchEntry: path('../functions/handlers/dispatch.ts'),
+      workerEntry: path('../functions/handlers/poll-worker.ts'),
+      removalPolicy: dataPolicy,
     });
+    this.pollWorker = fanOut.worker;
+    this.dispatcher = fanOut.dispatcher;
+    grantCycleAccess(this.pollWorker);
+    // The dispatcher groups the messages by credentials: it reads the secret (never Uphance).
+    grantSecretRead(this.dispatcher);
 
     const catalogue = new EventCatalogue(this, 'EventCatalogue', {
       registryName: `${this.stackName}-events`,
@@ -260,7 +260,9 @@ export class NotifierStack extends Stack {
       );
     }
 
-    const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [];
+    const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [
+      { name: 'PollQueue', queue: fanOut.deadLetterQueue },
+    ];
     const notifyFunctions: Array<{ name: string; function: NotifierFunction }> = [];
     let emailTopic: EmailSubscription['topic'] | undefined;
     let slackSecret: ISecret | undefined;
@@ -317,17 +319,18 @@ export class NotifierStack extends Stack {
     }
 
     const observability = new Observability(this, 'Observability', {
-      pollFunction: this.pollFunction,
+      pollFunction: this.pollWorker,
       scheduleMinutes,
-      heartbeatIntervals: props.heartbeatIntervals ?? 3,
+      heartbeatIntervals,
       deadLetterQueues,
       notifyFunctions,
       alarmEmail: props.alarmEmail,
       key: topicKey,
-      organisationIds: (props.organisationIds ?? '')
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
+      fanOut: {
+        dispatcher: this.dispatcher,
+        queue: fanOut.queue,
+        workerLogGroup: this.pollWorker.logGroup,
+      },
     });
 
     this.digest =
@@ -362,8 +365,8 @@ export class NotifierStack extends Stack {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'The scheduler may invoke the poll function and its versions (function ARN and ARN:*); nothing else.',
-        appliesTo: [{ regex: '/^Resource::<PollFunction[A-Za-z0-9]+\\.Arn>:\\*$/g' }],
+          'The scheduler may invoke the dispatcher function and its versions (function ARN and ARN:*); nothing else.',
+        appliesTo: [{ regex: '/^Resource::<PollDispatcher[A-Za-z0-9]+\\.Arn>:\\*$/g' }],
       },
       {
         id: 'AwsSolutions-IAM5',
@@ -388,7 +391,8 @@ export class NotifierStack extends Stack {
       value: this.secret.secretArn,
       description: 'Put the Uphance credentials here',
     });
-    new CfnOutput(this, 'PollFunctionName', { value: this.pollFunction.functionName });
+    new CfnOutput(this, 'DispatchFunctionName', { value: this.dispatcher.functionName });
+    new CfnOutput(this, 'PollWorkerFunctionName', { value: this.pollWorker.functionName });
     if (trigger) {
       new CfnOutput(this, 'WebhookUrl', {
         value: `${trigger.api.apiEndpoint}/webhooks/uphance/`,

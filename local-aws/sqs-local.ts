@@ -17,7 +17,17 @@ interface LocalSqsMessage {
   /** Not handed out before this (the queue's delivery delay, then each visibility timeout). */
   visibleAt: number;
   receiveCount: number;
+  firstReceivedAt: number | undefined;
+  /** The latest receipt's handle: DeleteMessage and ChangeMessageVisibility name it. */
+  receiptHandle: string | undefined;
   status: 'queued' | 'in-flight' | 'deleted';
+}
+
+/** Entries of the next SendMessageBatch call that fail (by entry id): plays SQS refusing some. */
+interface BatchFault {
+  ids: string[];
+  senderFault?: boolean;
+  code?: string;
 }
 
 export interface LocalSqsOptions {
@@ -37,6 +47,16 @@ export interface LocalSqs {
   sends: number;
   /** Sends accepted as FIFO repeats and not delivered. */
   duplicates: number;
+  /** SendMessageBatch calls. */
+  batchSends: number;
+  /** DeleteMessage calls. */
+  deletes: number;
+  /** ChangeMessageVisibility calls: the receipt's message and the new timeout. */
+  visibilityChanges: Array<{ messageId: string; seconds: number }>;
+  /** Faults for the next SendMessageBatch calls, in turn. */
+  batchFaults: BatchFault[];
+  /** Messages still on a queue (not deleted), received or not. */
+  pending(queueUrl: string): number;
   /**
    * What Lambda's event source mapping would hand the function now: up to `max` visible messages of the
    * queue, as SQS records. FIFO: in order within a group, and nothing from a group whose earlier message is
@@ -76,8 +96,9 @@ const optionalString = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : undefined;
 
 /**
- * A local endpoint that speaks SQS's SendMessage and SendMessageBatch (AWS JSON 1.0, X-Amz-Target
- * AmazonSQS.*) as a FIFO queue does for a queue URL ending in `.fifo`: a message group and a deduplication
+ * A local endpoint that speaks SQS (AWS JSON 1.0, X-Amz-Target AmazonSQS.*): SendMessage and
+ * SendMessageBatch, ReceiveMessage (long polling, a visibility timeout), DeleteMessage,
+ * ChangeMessageVisibility and PurgeQueue, as a FIFO queue does for a queue URL ending in `.fifo`: a message group and a deduplication
  * id are required (content-based deduplication is not played), a per-message delay is refused, and a
  * deduplication id sent within the last 5 minutes (of that queue, whether or not its message was received
  * and deleted since) is accepted and not delivered. The SDK reaches it through AWS_ENDPOINT_URL_SQS; tests
@@ -132,6 +153,8 @@ export const startLocalSqs = async (options: LocalSqsOptions = {}): Promise<Loca
       sentAt: at,
       visibleAt: at + deliveryDelayMs,
       receiveCount: 0,
+      firstReceivedAt: undefined,
+      receiptHandle: undefined,
       status: 'queued',
     });
     return { messageId, md5 };
@@ -142,44 +165,72 @@ export const startLocalSqs = async (options: LocalSqsOptions = {}): Promise<Loca
     return `arn:aws:sqs:us-east-1:${account}:${name}`;
   };
 
+  /**
+   * What a receive may take now, up to `max`: visible messages in order; FIFO, nothing of a group behind a
+   * message of it that is in flight or not visible yet.
+   */
+  const available = (queueUrl: string, max: number): LocalSqsMessage[] => {
+    const at = now();
+    const blocked = new Set<string>();
+    const chosen: LocalSqsMessage[] = [];
+    for (const message of state.messages) {
+      if (chosen.length >= max) break;
+      if (message.queueUrl !== queueUrl || message.status === 'deleted') continue;
+      const group = message.groupId;
+      if (group !== undefined && blocked.has(group)) continue;
+      if (message.visibleAt > at) {
+        if (group !== undefined) blocked.add(group);
+        continue;
+      }
+      chosen.push(message);
+    }
+    return chosen;
+  };
+
+  /** A message received at `at`, invisible for `visibilityMs`. */
+  const taken = (message: LocalSqsMessage, at: number, visibilityMs: number) => {
+    message.status = 'in-flight';
+    message.receiveCount++;
+    message.firstReceivedAt ??= at;
+    message.visibleAt = at + visibilityMs;
+    message.receiptHandle = `${message.messageId}#${message.receiveCount}`;
+  };
+
+  const attributesOf = (message: LocalSqsMessage): Record<string, string> => ({
+    ApproximateReceiveCount: String(message.receiveCount),
+    SentTimestamp: String(message.sentAt),
+    SenderId: 'local',
+    ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? now()),
+    ...(message.groupId === undefined ? {} : { MessageGroupId: message.groupId }),
+    ...(message.deduplicationId === undefined ? {} : { MessageDeduplicationId: message.deduplicationId }),
+  });
+
+  const byReceipt = (queueUrl: string, handle: unknown) =>
+    state.messages.find(
+      (m) => m.queueUrl === queueUrl && m.status !== 'deleted' && m.receiptHandle === handle,
+    );
+
   const state: LocalSqs = {
     url: '',
     messages: [],
     sends: 0,
     duplicates: 0,
+    batchSends: 0,
+    deletes: 0,
+    visibilityChanges: [],
+    batchFaults: [],
+    pending: (queueUrl) =>
+      state.messages.filter((m) => m.queueUrl === queueUrl && m.status !== 'deleted').length,
     receive(queueUrl, max = 10) {
       const at = now();
-      const blocked = new Set<string>();
-      const taken: LocalSqsMessage[] = [];
-      for (const message of state.messages) {
-        if (taken.length >= max) break;
-        if (message.queueUrl !== queueUrl || message.status === 'deleted') continue;
-        const group = message.groupId;
-        if (group !== undefined && blocked.has(group)) continue;
-        if (message.status === 'in-flight' || message.visibleAt > at) {
-          // FIFO: nothing behind a message of its group that is in flight or not visible yet.
-          if (group !== undefined) blocked.add(group);
-          continue;
-        }
-        taken.push(message);
-      }
-      return taken.map((message) => {
-        message.status = 'in-flight';
-        message.receiveCount++;
+      return available(queueUrl, max).map((message) => {
+        // Played as the event source mapping: in flight until settled.
+        taken(message, at, Number.POSITIVE_INFINITY);
         return {
           messageId: message.messageId,
-          receiptHandle: `${message.messageId}#${message.receiveCount}`,
+          receiptHandle: message.receiptHandle as string,
           body: message.body,
-          attributes: {
-            ApproximateReceiveCount: String(message.receiveCount),
-            SentTimestamp: String(message.sentAt),
-            SenderId: 'local',
-            ApproximateFirstReceiveTimestamp: String(at),
-            ...(message.groupId === undefined ? {} : { MessageGroupId: message.groupId }),
-            ...(message.deduplicationId === undefined
-              ? {}
-              : { MessageDeduplicationId: message.deduplicationId }),
-          },
+          attributes: attributesOf(message) as unknown as SQSRecord['attributes'],
           messageAttributes: {},
           md5OfBody: createHash('md5').update(message.body).digest('hex'),
           eventSource: 'aws:sqs',
@@ -237,9 +288,20 @@ export const startLocalSqs = async (options: LocalSqsOptions = {}): Promise<Loca
         const ids = entries.map((e) => optionalString(e.Id) ?? '');
         if (new Set(ids).size !== ids.length || ids.includes(''))
           throw new SqsError('BatchEntryIdsNotDistinct', 'Two or more batch entries have the same Id.');
+        state.batchSends++;
+        const fault = state.batchFaults.shift();
         const Successful: unknown[] = [];
         const Failed: unknown[] = [];
         for (const [index, entry] of entries.entries()) {
+          if (fault?.ids.includes(ids[index] as string)) {
+            Failed.push({
+              Id: ids[index],
+              SenderFault: fault.senderFault ?? false,
+              Code: fault.code ?? 'InternalError',
+              Message: 'injected',
+            });
+            continue;
+          }
           try {
             const { messageId, md5 } = send(entry, queueUrl);
             Successful.push({ Id: ids[index], MessageId: messageId, MD5OfMessageBody: md5 });
@@ -249,6 +311,51 @@ export const startLocalSqs = async (options: LocalSqsOptions = {}): Promise<Loca
           }
         }
         res.end(JSON.stringify({ Successful, Failed }));
+        return;
+      }
+      if (target === 'AmazonSQS.ReceiveMessage') {
+        const max = Math.min(10, Number(input.MaxNumberOfMessages ?? 1));
+        const until = Date.now() + Number(input.WaitTimeSeconds ?? 0) * 1000;
+        const visibilityMs = Number(input.VisibilityTimeout ?? visibilityTimeoutMs / 1000) * 1000;
+        let chosen = available(queueUrl, max);
+        // Long polling: wait for a message, on the wall clock (a real SQS client waits so too).
+        while (chosen.length === 0 && Date.now() < until && !res.destroyed) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          chosen = available(queueUrl, max);
+        }
+        const at = now();
+        const Messages = chosen.map((message) => {
+          taken(message, at, visibilityMs);
+          return {
+            MessageId: message.messageId,
+            ReceiptHandle: message.receiptHandle,
+            MD5OfBody: createHash('md5').update(message.body).digest('hex'),
+            Body: message.body,
+            Attributes: attributesOf(message),
+          };
+        });
+        res.end(JSON.stringify(Messages.length > 0 ? { Messages } : {}));
+        return;
+      }
+      if (target === 'AmazonSQS.DeleteMessage') {
+        state.deletes++;
+        const message = byReceipt(queueUrl, input.ReceiptHandle);
+        if (message) message.status = 'deleted';
+        res.end('{}');
+        return;
+      }
+      if (target === 'AmazonSQS.ChangeMessageVisibility') {
+        const message = byReceipt(queueUrl, input.ReceiptHandle);
+        if (!message) throw new SqsError('ReceiptHandleIsInvalid', 'no such receipt');
+        const seconds = Number(input.VisibilityTimeout ?? 0);
+        message.visibleAt = now() + seconds * 1000;
+        state.visibilityChanges.push({ messageId: message.messageId, seconds });
+        res.end('{}');
+        return;
+      }
+      if (target === 'AmazonSQS.PurgeQueue') {
+        for (const message of state.messages) if (message.queueUrl === queueUrl) message.status = 'deleted';
+        res.end('{}');
         return;
       }
       throw new SqsError('InvalidAction', 'not supported here');

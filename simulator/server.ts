@@ -28,6 +28,13 @@ export interface SimulatorOptions {
   orders?: Iterable<SimOrder>;
   /** Added to every request, to play a remote API (benchmarks). */
   latencyMs?: number;
+  /** Added to every request made while this organisation is selected (a slow account), by id. */
+  organisationLatencyMs?: Record<number, number>;
+  /**
+   * Bearer tokens accepted as they are, each limited to these organisations (the first is selected until
+   * set_current_org says otherwise); the others are refused as not found.
+   */
+  tokenOrganisations?: Record<string, number[]>;
   perPage?: number;
   now?: () => number;
   /** Plays a by_q that matches names only, not order numbers (default: numbers match). */
@@ -103,7 +110,12 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   const faults = new FaultInjector();
   const counts: Record<string, number> = {};
   const requests: RunningSimulator['requests'] = [];
-  const staticTokens = new Set(options.tokens ?? ['sim-token']);
+  const staticTokens = new Set([
+    ...(options.tokens ?? ['sim-token']),
+    ...Object.keys(options.tokenOrganisations ?? {}),
+  ]);
+  /** The organisations a token may use; undefined: every one. */
+  const allowedFor = (token: string) => options.tokenOrganisations?.[token];
   const issued = new Map<string, { expiresAt: number; email: string }>();
   const refreshTokens = new Map<string, string>();
   const organisations = options.organisations ?? [
@@ -142,7 +154,8 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   // As Uphance keeps it: the selected organisation belongs to the credentials (a static token, or the
   // user of a password grant, whatever access token the user's latest login issued), not to one token.
   const credentialOf = (token: string) => issued.get(token)?.email ?? token;
-  const orgOf = (token: string) => currentOrg.get(credentialOf(token)) ?? organisations[0]?.id;
+  const orgOf = (token: string) =>
+    currentOrg.get(credentialOf(token)) ?? allowedFor(token)?.[0] ?? organisations[0]?.id;
 
   const listOrders = (search: URLSearchParams, token: string, fault: Fault | undefined) => {
     const query: OrderQuery = {};
@@ -209,11 +222,18 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     }
     const token = authenticate(req);
     if (!token) return json(res, 401, { error: 'unauthorized' });
-    if (req.method === 'GET' && path === '/organisations') return json(res, 200, { organisations });
+    const slow = options.organisationLatencyMs?.[orgOf(token) ?? -1];
+    if (slow) await new Promise((r) => setTimeout(r, slow));
+    const allowed = allowedFor(token);
+    if (req.method === 'GET' && path === '/organisations')
+      return json(res, 200, {
+        organisations: allowed ? organisations.filter((o) => allowed.includes(o.id)) : organisations,
+      });
     if (req.method === 'POST' && path === '/organisations/set_current_org') {
       const body = await readBody(req);
       const id = Number(body.organizationId);
-      if (!organisations.some((o) => o.id === id)) return json(res, 404, { error: 'organisation not found' });
+      if (!organisations.some((o) => o.id === id) || (allowed && !allowed.includes(id)))
+        return json(res, 404, { error: 'organisation not found' });
       currentOrg.set(credentialOf(token), id);
       return json(res, 200, { status: 'ok' });
     }

@@ -2,6 +2,7 @@ import './quiet-warnings.js';
 import { Command, Option } from 'commander';
 import type { StateFlags } from './board.js';
 import { stderrLogger } from './logger.js';
+import type { OrganisationsAction, OrganisationsFlags } from './organisations.js';
 import type { PollFlags } from './poll.js';
 import type { ResendFlags } from './resend.js';
 
@@ -142,6 +143,40 @@ export const buildProgram = (): Command => {
       const { runDigest } = await import('./digest.js');
       process.exitCode = await runDigest(flags, readIo());
     });
+  const organisations = program
+    .command('organisations')
+    .description('the organisations the deployed stack polls (its registry in the state table)');
+  const registryAction = (action: OrganisationsAction, description: string, withSecret: boolean) => {
+    const command = organisations
+      .command(action === 'list' ? 'list' : `${action} [id]`)
+      .description(description)
+      .option('--table <name>', "the stack's state table (output StateTableName)");
+    if (withSecret)
+      command.option('--secret <arn>', "the stack's credentials secret (output UphanceSecretArn)");
+    if (action === 'list') command.option('--json', 'print NDJSON even on a terminal');
+    command.action(async (...args: unknown[]) => {
+      const id = action === 'list' ? undefined : (args[0] as string | undefined);
+      const flags = (action === 'list' ? args[0] : args[1]) as OrganisationsFlags;
+      const { runOrganisations } = await import('./organisations.js');
+      process.exitCode = await runOrganisations(action, id, flags, {
+        env: process.env,
+        stdout: (line) => process.stdout.write(`${line}\n`),
+        logger: stderrLogger(),
+        isTty: process.stdout.isTTY === true,
+      });
+    });
+  };
+  registryAction(
+    'add',
+    "poll this organisation from the next period: with UPHANCE_TOKEN (or UPHANCE_EMAIL and UPHANCE_PASSWORD) set and --secret, on those credentials (kept in the secret's organisations map), else on the shared ones",
+    true,
+  );
+  registryAction(
+    'remove',
+    'stop polling this organisation from the next period (its state stays); with --secret, delete its own credentials',
+    true,
+  );
+  registryAction('list', 'the organisations polled and removed, with their last cycle', false);
   return program;
 };
 

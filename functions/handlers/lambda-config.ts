@@ -1,4 +1,10 @@
-import { ConfigError, positiveInteger, signalSettings, uphanceSettings } from '../config.js';
+import {
+  ConfigError,
+  parseOrganisationIds,
+  positiveInteger,
+  signalSettings,
+  uphanceSettings,
+} from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { CycleOptions } from '../cycle/cycle.js';
@@ -19,6 +25,8 @@ export interface LambdaConfig {
   emitBaseline: boolean;
   requestTimeoutMs: number;
   signals: SignalSettings;
+  /** The poll queue (poll worker): a message whose lease is held is handed back to it for a short while. */
+  pollQueueUrl: string | undefined;
 }
 
 const required = (env: Record<string, string | undefined>, name: string): string => {
@@ -47,6 +55,31 @@ export const lambdaConfig = (env: Record<string, string | undefined>): LambdaCon
     emitBaseline: emit === 'true',
     requestTimeoutMs: positiveInteger(env, 'UPHANCE_TIMEOUT_MS', 20_000),
     signals: signalSettings(env),
+    pollQueueUrl: env.POLL_QUEUE_URL?.trim() || undefined,
+  };
+};
+
+/** The dispatcher's configuration, set by the stack; checked at cold start. */
+export interface DispatchConfig {
+  tableName: string;
+  secretId: string;
+  queueUrl: string;
+  /** The deployment's organisationIds: polled with the registry's (less those removed). */
+  seed: number[];
+  periodMs: number;
+  /** An organisation without a completed cycle for this long is counted stale (the heartbeat). */
+  staleAfterMs: number;
+}
+
+export const dispatchConfig = (env: Record<string, string | undefined>): DispatchConfig => {
+  const periodMs = positiveInteger(env, 'SCHEDULE_MINUTES', 5) * 60_000;
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    secretId: required(env, 'UPHANCE_SECRET_ARN'),
+    queueUrl: required(env, 'POLL_QUEUE_URL'),
+    seed: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
+    periodMs,
+    staleAfterMs: positiveInteger(env, 'HEARTBEAT_INTERVALS', 3) * periodMs,
   };
 };
 

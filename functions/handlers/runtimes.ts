@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
@@ -11,6 +12,8 @@ import type { Context } from 'aws-lambda';
 import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import { credentialsForOrganisation } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
+import { credentialsByReference } from '../fanout/credentials.js';
+import type { CredentialsReference } from '../fanout/message.js';
 import type { OrganisationRuntime } from '../organisations.js';
 import { buildOrganisationRuntimes, scopedLogger } from '../organisations.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
@@ -47,6 +50,59 @@ const lambdaRuntimes = (
     );
     cached = { key, organisations };
     return organisations;
+  };
+};
+
+/** Runtimes a warm poll worker keeps (one per organisation it has run, the oldest dropped first). */
+const KEPT_RUNTIMES = 100;
+
+/**
+ * One organisation's runtime for the poll worker, with the credentials its registry entry names, reused
+ * across warm invocations while its credentials stay the same (an OAuth token is kept until it needs
+ * refreshing). The secret is cached 5 minutes; an organisation whose credentials the cached value lacks
+ * (added a moment ago) makes it read the secret again once.
+ */
+const organisationRuntime = (
+  logger: Logger,
+  clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient },
+) => {
+  const kept = new Map<string, OrganisationRuntime>();
+  return async (
+    config: LambdaConfig,
+    organisationId: number | null,
+    reference: CredentialsReference,
+  ): Promise<OrganisationRuntime> => {
+    const credentialsOf = async (forceFetch: boolean) =>
+      credentialsByReference(
+        await getSecret(config.secretId, { maxAge: 300, forceFetch }),
+        'UPHANCE_SECRET_ARN',
+        organisationId,
+        reference,
+      );
+    const credentials = await credentialsOf(false).catch(() => credentialsOf(true));
+    const key = `${organisationId ?? 'default'}|${createHash('sha256').update(JSON.stringify(credentials)).digest('hex')}`;
+    const found = kept.get(key);
+    if (found) return found;
+    const [built] = buildOrganisationRuntimes(
+      {
+        apiUrl: config.apiUrl,
+        state: { kind: 'dynamodb', tableName: config.tableName },
+        sink: { kind: 'eventbridge', busName: config.eventBusName },
+        source: config.source,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
+      organisationId === null ? [] : [organisationId],
+      () => credentials,
+      logger,
+      clients,
+      // Organisations are data (the registry): one worker's never knows of the others, so the table's
+      // unnamed state is never taken without its orders showing whose it is.
+      organisationId !== null,
+    );
+    const organisation = built as OrganisationRuntime;
+    if (kept.size >= KEPT_RUNTIMES) kept.delete(kept.keys().next().value as string);
+    kept.set(key, organisation);
+    return organisation;
   };
 };
 
@@ -106,6 +162,8 @@ export const cycleLambda = () => {
     tracer,
     configured,
     cycleArgs,
+    dynamodb,
     runtimesFor: lambdaRuntimes(cycleLogger, { dynamodb, eventbridge }),
+    runtimeFor: organisationRuntime(cycleLogger, { dynamodb, eventbridge }),
   };
 };

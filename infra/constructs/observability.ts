@@ -1,10 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   Alarm,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  LogQueryWidget,
   Metric,
   SingleValueWidget,
   TreatMissingData,
@@ -12,19 +13,17 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-import {
-  METRIC,
-  METRICS_NAMESPACE,
-  ORGANISATION_DIMENSION,
-  SERVICE_NAME,
-} from '../../functions/telemetry.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.js';
 
 export interface ObservabilityProps {
+  /** The poll worker (one organisation's cycle per invocation). */
   pollFunction: IFunction;
   scheduleMinutes: number;
   /** Alarm when no cycle completed for this many schedule intervals. */
@@ -34,15 +33,30 @@ export interface ObservabilityProps {
   notifyFunctions?: Array<{ name: string; function: IFunction }>;
   alarmEmail?: string;
   key: IKey;
-  /** Organisations polled: each gets its own failure and heartbeat alarms (dimension `organisation`). */
-  organisationIds?: string[];
+  /**
+   * The fan-out: its alarms count organisations (no alarm of an organisation's own, whatever their number);
+   * a log query names the failing ones.
+   */
+  fanOut: { dispatcher: IFunction; queue: IQueue; workerLogGroup: ILogGroup };
 }
+
+/** The worker's failures by organisation, with the last error: what the OrganisationsFailing alarm points to. */
+const FAILING_ORGANISATIONS_QUERY = new QueryString({
+  fields: ['@timestamp', 'organisationId', 'message'],
+  filterStatements: ['level = "ERROR"', 'message like /^cycle failed/'],
+  statsStatements: [
+    'count(*) as failures, latest(message) as lastError, max(@timestamp) as lastFailure by organisationId',
+  ],
+  sort: 'failures desc',
+  limit: 100,
+});
 
 /** Alarms to an SNS topic, and a dashboard of what the poller does. */
 export class Observability extends Construct {
   readonly alarmTopic: Topic;
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  readonly failingOrganisationsQuery: QueryDefinition;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -73,7 +87,7 @@ export class Observability extends Construct {
 
     alarm('PollErrors', {
       alarmDescription:
-        'The poll function failed two cycles in a row (see its logs: API unreachable, credentials rejected, EventBridge refusing).',
+        'The poll worker itself failed twice in a row (its configuration, a crash: see its logs); an organisation whose cycle fails is counted by OrganisationsFailing instead.',
       metric: props.pollFunction.metricErrors({ period }),
       threshold: 1,
       evaluationPeriods: 2,
@@ -141,33 +155,49 @@ export class Observability extends Construct {
       });
     }
 
-    for (const organisation of props.organisationIds ?? []) {
-      const own = (metricName: string) =>
-        new Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName,
-          dimensionsMap: { service: SERVICE_NAME, [ORGANISATION_DIMENSION]: organisation },
-          statistic: 'Sum',
-          period,
-        });
-      alarm(`Organisation${organisation}CycleFailed`, {
-        alarmDescription: `Organisation ${organisation}: two cycles in a row failed (credentials rejected, outage); the other organisations go on.`,
-        metric: own(METRIC.CycleFailed),
-        threshold: 1,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`Organisation${organisation}NoSuccessfulCycle`, {
-        alarmDescription: `Organisation ${organisation}: no cycle completed for ${props.heartbeatIntervals} schedule intervals.`,
-        metric: own(METRIC.CycleCompleted),
-        threshold: 1,
-        evaluationPeriods: props.heartbeatIntervals,
-        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.BREACHING,
-      });
-    }
+    // The fan-out: alarms on counts of organisations, the same four resources for one or a thousand.
+    const { fanOut } = props;
+    this.failingOrganisationsQuery = new QueryDefinition(this, 'FailingOrganisations', {
+      queryDefinitionName: `${Stack.of(this).stackName}/failing-organisations`,
+      queryString: FAILING_ORGANISATIONS_QUERY,
+      logGroups: [fanOut.workerLogGroup],
+    });
+    const whereToLook = `CloudWatch Logs Insights query "${Stack.of(this).stackName}/failing-organisations" (or \`npx uphance-notifier organisations list --table <StateTableName>\`) names them and their errors`;
+    alarm('OrganisationsFailing', {
+      alarmDescription: `Organisations whose last cycle failed, at two periods in a row (credentials rejected, an outage); the others go on. The ${whereToLook}.`,
+      metric: metric(METRIC.OrganisationsFailing, 'Maximum'),
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm('OrganisationsStale', {
+      alarmDescription: `Organisations without a completed cycle for ${props.heartbeatIntervals} schedule intervals (failing, always cut by the deadline, or never run). The dispatcher's log lists them; the ${whereToLook}.`,
+      metric: metric(METRIC.OrganisationsStale, 'Maximum'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm('DispatchErrors', {
+      alarmDescription:
+        'The dispatcher failed (see its logs): some organisations were not queued this period; it is retried twice with the same period.',
+      metric: fanOut.dispatcher.metricErrors({ period }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm('PollQueueBacklog', {
+      alarmDescription:
+        'Poll messages wait longer than two periods: the workers do not keep up (raise workerConcurrency), or too many organisations share one set of credentials (they run one at a time).',
+      metric: fanOut.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+      threshold: 2 * period.toSeconds(),
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
 
     const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: 8, height: 6 });
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
@@ -183,8 +213,8 @@ export class Observability extends Construct {
         width: 6,
       }),
       new SingleValueWidget({
-        title: 'Poll errors (24 h)',
-        metrics: [props.pollFunction.metricErrors({ period: Duration.days(1) })],
+        title: 'Cycles failed (24 h)',
+        metrics: [metric(METRIC.CycleFailed).with({ period: Duration.days(1) })],
         width: 6,
       }),
       new SingleValueWidget({
@@ -218,6 +248,26 @@ export class Observability extends Construct {
           queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
         ),
       ),
+    );
+    this.dashboard.addWidgets(
+      graph('Organisations', [
+        metric(METRIC.OrganisationsDispatched, 'Maximum'),
+        metric(METRIC.OrganisationsFailing, 'Maximum'),
+        metric(METRIC.OrganisationsStale, 'Maximum'),
+      ]),
+      graph('Poll queue', [
+        fanOut.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        fanOut.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+        metric(METRIC.PollMessagesSuperseded),
+        metric(METRIC.LeaseHeld),
+      ]),
+      new LogQueryWidget({
+        title: 'Failing organisations (last error)',
+        logGroupNames: [fanOut.workerLogGroup.logGroupName],
+        queryString: FAILING_ORGANISATIONS_QUERY.toString(),
+        width: 8,
+        height: 6,
+      }),
     );
   }
 }

@@ -117,19 +117,33 @@ describe('bus, archive and schema registry', () => {
   });
 });
 
-describe('poll function and schedule', () => {
-  it('is Node 22 on arm64, traced, 512 MB, a timeout a minute short of the schedule, with its configuration', () => {
-    base.template.hasResourceProperties('AWS::Lambda::Function', {
+describe('dispatcher, poll queue and poll worker', () => {
+  const functionNamed = (template: Template, prefix: string) =>
+    Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix));
+  const statementsOf = (template: Template, role: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement) as Array<{
+      Action: string | string[];
+      Resource: unknown;
+    }>;
+  const actionsOf = (template: Template, role: string) =>
+    statementsOf(template, role).flatMap((s) => [s.Action].flat());
+
+  it('the worker is Node 22 on arm64, traced, 512 MB, a timeout a minute short of the schedule, with its configuration', () => {
+    const [, worker] = functionNamed(base.template, 'PollWorker') ?? [];
+    expect(worker?.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 512,
       Timeout: 240,
       TracingConfig: { Mode: 'Active' },
       Environment: {
-        Variables: Match.objectLike({
-          TABLE_NAME: Match.anyValue(),
-          EVENT_BUS_NAME: Match.anyValue(),
-          UPHANCE_SECRET_ARN: Match.anyValue(),
+        Variables: expect.objectContaining({
+          TABLE_NAME: expect.anything(),
+          EVENT_BUS_NAME: expect.anything(),
+          UPHANCE_SECRET_ARN: expect.anything(),
+          POLL_QUEUE_URL: { Ref: expect.stringMatching(/^PollQueue/) },
           CYCLE_BUDGET_SECONDS: '185',
           NODE_OPTIONS: '--enable-source-maps',
         }),
@@ -137,26 +151,108 @@ describe('poll function and schedule', () => {
     });
   });
 
-  it('keeps the timeout below a short schedule period, so that the next run finds a killed run’s lease expired', () => {
-    synth({ scheduleMinutes: 1 }, false).template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 30,
-      Environment: { Variables: Match.objectLike({ CYCLE_BUDGET_SECONDS: '10' }) },
-    });
+  it('keeps the worker timeout below a short schedule period, so that a killed cycle’s lease has expired by the next', () => {
+    const [, worker] = functionNamed(synth({ scheduleMinutes: 1 }, false).template, 'PollWorker') ?? [];
+    expect(worker?.Properties.Timeout).toBe(30);
+    expect(worker?.Properties.Environment.Variables.CYCLE_BUDGET_SECONDS).toBe('10');
   });
 
-  it('has no asynchronous retries (the schedule and the lease handle a failed run)', () => {
+  it('the worker takes one message at a time from the poll queue, at most workerConcurrency at once, reporting failures', () => {
+    const [queueId] =
+      Object.entries(base.template.findResources('AWS::SQS::Queue')).find(([id]) =>
+        /^PollQueue[0-9A-F]/.test(id),
+      ) ?? [];
+    const [workerId] = functionNamed(base.template, 'PollWorker') ?? [];
+    base.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: workerId },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 10 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    synth({ workerConcurrency: 25 }, false).template.hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      {
+        BatchSize: 1,
+        ScalingConfig: { MaximumConcurrency: 25 },
+      },
+    );
+    expect(() => synth({ workerConcurrency: 1 }, false)).toThrow(
+      /workerConcurrency must be a whole number from 2 to 1000/,
+    );
+    expect(propsFromContext((k) => ({ workerConcurrency: '20' })[k]).workerConcurrency).toBe(20);
+    expect(() => propsFromContext((k) => ({ workerConcurrency: 'many' })[k])).toThrow(
+      /workerConcurrency must be a whole number/,
+    );
+  });
+
+  it('the poll queue is FIFO (a group per set of credentials), deduplicated by the dispatcher, visible again only after the worker’s timeout, with a FIFO dead-letter queue', () => {
+    const queues = Object.entries(base.template.findResources('AWS::SQS::Queue'));
+    const [, poll] = queues.find(([id]) => /^PollQueue[0-9A-F]/.test(id)) ?? [];
+    const [deadLettersId, deadLetters] = queues.find(([id]) => id.startsWith('PollDeadLetters')) ?? [];
+    expect(poll?.Properties).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 270,
+      MessageRetentionPeriod: 86_400,
+      RedrivePolicy: { maxReceiveCount: 10, deadLetterTargetArn: { 'Fn::GetAtt': [deadLettersId, 'Arn'] } },
+    });
+    expect(deadLetters?.Properties.FifoQueue).toBe(true);
+    const alarms = Object.values(base.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties,
+    );
+    expect(
+      alarms.some(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Dimensions).includes(deadLettersId ?? '?'),
+      ),
+    ).toBe(true);
+  });
+
+  it('the schedule invokes the dispatcher with its scheduled time, retried (SQS deduplicates a repeated period)', () => {
+    const [dispatcherId, dispatcher] = functionNamed(base.template, 'PollDispatcher') ?? [];
+    base.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    base.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [dispatcherId, 'Arn'] },
+        Input: '{"scheduledTime":"<aws.scheduler.scheduled-time>"}',
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+      }),
+    });
+    everything.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+    });
     base.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      MaximumRetryAttempts: 0,
-      FunctionName: Match.anyValue(),
+      FunctionName: { Ref: dispatcherId },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 300,
+    });
+    expect(dispatcher?.Properties.Environment.Variables).toMatchObject({
+      SCHEDULE_MINUTES: '5',
+      HEARTBEAT_INTERVALS: '3',
+      POLL_QUEUE_URL: { Ref: expect.stringMatching(/^PollQueue/) },
+      TABLE_NAME: { Ref: expect.stringMatching(/^State/) },
+      UPHANCE_SECRET_ARN: { Ref: expect.stringMatching(/^UphanceCredentials/) },
     });
   });
 
-  it('alarms when the bus refuses events for good (set aside, to be resent)', () => {
-    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'EventsSetAside',
-      Namespace: 'UphanceNotifier',
-      Threshold: 1,
-    });
+  it('the dispatcher reads the registry and the secret and sends to the poll queue; it never calls Uphance or the bus', () => {
+    const actions = actionsOf(base.template, 'PollDispatcher');
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'sqs:SendMessage',
+        'secretsmanager:GetSecretValue',
+      ]),
+    );
+    for (const never of ['events:PutEvents', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'sqs:ReceiveMessage'])
+      expect(actions).not.toContain(never);
   });
 
   it('alarms when a sealed commit keeps failing to replay (its organisation is stuck until it goes through)', () => {
@@ -174,19 +270,8 @@ describe('poll function and schedule', () => {
     });
   });
 
-  it('writes to an explicit log group with retention', () => {
-    base.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    base.template.hasResourceProperties('AWS::Lambda::Function', {
-      LoggingConfig: { LogGroup: Match.anyValue() },
-    });
-  });
-
-  it('is granted exactly the DynamoDB calls it makes, PutEvents on its bus and the secret', () => {
-    const policies = base.template.findResources('AWS::IAM::Policy');
-    const statements = Object.values(policies)
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes('PollFunction'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const actions = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+  it('the worker is granted exactly the DynamoDB calls it makes, PutEvents on its bus, the secret and the queue', () => {
+    const actions = actionsOf(base.template, 'PollWorker');
     expect(actions).toEqual(
       expect.arrayContaining([
         'dynamodb:GetItem',
@@ -198,6 +283,9 @@ describe('poll function and schedule', () => {
         'dynamodb:ConditionCheckItem',
         'events:PutEvents',
         'secretsmanager:GetSecretValue',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
       ]),
     );
     expect(actions).not.toContain('dynamodb:Scan');
@@ -205,14 +293,18 @@ describe('poll function and schedule', () => {
     expect(actions.some((a: string) => a.endsWith(':*'))).toBe(false);
   });
 
-  it('runs on an EventBridge Scheduler rate without retries', () => {
-    base.template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(5 minutes)',
-      State: 'ENABLED',
-      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 } }),
+  it('alarms when the bus refuses events for good (set aside, to be resent)', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'EventsSetAside',
+      Namespace: 'UphanceNotifier',
+      Threshold: 1,
     });
-    everything.template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(10 minutes)',
+  });
+
+  it('writes to explicit log groups with retention', () => {
+    base.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    base.template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: Match.anyValue() },
     });
   });
 
@@ -226,9 +318,10 @@ describe('poll function and schedule', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:uphance-AbCdEf';
     const existing = synth({ uphanceSecretArn: arn, webhook: false }, false);
     existing.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    existing.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ UPHANCE_SECRET_ARN: arn }) },
-    });
+    for (const prefix of ['PollWorker', 'PollDispatcher'])
+      expect(
+        functionNamed(existing.template, prefix)?.[1].Properties.Environment.Variables.UPHANCE_SECRET_ARN,
+      ).toBe(arn);
   });
 
   it('may read an existing secret encrypted with a customer key: kms:Decrypt on that key, through Secrets Manager', () => {
@@ -241,12 +334,12 @@ describe('poll function and schedule', () => {
     const decrypt = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn));
     expect(decrypt?.Action).toEqual('kms:Decrypt');
     expect(JSON.stringify(decrypt?.Condition)).toContain('secretsmanager.');
-    // Every function that reads the credentials: the poll function and the webhook check function.
+    // Every function that reads the credentials: the worker, the dispatcher and the webhook check function.
     const rolesWithKey = Object.values(withKey.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(keyArn))
       .map((p) => JSON.stringify(p.Properties.Roles));
-    expect(rolesWithKey.some((r) => r.includes('PollFunction'))).toBe(true);
-    expect(rolesWithKey.some((r) => r.includes('CheckFunction'))).toBe(true);
+    for (const role of ['PollWorker', 'PollDispatcher', 'CheckFunction'])
+      expect(rolesWithKey.some((r) => r.includes(role))).toBe(true);
     // Without the key, no KMS grant beyond the topics' own key.
     const plain = JSON.stringify(
       synth({ uphanceSecretArn: secretArn }).template.findResources('AWS::IAM::Policy'),
@@ -255,15 +348,15 @@ describe('poll function and schedule', () => {
     expect(() => synth({ uphanceSecretKmsKeyArn: keyArn })).toThrow(/give uphanceSecretArn too/);
   });
 
-  it('bundles the poll function under 1 MB', () => {
-    const fn = base.stack.node.findChild('PollFunction').node.defaultChild as unknown as {
-      cfnOptions: unknown;
-      getMetadata(key: string): string;
-    };
-    const assetPath = fn.getMetadata('aws:asset:path');
-    const size = statSync(join(base.app.outdir, assetPath, 'index.mjs')).size;
-    process.stderr.write(`poll function bundle: ${(size / 1024).toFixed(1)} KiB\n`);
-    expect(size).toBeLessThan(1024 * 1024);
+  it('bundles the dispatcher and the worker under 1 MB each', () => {
+    for (const id of ['Dispatcher', 'Worker']) {
+      const fn = base.stack.node.findChild('Poll').node.findChild(id).node.defaultChild as unknown as {
+        getMetadata(key: string): string;
+      };
+      const size = statSync(join(base.app.outdir, fn.getMetadata('aws:asset:path'), 'index.mjs')).size;
+      process.stderr.write(`${id.toLowerCase()} bundle: ${(size / 1024).toFixed(1)} KiB\n`);
+      expect(size).toBeLessThan(1024 * 1024);
+    }
   });
 });
 
@@ -385,8 +478,8 @@ describe('observability', () => {
       (a) => a.Properties,
     );
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
-    // The poll function, the two notify functions and the digest function.
-    expect(byMetric('Errors')).toHaveLength(4);
+    // The poll worker, the dispatcher, the two notify functions and the digest function.
+    expect(byMetric('Errors')).toHaveLength(5);
     expect(byMetric('CycleCompleted')[0]).toMatchObject({
       ComparisonOperator: 'LessThanThreshold',
       EvaluationPeriods: 3,
@@ -394,8 +487,8 @@ describe('observability', () => {
       Namespace: 'UphanceNotifier',
     });
     expect(byMetric('PutEventsFailures')).toHaveLength(1);
-    // Slack, email, the example consumer, the webhook checks and the digest schedule.
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(5);
+    // The poll queue, Slack, email, the example consumer, the webhook checks and the digest schedule.
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(6);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     everything.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -478,7 +571,9 @@ describe('webhook trigger', () => {
   });
 
   it('queues checks on an encrypted FIFO queue with explicit deduplication and a FIFO dead-letter queue', () => {
-    const queues = resources('AWS::SQS::Queue');
+    const queues = Object.entries(base.template.findResources('AWS::SQS::Queue'))
+      .filter(([id]) => id.startsWith('Webhook'))
+      .map(([, q]) => q);
     const main = queues.find((q) => q.Properties.RedrivePolicy);
     expect(main?.Properties).toMatchObject({
       FifoQueue: true,
@@ -528,28 +623,68 @@ describe('webhook trigger', () => {
 });
 
 describe('organisations', () => {
-  it('passes the list to the poll and digest functions and alarms per organisation', () => {
-    const poll = Object.values(everything.template.findResources('AWS::Lambda::Function')).find((f) =>
-      String(f.Properties.Description).startsWith('Polls Uphance'),
-    );
-    expect(poll?.Properties.Environment.Variables.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
-    // The digest sends one digest per organisation: it gets the whole list too.
-    const [, digest] =
+  const threeOrganisations = () => synth({ organisationIds: '35802,35803,35804' }, false).template;
+
+  it('passes the deployment’s list to the dispatcher (the seed) and the digest', () => {
+    const variables = (prefix: string) =>
       Object.entries(everything.template.findResources('AWS::Lambda::Function')).find(([id]) =>
-        id.startsWith('DigestFunction'),
-      ) ?? [];
-    expect(digest?.Properties.Environment.Variables.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
-    const alarms = Object.values(everything.template.findResources('AWS::CloudWatch::Alarm')).map(
+        id.startsWith(prefix),
+      )?.[1].Properties.Environment.Variables;
+    expect(variables('PollDispatcher')?.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
+    // The digest sends one digest per organisation: it gets the whole list too.
+    expect(variables('DigestFunction')?.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
+  });
+
+  it('has no resource of an organisation’s own: with three organisations, the same alarms as with none', () => {
+    const template = threeOrganisations();
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms).toHaveLength(DEFAULT_DEPLOYMENT.alarms);
+    expect(JSON.stringify(alarms)).not.toMatch(/"Name":"organisation"/);
+    for (const id of ['35802', '35803', '35804']) expect(JSON.stringify(alarms)).not.toContain(id);
+    expect(Object.keys(template.toJSON().Resources).length).toBe(
+      Object.keys(synth({}, false).template.toJSON().Resources).length,
+    );
+  });
+
+  it('alarms on counts of organisations failing and gone silent, and on a missing heartbeat', () => {
+    const alarms = Object.values(threeOrganisations().findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties,
     );
-    for (const id of ['35802', '35803']) {
-      const own = alarms.filter((a) =>
-        (a.Dimensions ?? []).some(
-          (d: { Name: string; Value: string }) => d.Name === 'organisation' && d.Value === id,
-        ),
-      );
-      expect(own.map((a) => a.MetricName).sort()).toEqual(['CycleCompleted', 'CycleFailed']);
-    }
+    const byMetric = (name: string) => alarms.find((a) => a.MetricName === name);
+    expect(byMetric('OrganisationsFailing')).toMatchObject({
+      Statistic: 'Maximum',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Dimensions: [{ Name: 'service', Value: 'uphance-notifier' }],
+    });
+    expect(String(byMetric('OrganisationsFailing')?.AlarmDescription)).toMatch(
+      /failing-organisations.*organisations list/,
+    );
+    expect(byMetric('OrganisationsStale')).toMatchObject({ Statistic: 'Maximum', Threshold: 1 });
+    // The heartbeat fires when no cycle completes at all, also when nothing reports (missing data).
+    expect(byMetric('CycleCompleted')).toMatchObject({
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      TreatMissingData: 'breaching',
+      Dimensions: [{ Name: 'service', Value: 'uphance-notifier' }],
+    });
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toMatchObject({ Threshold: 600 });
+  });
+
+  it('names the failing organisations with a Logs Insights query on the worker’s logs (and on the dashboard)', () => {
+    const template = threeOrganisations();
+    const [definition] = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
+    expect(definition?.Properties.Name).toBe('Test/failing-organisations');
+    expect(definition?.Properties.QueryString).toMatch(/filter message like \/\^cycle failed\//);
+    expect(definition?.Properties.QueryString).toMatch(/by organisationId/);
+    const [workerLogs] =
+      Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) =>
+        id.startsWith('PollWorkerLogs'),
+      ) ?? [];
+    expect(definition?.Properties.LogGroupNames).toEqual([{ Ref: workerLogs }]);
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard?.Properties.DashboardBody)).toContain('by organisationId');
   });
 
   it('reads organisationIds (or organisationId) from the context and refuses a bad list', () => {
@@ -795,8 +930,11 @@ describe('context', () => {
     });
     expect(props.slack).toMatchObject({ webhookUrl: undefined, detailTypes: [] });
     const { template } = synth({ signals: props.signals, webhook: true }, false);
-    // The poll function and the webhook check function diff with the same settings.
-    for (const description of ['Polls Uphance', 'Checks production orders named by webhooks']) {
+    // The poll worker and the webhook check function diff with the same settings.
+    for (const description of [
+      'Polls one Uphance organisation',
+      'Checks production orders named by webhooks',
+    ]) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp(`^${description}`),
         Environment: {

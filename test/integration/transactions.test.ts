@@ -30,6 +30,7 @@ import { freshTable } from '../helpers/aws.js';
 import { MemorySink, notifierFor } from '../helpers/harness.js';
 import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
 import { vendorEvent, vendorOrder } from '../helpers/orders.js';
+import { pollEvent } from '../helpers/poll-queue.js';
 
 let tableName: string;
 let endpoint: string;
@@ -359,9 +360,12 @@ describe('a sealed commit that cannot be replayed, in the Lambda handlers (local
       // One organisation: the check function never sends to its queue here.
       CHECK_QUEUE_URL: 'http://127.0.0.1:9/queue/checks.fifo',
     };
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await expect(poll.handler({}, lambdaContext(300_000, 'poll'))).rejects.toThrow(
+    // The worker reports the failure and consumes the message (the next period tries again).
+    const polled = await poll.handler(pollEvent(), lambdaContext(300_000, 'poll'));
+    expect(polled.results[0]).toMatchObject({ outcome: 'failed' });
+    expect(polled.results[0]?.error).toMatch(
       new RegExp(
         `^sealed commit ${id.replace('.', '\\.')} could not be replayed: the snapshot of order ${order.id} was changed by another writer`,
       ),

@@ -14,6 +14,7 @@ import type { RunningSimulator } from '../../simulator/server.js';
 import { startSimulator } from '../../simulator/server.js';
 import { freshTable } from '../helpers/aws.js';
 import { lambdaContext, localLambdaEnv } from '../helpers/lambda.js';
+import { pollEvent } from '../helpers/poll-queue.js';
 
 let sim: RunningSimulator;
 let bus: LocalEventBridge;
@@ -155,9 +156,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const queueUrl = freshQueue();
     process.env = env(endpoint, tableName, queueUrl);
     const webhook = await import('../../functions/handlers/webhook.js');
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     sim.state.setDeliveryStatus(23621, 'receiving');
     // Due in two days: the check runs the production signals as the scheduled cycle does (OrderDueSoon).
     const inTwoDays = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
@@ -213,8 +214,8 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
       'OrderDueSoon',
     ]);
     // The scheduled cycle then emits nothing more for it.
-    const after = await poll.handler({}, context(300_000));
-    expect(after).toMatchObject({ events: 0 });
+    const after = await poll.handler(pollEvent(), context(300_000));
+    expect(after.results[0]?.report).toMatchObject({ events: 0 });
     expect(bus.events).toHaveLength(3);
     const written = [process.stdout.write, process.stderr.write]
       .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
@@ -229,9 +230,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const { tableName, endpoint } = await freshTable();
     secrets.secrets.set('uphance/credentials', JSON.stringify({ token: 'sim-token' }));
     process.env = env(endpoint, tableName);
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     sim.state.setDueDate(23621, '2027-03-03');
     const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
@@ -252,39 +253,6 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     expect(bus.events.slice(before).map((e) => e.detailType)).toEqual(['OrderDueDateChanged']);
   });
 
-  it('polls each organisation in turn with its own credentials: one rejected never stops the other', async () => {
-    const { tableName, endpoint } = await freshTable();
-    // A secret of its own: Powertools caches secret values across the other tests' module reloads.
-    secrets.secrets.set(
-      'uphance/organisations',
-      JSON.stringify({ token: 'sim-token', organisations: { '35803': { token: 'revoked-ORG-token' } } }),
-    );
-    process.env = {
-      ...env(endpoint, tableName),
-      UPHANCE_SECRET_ARN: 'uphance/organisations',
-      UPHANCE_ORGANISATION_ID: '35802,35803',
-    };
-    const poll = await import('../../functions/handlers/poll.js');
-    await expect(poll.handler({}, context(300_000))).rejects.toThrow(/1 of 2 organisations failed: 35803/);
-    sim.state.setDueDate(23621, '2027-04-04');
-    const before = bus.events.length;
-    await expect(poll.handler({}, context(300_000))).rejects.toThrow(/35803/);
-    const events = bus.events.slice(before);
-    expect(events.map((e) => [e.detailType, e.detail.organisationId])).toEqual([
-      ['OrderDueDateChanged', 35802],
-    ]);
-    const written = (process.stdout.write as unknown as { mock: { calls: unknown[][] } }).mock.calls
-      .map((c) => String(c[0]))
-      .join('\n');
-    // Per-organisation metrics carry the organisation as a dimension.
-    expect(written).toMatch(
-      /"organisation":"35803"[^\n]*"CycleFailed":1|"CycleFailed":1[^\n]*"organisation":"35803"/,
-    );
-    expect(written).toMatch(
-      /"organisation":"35802"[^\n]*"CycleCompleted":1|"CycleCompleted":1[^\n]*"organisation":"35802"/,
-    );
-    expect(written).not.toContain('revoked-ORG-token');
-  });
   it('a message per organisation: one whose credentials are rejected holds back its own checks only', async () => {
     const { tableName, endpoint } = await freshTable();
     // A secret of its own: Powertools caches secret values across the other tests' module reloads.
@@ -297,10 +265,10 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
       UPHANCE_ORGANISATION_ID: '35802,35803',
     };
     const webhook = await import('../../functions/handlers/webhook.js');
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
     // Both baselines recorded; then 35803's credentials are revoked (the secret re-read after 5 minutes).
-    await poll.handler({}, context(300_000));
+    for (const id of [35802, 35803]) await poll.handler(pollEvent(id), context(300_000));
     secrets.secrets.set(
       'uphance/isolation',
       JSON.stringify({ token: 'sim-token', organisations: { '35803': { token: 'revoked-ORG-token' } } }),
@@ -372,9 +340,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const { tableName, endpoint } = await freshTable();
     secrets.secrets.set('uphance/credentials', JSON.stringify({ token: 'sim-token' }));
     process.env = env(endpoint, tableName);
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     sim.state.setDueDate(23621, '2027-06-06');
     // The bus refuses the event for good: it is set aside in the state, and the alarm's metric counts it.
     bus.faults.push({ kind: 'fail-entries', indexes: [0], errorCode: 'MalformedDetail' });
@@ -392,9 +360,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const queueUrl = freshQueue();
     process.env = env(endpoint, tableName, queueUrl);
     const webhook = await import('../../functions/handlers/webhook.js');
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     const path = `/webhooks/uphance/${SECRET}`;
     const send = (number: string) => webhook.handler(httpEvent('POST', path, ticket(number)), context());
     const before = bus.events.length;
@@ -445,9 +413,9 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const queueUrl = freshQueue();
     process.env = env(endpoint, tableName, queueUrl);
     const webhook = await import('../../functions/handlers/webhook.js');
-    const poll = await import('../../functions/handlers/poll.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
     const check = await import('../../functions/handlers/check.js');
-    await poll.handler({}, context(300_000));
+    await poll.handler(pollEvent(), context(300_000));
     const path = `/webhooks/uphance/${SECRET}`;
     const before = bus.events.length;
     sim.resetCounts();

@@ -1,0 +1,146 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
+import { dynamoDbClient } from '../adapters/dynamodb-store.js';
+import { SqsPollQueue } from '../adapters/sqs-poll-queue.js';
+import { credentialsByReference, credentialsGroup } from '../fanout/credentials.js';
+import type { PolledOrganisation } from '../fanout/plan.js';
+import { organisationHealth, organisationsToPoll, periodMessages } from '../fanout/plan.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import type { DispatchConfig } from './lambda-config.js';
+import { dispatchConfig } from './lambda-config.js';
+
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+const tracer = new Tracer({ serviceName: SERVICE_NAME });
+const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
+const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+const configured: { config: DispatchConfig } | { error: Error } = (() => {
+  try {
+    return { config: dispatchConfig(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+})();
+
+/** At most this many organisations are named in one log line (the counts are always whole). */
+const LOGGED = 50;
+
+export interface DispatchReport {
+  scheduledAt: string;
+  organisations: number;
+  queued: number;
+  failing: Array<number | null>;
+  stale: Array<number | null>;
+  /** DynamoDB units the registry's reads and writes consumed. */
+  usage: { readUnits: number; writeUnits: number };
+}
+
+/** The period the schedule passes (its scheduled time, the same in its retries), else now (a run by hand). */
+const periodOf = (event: unknown): number => {
+  const scheduled = (event as { scheduledTime?: unknown } | null)?.scheduledTime;
+  const ms = typeof scheduled === 'string' ? Date.parse(scheduled) : Number.NaN;
+  return Number.isFinite(ms) ? ms : Date.now();
+};
+
+/**
+ * The dispatcher, the schedule's target: each period it reads the registry (and polls the organisations
+ * the deployment names too, less those removed), queues one message per organisation (ten a call, in the
+ * message group of its credentials, deduplicated per organisation and period), and reports, from the
+ * worker's run records, how many organisations fail or have gone silent (their ids in its log).
+ */
+export const dispatchHandler = async (event: unknown): Promise<DispatchReport> => {
+  if ('error' in configured) {
+    logger.error(`dispatch failed: ${configured.error.message}`);
+    throw configured.error;
+  }
+  const { config } = configured;
+  const scheduledAt = periodOf(event);
+  const registry = new DynamoRegistry({ client: dynamodb, tableName: config.tableName });
+  const [{ entries, seed: recordedSeed }, runs, secret] = await Promise.all([
+    registry.read(),
+    registry.runs(),
+    getSecret(config.secretId, { maxAge: 300 }).catch((error: Error) => {
+      // The workers will report each organisation's failure; meanwhile each gets a group of its own.
+      logger.error(`cannot read the credentials secret: ${error.message}`);
+      return undefined;
+    }),
+  ]);
+  const organisations = organisationsToPoll(config.seed, entries);
+  const groupOf = (organisation: PolledOrganisation) => {
+    try {
+      return credentialsGroup(
+        credentialsByReference(
+          secret,
+          'UPHANCE_SECRET_ARN',
+          organisation.organisationId,
+          organisation.credentials,
+        ),
+      );
+    } catch {
+      // No usable credentials: the worker reports it; it waits behind no one.
+      return `org-${organisation.organisationId ?? 'default'}`;
+    }
+  };
+  const queue = new SqsPollQueue({ client: sqs, queueUrl: config.queueUrl });
+  const sent = await queue.send(periodMessages(organisations, scheduledAt, groupOf));
+
+  const now = Date.now();
+  const health = organisationHealth(organisations, runs, now, config.staleAfterMs);
+  for (let i = 0; i < health.unseen.length; i += 25) {
+    await Promise.all(health.unseen.slice(i, i + 25).map((id) => registry.recordFirstDispatch(id, now)));
+  }
+  if (JSON.stringify(recordedSeed) !== JSON.stringify(config.seed)) await registry.recordSeed(config.seed);
+
+  metrics.addMetric(METRIC.OrganisationsDispatched, MetricUnit.Count, sent.sent);
+  metrics.addMetric(METRIC.OrganisationsFailing, MetricUnit.Count, health.failing.length);
+  metrics.addMetric(METRIC.OrganisationsStale, MetricUnit.Count, health.stale.length);
+  if (health.failing.length > 0) {
+    logger.warn(`${health.failing.length} organisations failing`, {
+      failing: health.failing.slice(0, LOGGED).map((f) => ({
+        organisationId: f.organisationId,
+        error: f.error,
+        failingSince: f.failingSince === null ? null : new Date(f.failingSince).toISOString(),
+      })),
+    });
+  }
+  if (health.stale.length > 0) {
+    logger.warn(`${health.stale.length} organisations without a completed cycle`, {
+      stale: health.stale.slice(0, LOGGED).map((s) => ({
+        organisationId: s.organisationId,
+        lastCompletedAt: s.lastCompletedAt === null ? null : new Date(s.lastCompletedAt).toISOString(),
+      })),
+    });
+  }
+  const report: DispatchReport = {
+    scheduledAt: new Date(scheduledAt).toISOString(),
+    organisations: organisations.length,
+    queued: sent.sent,
+    failing: health.failing.map((f) => f.organisationId),
+    stale: health.stale.map((s) => s.organisationId),
+    usage: { readUnits: registry.stats.readCapacity, writeUnits: registry.stats.writeCapacity },
+  };
+  logger.info('dispatched', { ...report, calls: sent.calls });
+  // A retry of this period queues only what is missing: the rest is deduplicated by SQS.
+  if (sent.failed.length > 0) {
+    throw new Error(
+      `${sent.failed.length} of ${organisations.length} poll messages could not be queued: ${sent.failed
+        .slice(0, 10)
+        .map((f) => `${f.entryId} (${f.code})`)
+        .join(', ')}`,
+    );
+  }
+  return report;
+};
+
+export const handler = middy(dispatchHandler)
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(captureLambdaHandler(tracer));
