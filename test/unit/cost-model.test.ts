@@ -57,8 +57,8 @@ describe('the monthly cost model', () => {
       dispatch: noDispatch,
     });
     expect(thousand.dynamodb).toBeCloseTo(one.dynamodb * 1_000, 6);
-    // CloudWatch: the same 22 metrics and 10 alarms; only the logs grow.
-    const fixed = 22 * PRICES.cloudwatch.metricMonth + 10 * PRICES.cloudwatch.alarmMonth;
+    // CloudWatch: the same 23 metrics and 11 alarms; only the logs grow.
+    const fixed = 23 * PRICES.cloudwatch.metricMonth + 11 * PRICES.cloudwatch.alarmMonth;
     const logs = (n: number) =>
       ((n * FIVE_MINUTE_CYCLES * (650 + LAMBDA_LOG_BYTES) + FIVE_MINUTE_CYCLES * LAMBDA_LOG_BYTES) / 1e9) *
       PRICES.cloudwatch.logsIngestedGb;

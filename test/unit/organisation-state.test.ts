@@ -57,7 +57,7 @@ const where = async (
   organisationId: number | undefined,
   several: boolean,
   existing: Existing,
-  ask: Discovery | undefined = discovery(organisationId),
+  ask: Discovery | undefined,
 ) => {
   const located = await locateState(setting, organisationId, several, places(existing), ask);
   const key = located.location.kind === 'file' ? located.location.path : located.location.partition;
