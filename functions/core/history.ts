@@ -207,8 +207,10 @@ export class StageHistory implements StageKnowledge {
         const current = bucket.byId.get(sample.id) ?? touched.get(sample.id);
         if (current) {
           const next = joinNext(current.next, sample.next);
-          if (next === current.next) continue;
-          const updated: StageSample = { ...current };
+          const retimed = current.end !== sample.end || current.minutes !== sample.minutes;
+          if (next === current.next && !retimed) continue;
+          // The stage's latest times replace the earlier ones (a corrected end time).
+          const updated: StageSample = { ...current, end: sample.end, minutes: sample.minutes };
           if (next !== undefined) updated.next = next;
           bucket.byId.set(sample.id, updated);
           touched.set(sample.id, updated);
@@ -302,7 +304,8 @@ export class StageHistory implements StageKnowledge {
     const key = `${supplier}\u0000${stage}`;
     if (this.#successors.has(key)) return this.#successors.get(key) ?? null;
     const { own, account } = this.#windows(stage, supplier);
-    const found = mostCommonNext(own, MIN_SAMPLES) ?? mostCommonNext(account, 1);
+    // What usually follows, on as much evidence as a duration needs.
+    const found = mostCommonNext(own, MIN_SAMPLES) ?? mostCommonNext(account, MIN_SAMPLES);
     this.#successors.set(key, found);
     return found;
   }
@@ -354,12 +357,13 @@ export class StageHistory implements StageKnowledge {
 
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS);
 
-/** A sample's identity: the order, line item, stage key and end time, hashed short (64 bits). */
-const sampleId = (orderId: number, lineItemId: number, stageKey: string, endTime: string): string =>
-  createHash('sha256')
-    .update(`${orderId}/${lineItemId}/${stageKey}/${endTime}`)
-    .digest('base64url')
-    .slice(0, 11);
+/**
+ * A sample's identity: the order, line item and stage key (a stage done again is another key), hashed short
+ * (64 bits). Not its times: the same stage seen with another offset, or with a corrected end, is the same
+ * sample (merged as its latest version), never a second one.
+ */
+const sampleId = (orderId: number, lineItemId: number, stageKey: string): string =>
+  createHash('sha256').update(`${orderId}/${lineItemId}/${stageKey}`).digest('base64url').slice(0, 11);
 
 /**
  * The completed stages of a fetched order (with start and end times) as samples, each with the stage its
@@ -384,7 +388,7 @@ export const stageSamples = (
       const sample: StageSample = {
         stage: entry.stage.name,
         supplier: order.companyId,
-        id: sampleId(order.id, item.id, entry.key, entry.stage.endTime as string),
+        id: sampleId(order.id, item.id, entry.key),
         end,
         minutes,
       };

@@ -148,18 +148,18 @@ const rollUps = (keyed: KeyedStage[][]): Map<string, RollUp> => {
 };
 
 /**
- * Whether a line item holds a roll-up of `name` back: it lacks that stage, and its current stage (its first
- * not completed) comes before `name` in the order's stage sequence. A line item whose every stage is
- * completed has finished; one that is past `name` without it skipped it.
+ * Whether a line item holds a roll-up of `name` back: its current stage (its first not completed) comes
+ * before `name` in the order's stage sequence — it has not reached `name`, or it went back to an earlier
+ * stage after completing it (rework). A line item whose every stage is completed has finished; one at
+ * `name` itself keeps the roll-up from being complete anyway; one that moved on to a stage it had not been
+ * at before is past `name` (the sequence is not needed for it: most orders never build one).
  */
 const holdsBack = (entries: readonly KeyedStage[], name: string, order: OrderStages): boolean => {
-  if (entries.length === 0) return false;
-  let current: KeyedStage | undefined;
-  for (const entry of entries) {
-    if (entry.stage.name === name) return false;
-    if (current === undefined && entry.stage.status !== STAGE_COMPLETED) current = entry;
-  }
-  if (!current) return false;
+  const current = entries.find((entry) => entry.stage.status !== STAGE_COMPLETED);
+  if (!current || current.stage.name === name) return false;
+  const had = entries.some((entry) => entry.stage.name === name);
+  const redo = entries.some((entry) => entry !== current && entry.stage.name === current.stage.name);
+  if (had && !redo) return false;
   const sequence = order.sequence();
   return sequence.indexOf(current.stage.name) < sequence.indexOf(name);
 };
@@ -203,7 +203,13 @@ export const evaluateSignals = (
   const memory: SignalMemory = { sig: 1 };
   const silent = firstSeen || previous.sig !== 1;
   const today = dayNumber(now, settings.timeZone);
-  const stages = new OrderStages(keyed, knowledge);
+  // By line item id, as a snapshot keeps them (core/forecast.ts, order-status.ts read the snapshot): the
+  // stage sequence and the forecast are then the same whether judged from the order or from its snapshot.
+  const byId = order.lineItems
+    .map((item, index) => ({ id: item.id, entries: keyed[index] ?? [] }))
+    .sort((a, b) => a.id - b.id)
+    .map((item) => item.entries);
+  const stages = new OrderStages(byId, knowledge);
 
   // OrderStageCompleted: no line item still before this stage or in it (docs/contract.md section 1b).
   const wasRolled = previous.rolledUp ?? [];
@@ -211,7 +217,7 @@ export const evaluateSignals = (
   const fired: SignalChange[] = [];
   for (const [name, roll] of rollUps(keyed)) {
     if (roll.having === 0 || roll.completed !== roll.having) continue;
-    if (roll.having < keyed.length && keyed.some((entries) => holdsBack(entries, name, stages))) continue;
+    if (keyed.some((entries) => holdsBack(entries, name, stages))) continue;
     rolled.push(name);
     if (silent || wasRolled.includes(name)) continue;
     fired.push({
@@ -296,14 +302,16 @@ export const evaluateSignals = (
     }
   }
 
-  // OrderAtRisk: the forecast completion is riskDays or more after the due date; once per due date. The
-  // order's first forecast counts as its first sight.
+  // OrderAtRisk: the forecast completion is riskDays or more after the due date; once per due date. `fc`
+  // records that the rule has been judged for the order: at its first judgement (its first sight, or the
+  // first cycle after a baseline, which judges none while it is still learning the history) a condition
+  // already true is recorded silently; from then on it fires when it turns true.
   if (due !== null && previous.atRisk === due) memory.atRisk = due;
-  if (previous.fc === 1) memory.fc = 1;
+  if (previous.fc === 1 || (knowledge && settings.riskDays > 0)) memory.fc = 1;
   // The forecast is judged without a due date too: the order's first forecast may come before its due date.
   if (knowledge && settings.riskDays > 0 && (standing?.left ?? 0) >= 0 && awaitsDelivery(order)) {
     const view = forecastView(
-      forecastStagesOfKeyed(keyed),
+      forecastStagesOfKeyed(byId),
       order.companyId,
       now,
       settings.timeZone,
@@ -311,7 +319,6 @@ export const evaluateSignals = (
       stages.sequence(),
     );
     const risk = riskStanding(order, view, today, settings);
-    if (view) memory.fc = 1;
     if (due !== null && view && risk?.atRisk) {
       memory.atRisk = due;
       // Never with OrderOverdue: at risk is before the due date has passed.

@@ -440,27 +440,40 @@ describe('OrderAtRisk (docs/contract.md section 1c)', () => {
     ).toEqual([[]]);
   });
 
-  it("an order's first forecast is its first sight: late already (the history was too thin before), it is recorded silently", () => {
+  it('an order first seen while its stages had too little history warns once the history says it is late', () => {
     const thin = historyWith({ stage: 'Sewing', supplier: SLOW, days: times(4, 12), next: 'Packing' });
     const signals = DEFAULT_SIGNAL_SETTINGS;
     const o = slowOrder({ dueDate: '2026-12-02' });
-    const seen = firstSight(o, { detectedAt: '2026-11-26T12:00:00Z', signals, history: thin, emit: false });
-    expect(seen.snapshot.fc).toBeUndefined();
-    // The baseline's later pages (or the next sweep) bring the history: a forecast, already 8 days late.
+    // First sight (OrderCreated): no forecast yet, but the rule was judged there.
+    const seen = firstSight(o, { detectedAt: '2026-11-26T12:00:00Z', signals, history: thin, emit: true });
+    expect(riskEvents(seen.events)).toEqual([]);
+    expect(seen.snapshot.fc).toBe(1);
+    // The history comes (a fifth Sewing): a forecast 8 days late, turned true after the first sight.
     const learnt = detectChanges(seen.snapshot, o, {
       detectedAt: '2026-11-27T10:00:00Z',
       signals,
       history: account(),
     });
-    expect(riskEvents(learnt.events)).toEqual([]);
+    expect(riskEvents(learnt.events).map((e) => e.detail.forecast.lateDays)).toEqual([8]);
     expect(learnt.snapshot).toMatchObject({ fc: 1, atRisk: '2026-12-02' });
-    // From then on it warns as for any order: a new due date, still late.
+  });
+
+  it('an order overdue when first seen, given a new due date it will miss, warns', () => {
+    const signals = DEFAULT_SIGNAL_SETTINGS;
+    const overdue = slowOrder({ dueDate: '2026-11-25' });
+    const seen = firstSight(overdue, {
+      detectedAt: '2026-11-27T10:00:00Z',
+      signals,
+      history: account(),
+      emit: true,
+    });
+    expect(riskEvents(seen.events)).toEqual([]);
     const moved = detectChanges(
-      learnt.snapshot,
-      { ...o, dueDate: '2026-12-03' },
-      { detectedAt: '2026-11-28T10:00:00Z', signals, history: account() },
+      seen.snapshot,
+      { ...overdue, dueDate: '2026-12-02' },
+      { detectedAt: '2026-11-27T11:00:00Z', signals, history: account() },
     );
-    expect(riskEvents(moved.events).map((e) => e.detail.forecast.lateDays)).toEqual([7]);
+    expect(riskEvents(moved.events).map((e) => e.detail.due.date)).toEqual(['2026-12-02']);
   });
 
   it('silent with OrderCreated too: first sight after the baseline records it', () => {
@@ -638,6 +651,42 @@ describe('the stage history (core/history.ts)', () => {
     expect(new Set(samples.map((s) => s.id)).size).toBe(2);
     // The same stage seen again has the same identity.
     expect(stageSamples(o, keyedLineItems(o)).map((s) => s.id)).toEqual(samples.map((s) => s.id));
+  });
+
+  it('a stage seen again with another offset, or with a corrected end, is one sample (its latest times)', () => {
+    const seen = (end: string) =>
+      order(SLOW, {
+        lineItems: [
+          item(1, [
+            stage('Sewing', 'completed', '2026-11-02T08:00:00Z', end),
+            stage('Packing', 'in_progress'),
+          ]),
+        ],
+      });
+    const history = new StageHistory();
+    const offer = (end: string) => {
+      const o = seen(end);
+      return history.merge(stageSamples(o, keyedLineItems(o)));
+    };
+    expect(offer('2026-11-14T08:00:00Z')).toHaveLength(1);
+    // The same instant written with another offset: nothing new.
+    expect(offer('2026-11-14T09:00:00+01:00')).toHaveLength(0);
+    // A corrected end: the sample is updated, not added.
+    expect(offer('2026-11-15T08:00:00Z')).toHaveLength(1);
+    expect(history.size).toBe(1);
+    expect(history.samples().map((s) => s.minutes / 1440)).toEqual([13]);
+  });
+
+  it('what usually follows a stage needs as much evidence as a duration: a stray route is not followed', () => {
+    const history = historyWith(
+      { stage: 'Sewing', supplier: SLOW, days: times(6, 3), next: 'Packing' },
+      { stage: 'Packing', supplier: SLOW, days: times(6, 1) },
+      // One line item, once, went on to a long Inspection after Packing.
+      { stage: 'Packing', supplier: FAST, days: [1], next: 'Inspection' },
+      { stage: 'Inspection', supplier: FAST, days: times(6, 10) },
+    );
+    expect(history.successor('Packing', SLOW)).toBeNull();
+    expect(history.successor('Sewing', SLOW)).toBe('Packing');
   });
 
   it("the account's order of stages comes from where its line items went next, by majority", () => {

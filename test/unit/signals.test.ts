@@ -211,6 +211,45 @@ const cases: Case[] = [
     expected: [[], ['OrderStageCompleted Sewing 3/3'], ['OrderStageCompleted Washing 3/3']],
   },
   {
+    name: 'a line item gone back to an earlier stage after completing this one (rework) holds it back',
+    start: order({
+      lineItems: [
+        item(1, [
+          sewing('completed', '2026-12-01T18:00:00Z'),
+          stage('Washing', 'in_progress', '2026-12-02T08:00:00Z'),
+        ]),
+        item(2, [
+          sewing('completed', '2026-12-01T18:00:00Z'),
+          stage('Washing', 'completed', '2026-12-02T08:00:00Z', '2026-12-02T18:00:00Z'),
+          // Sewing again, after its Washing: the line item is back before Washing.
+          stage('Sewing', 'in_progress', '2026-12-03T08:00:00Z'),
+        ]),
+      ],
+    }),
+    polls: [
+      [
+        '2026-12-03T10:00:00Z',
+        setStage(0, 1, stage('Washing', 'completed', '2026-12-02T08:00:00Z', '2026-12-03T09:00:00Z')),
+      ],
+      [
+        '2026-12-05T10:00:00Z',
+        (o) => {
+          (o.lineItems[1] as LineItem).stages[2] = stage(
+            'Sewing',
+            'completed',
+            '2026-12-03T08:00:00Z',
+            '2026-12-04T08:00:00Z',
+          );
+          (o.lineItems[1] as LineItem).stages.push(
+            stage('Washing', 'completed', '2026-12-04T09:00:00Z', '2026-12-05T09:00:00Z'),
+          );
+        },
+      ],
+    ],
+    // Not while the second is back in Sewing; then Sewing (completed again) and Washing, once each.
+    expected: [[], ['OrderStageCompleted Sewing 2/2', 'OrderStageCompleted Washing 2/2']],
+  },
+  {
     name: 'a line item that skips the stage (already past it) does not hold it back',
     start: order({
       lineItems: [
