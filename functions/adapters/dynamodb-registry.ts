@@ -50,6 +50,8 @@ export class DynamoRegistry {
           TableName: this.options.tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': { S: pk } },
+          // An organisation added a moment before the period is polled in it.
+          ConsistentRead: true,
           ExclusiveStartKey: start,
           ReturnConsumedCapacity: 'TOTAL',
         }),

@@ -31,12 +31,18 @@ export const slackText = (text: string): string => text.replace(/[&<>]/g, (c) =>
 
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** Bidirectional overrides and isolates: they reorder the text around them (a name shown backwards). */
+const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/gu;
+
 /**
  * HTML text and quoted attribute values. Controls other than tab and line breaks (invalid in HTML, and
- * raw escapes for a terminal the page is printed on) become U+FFFD.
+ * raw escapes for a terminal the page is printed on) and bidirectional overrides become U+FFFD.
  */
 export const htmlText = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => HTML[c] ?? c).replace(/(?![\t\n\r])\p{Cc}/gu, '\uFFFD');
+  text
+    .replace(/[&<>"']/g, (c) => HTML[c] ?? c)
+    .replace(/(?![\t\n\r])\p{Cc}/gu, '\uFFFD')
+    .replace(BIDI, '\uFFFD');
 
 /** SNS takes a subject of printable ASCII, under 100 characters, without line breaks. */
 const SUBJECT_MAX = 99;

@@ -33,6 +33,8 @@ describe('one escaping function per format', () => {
       '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt; &amp; co',
     );
     expect(htmlText('a\u001b[31mb\u0000c\td\ne')).toBe('a\uFFFD[31mb\uFFFDc\td\ne');
+    // A right-to-left override would show a supplier's name (and what follows it) backwards.
+    expect(htmlText('Atelier \u202eDRON')).toBe('Atelier \uFFFDDRON');
   });
 
   it('email subjects: one line of printable ASCII under 100 characters, whatever the text', () => {
