@@ -12,6 +12,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { DetailType } from '../../functions/core/events/catalogue.js';
+import { carriesStage } from '../../functions/core/events/catalogue.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
@@ -21,14 +22,6 @@ export interface SubscriptionFilter {
   /** Limits the events that carry a stage (e.g. ["Sewing", "Packing"]) to these stage names. */
   stageNames?: string[];
 }
-
-/** The detail-types whose detail has `stage.name`: the ones a stage-name filter applies to. */
-const STAGE_TYPES: ReadonlySet<DetailType> = new Set<DetailType>([
-  'StageStarted',
-  'StageCompleted',
-  'OrderStageCompleted',
-  'StageStalled',
-]);
 
 const NOTIFY_ENTRY = fileURLToPath(new URL('../../functions/handlers/notify.ts', import.meta.url));
 
@@ -64,7 +57,7 @@ class NotifyChannel extends Construct {
       logGroupRemovalPolicy: RemovalPolicy.DESTROY,
     });
     // A stage-name filter only applies to events that carry a stage; the others get a rule of their own.
-    const staged = props.stageNames?.length ? props.detailTypes.filter((t) => STAGE_TYPES.has(t)) : [];
+    const staged = props.stageNames?.length ? props.detailTypes.filter(carriesStage) : [];
     const plain = props.detailTypes.filter((t) => !staged.includes(t));
     const rule = (ruleId: string, types: DetailType[], detail?: Record<string, unknown>) =>
       new Rule(this, ruleId, {
