@@ -50,7 +50,10 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
   };
 };
 
-/** The channels of this run, in the registry's order: those the stack gave a target (Slack's URL read from its secret). */
+/**
+ * The channels of this run, in the registry's order: those the stack gave a target (Slack's URL read from
+ * its secret).
+ */
 const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
   const targets: Record<ChannelName, string | undefined> = {
     slack: config.slackWebhookSecretArn,

@@ -10,7 +10,7 @@ import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
 /** What the notify function does with one event, apart from the Lambda wiring (notify.ts). */
 export interface NotifyConfig {
   channel: ChannelName;
-  /** The channel's target (messages/channels.ts): Slack's the secret holding the webhook URL; email's the topic. */
+  /** The channel's target (messages/channels.ts): the secret holding Slack's webhook URL, the email topic. */
   target: string;
 }
 
@@ -39,7 +39,7 @@ export const parseEnvelope = (envelope: Envelope): NotifierEvent => {
 
 export interface NotifyDependencies {
   config: NotifyConfig;
-  /** The destination read from the channel's secret, for a channel whose target is one (Slack's webhook URL). */
+  /** The destination in the channel's secret, for a channel whose target is one (Slack's webhook URL). */
   webhookUrl: () => Promise<string>;
   sns: Pick<SNSClient, 'send'>;
   logger: Pick<Logger, 'info'>;

@@ -64,5 +64,7 @@ export const lineOf = (event: NotifierEvent): string => {
 };
 
 /** A coloured line for a terminal: the detail-type in its colour, the event's sequence and its line. */
-export const terminalLineOf = (event: NotifierEvent): string =>
-  `${WORDING[event.detailType].colour}${event.detailType.padEnd(27)}\x1b[0m #${event.detail.sequence} ${lineOf(event)}`;
+export const terminalLineOf = (event: NotifierEvent): string => {
+  const type = `${WORDING[event.detailType].colour}${event.detailType.padEnd(27)}\x1b[0m`;
+  return `${type} #${event.detail.sequence} ${lineOf(event)}`;
+};

@@ -35,7 +35,7 @@ export interface DigestProps {
   signalEnvironment: Record<string, string>;
   /** Every organisation polled ("35802,35803"): one digest each. */
   organisationIds?: string;
-  /** The subscriptions whose channels it sends to, each at its own target (Slack's secret, the email topic). */
+  /** The subscriptions it sends to, each at its channel's target (Slack's secret, the email topic). */
   channels: ChannelSubscription[];
   alarmTopic: ITopic;
   logGroupRemovalPolicy: RemovalPolicy;
@@ -98,7 +98,7 @@ export class DigestSchedule extends Construct {
       }),
     );
     for (const channel of props.channels) channel.grantSend(this.function);
-    // Publishing to a topic also grants the topic key's data keys: SNS asks KMS for them on the publisher's behalf.
+    // Publishing to a topic also grants its key's data keys: SNS asks KMS for them on the publisher's behalf.
     if (props.channels.some((c) => CHANNELS[c.channel].target.resource === 'topic')) {
       if (this.function.role) {
         NagSuppressions.addResourceSuppressions(

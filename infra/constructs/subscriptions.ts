@@ -27,7 +27,7 @@ export interface SubscriptionFilter {
   stageNames?: string[];
 }
 
-/** A channel's subscription: its notify function and rules, and its target, which the digest sends to as well. */
+/** A channel's subscription: its notify function and rules, and its target, where the digest goes too. */
 export interface ChannelSubscription extends Construct {
   readonly channel: ChannelName;
   /** The ARN of the channel's target (functions/messages/channels.ts): Slack's secret, the email topic. */

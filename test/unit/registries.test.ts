@@ -30,7 +30,7 @@ describe('the detail-type registry', () => {
 });
 
 describe('the channel registry', () => {
-  it('configures the notify function for each channel from its own variable, and names them all otherwise', () => {
+  it('configures the notify function of each channel from its variable, and names them all otherwise', () => {
     for (const channel of CHANNEL_NAMES) {
       const variable = CHANNELS[channel].target.notifyVariable;
       expect(notifyConfig({ NOTIFY_CHANNEL: channel, [variable]: ' arn:target ' })).toEqual({
