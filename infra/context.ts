@@ -1,6 +1,7 @@
 import { ConfigError, signalSettings } from '../functions/config.js';
 import type { DetailType } from '../functions/core/events/catalogue.js';
 import { DETAIL_TYPES } from '../functions/core/events/catalogue.js';
+import type { ChannelName } from '../functions/messages/channels.js';
 import type { NotifierStackProps } from './notifier-stack.js';
 
 /** Reads the stack's settings from CDK context (`cdk deploy -c key=value`), naming any bad value. */
@@ -37,6 +38,11 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     }
     return values as DetailType[];
   };
+  /** A channel's subscription filter: `<channel>DetailTypes` and `<channel>StageNames`. */
+  const filter = (channel: ChannelName) => ({
+    detailTypes: types(`${channel}DetailTypes`),
+    stageNames: list(`${channel}StageNames`),
+  });
   const organisations = (value: string | undefined): string | undefined => {
     if (value === undefined) return undefined;
     const ids = value.split(',').map((id) => id.trim());
@@ -82,17 +88,8 @@ export const propsFromContext = (get: (key: string) => unknown): NotifierStackPr
     eventSource: text('eventSource'),
     sweepIntervalHours: number('sweepIntervalHours'),
     emitBaseline: flag('emitBaseline'),
-    slack: slack
-      ? {
-          webhookUrl,
-          webhookSecretArn,
-          detailTypes: types('slackDetailTypes'),
-          stageNames: list('slackStageNames'),
-        }
-      : undefined,
-    email: addresses.length
-      ? { addresses, detailTypes: types('emailDetailTypes'), stageNames: list('emailStageNames') }
-      : undefined,
+    slack: slack ? { webhookUrl, webhookSecretArn, ...filter('slack') } : undefined,
+    email: addresses.length ? { addresses, ...filter('email') } : undefined,
     alarmEmail: text('alarmEmail'),
     signals: {
       timeZone,

@@ -9,14 +9,14 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { DEFAULT_SOURCE, type DetailType } from '../functions/core/events/catalogue.js';
+import { DEFAULT_SOURCE } from '../functions/core/events/catalogue.js';
 import { DigestSchedule } from './constructs/digest.js';
 import { EventCatalogue } from './constructs/event-catalogue.js';
 import { ExampleConsumer } from './constructs/example-consumer.js';
 import type { NotifierFunction } from './constructs/notifier-function.js';
 import { Observability } from './constructs/observability.js';
 import { PollFanOut } from './constructs/poll-fanout.js';
-import type { SubscriptionFilter } from './constructs/subscriptions.js';
+import type { ChannelSubscription, SubscriptionFilter } from './constructs/subscriptions.js';
 import { EmailSubscription, SlackSubscription } from './constructs/subscriptions.js';
 import { WebhookTrigger } from './constructs/webhook-trigger.js';
 
@@ -69,15 +69,6 @@ export interface NotifierStackProps extends StackProps {
   /** Send the digest even when it has nothing to say (default false). */
   digestWhenEmpty?: boolean;
 }
-
-/** What a production team acts on; the per-line-item events stay available by configuration. */
-const DEFAULT_SUBSCRIPTION_TYPES: DetailType[] = [
-  'OrderStageCompleted',
-  'OrderAllReceived',
-  'OrderOverdue',
-  'StageStalled',
-  'OrderAtRisk',
-];
 
 /** The signal settings as the poll function's environment (only those given). */
 const signalEnvironment = (signals: NotifierStackProps['signals'] = {}): Record<string, string> => {
@@ -260,42 +251,40 @@ export class NotifierStack extends Stack {
       );
     }
 
-    const deadLetterQueues: Array<{ name: string; queue: SlackSubscription['deadLetterQueue'] }> = [
-      { name: 'PollQueue', queue: fanOut.deadLetterQueue },
-    ];
-    const notifyFunctions: Array<{ name: string; function: NotifierFunction }> = [];
-    let emailTopic: EmailSubscription['topic'] | undefined;
-    let slackSecret: ISecret | undefined;
+    // One subscription per channel configured (functions/messages/channels.ts); the digest sends to them too.
+    const subscriptions: ChannelSubscription[] = [];
     if (props.slack) {
       const slack = new SlackSubscription(this, 'Slack', {
         bus: this.bus,
         source,
         webhookUrl: props.slack.webhookUrl,
         webhookSecretArn: props.slack.webhookSecretArn,
-        detailTypes: props.slack.detailTypes.length ? props.slack.detailTypes : DEFAULT_SUBSCRIPTION_TYPES,
+        detailTypes: props.slack.detailTypes,
         stageNames: props.slack.stageNames,
       });
-      deadLetterQueues.push({ name: 'Slack', queue: slack.deadLetterQueue });
-      slackSecret = slack.secret;
-      notifyFunctions.push({ name: 'Slack', function: slack.function });
+      subscriptions.push(slack);
       new CfnOutput(this, 'SlackWebhookSecretArn', {
         value: slack.secret.secretArn,
         description: 'Put the Slack incoming-webhook URL here',
       });
     }
     if (props.email) {
-      const email = new EmailSubscription(this, 'Email', {
-        bus: this.bus,
-        source,
-        key: topicKey,
-        addresses: props.email.addresses,
-        detailTypes: props.email.detailTypes.length ? props.email.detailTypes : DEFAULT_SUBSCRIPTION_TYPES,
-        stageNames: props.email.stageNames,
-      });
-      deadLetterQueues.push({ name: 'Email', queue: email.deadLetterQueue });
-      notifyFunctions.push({ name: 'Email', function: email.function });
-      emailTopic = email.topic;
+      subscriptions.push(
+        new EmailSubscription(this, 'Email', {
+          bus: this.bus,
+          source,
+          key: topicKey,
+          addresses: props.email.addresses,
+          detailTypes: props.email.detailTypes,
+          stageNames: props.email.stageNames,
+        }),
+      );
     }
+    const deadLetterQueues: Array<{ name: string; queue: ChannelSubscription['deadLetterQueue'] }> = [
+      { name: 'PollQueue', queue: fanOut.deadLetterQueue },
+      ...subscriptions.map((s) => ({ name: s.node.id, queue: s.deadLetterQueue })),
+    ];
+    const notifyFunctions = subscriptions.map((s) => ({ name: s.node.id, function: s.function }));
     if (props.exampleConsumer) {
       const consumer = new ExampleConsumer(this, 'ExampleConsumer', {
         bus: this.bus,
@@ -334,7 +323,7 @@ export class NotifierStack extends Stack {
     });
 
     this.digest =
-      props.slack || emailTopic
+      subscriptions.length > 0
         ? new DigestSchedule(this, 'Digest', {
             entry: path('../functions/handlers/digest.ts'),
             table: this.table,
@@ -343,8 +332,7 @@ export class NotifierStack extends Stack {
             signalEnvironment: signalEnvironment(props.signals),
             whenEmpty: props.digestWhenEmpty ?? false,
             organisationIds: props.organisationIds,
-            slackWebhookSecret: slackSecret,
-            emailTopic,
+            channels: subscriptions,
             alarmTopic: observability.alarmTopic,
             logGroupRemovalPolicy: dataPolicy,
           })

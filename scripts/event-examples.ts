@@ -1,5 +1,6 @@
 import { detectChanges, detectRemoval, firstSight } from '../functions/core/diff.js';
 import type { DetailType, NotifierEvent } from '../functions/core/events/catalogue.js';
+import { DETAIL_TYPES } from '../functions/core/events/catalogue.js';
 import type { StageSample } from '../functions/core/history.js';
 import { StageHistory } from '../functions/core/history.js';
 import type { Order } from '../functions/core/order.js';
@@ -150,5 +151,8 @@ export const exampleEvents = (): Record<DetailType, NotifierEvent> => {
   keep(detectRemoval(snapshotOf(base, 9), { detectedAt }).events);
   keep(signalExamples(base));
   keep(riskExample(base));
+  const missing = DETAIL_TYPES.filter((type) => found[type] === undefined);
+  if (missing.length > 0)
+    throw new Error(`no scenario here detects ${missing.join(', ')}: add one that does`);
   return found as Record<DetailType, NotifierEvent>;
 };

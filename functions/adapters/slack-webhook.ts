@@ -1,4 +1,7 @@
-import type { SlackPayload } from '../messages/slack.js';
+import type { DigestMessage } from '../messages/channels.js';
+import { CHANNELS } from '../messages/channels.js';
+import type { SlackMessage } from '../messages/slack.js';
+import { ConfigError } from '../shared/config-error.js';
 
 export interface SlackWebhookOptions {
   /** The incoming-webhook URL: it is the credential, so it never goes into a log or an error. */
@@ -21,7 +24,7 @@ const retryAfterMs = (header: string | null, attempt: number): number => {
 };
 
 /** Posts one payload to a Slack incoming webhook; retries 429 (Retry-After) and 5xx, not other 4xx. */
-export const postToSlack = async (payload: SlackPayload, options: SlackWebhookOptions): Promise<void> => {
+export const postToSlack = async (payload: SlackMessage, options: SlackWebhookOptions): Promise<void> => {
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = options.attempts ?? 3;
@@ -48,4 +51,47 @@ export const postToSlack = async (payload: SlackPayload, options: SlackWebhookOp
     if (attempt < attempts - 1) await sleep(retryAfterMs(response.headers.get('retry-after'), attempt));
   }
   throw new SlackWebhookError(`Slack refused the message: ${last}`);
+};
+
+/**
+ * The digest's Slack channel: one post of its payload (channels.ts), no retry (a failed run is retried by
+ * its schedule). The URL is a secret: it never appears in an error or a log.
+ */
+export const slackChannel =
+  (webhookUrl: string, fetchImpl: typeof fetch = fetch) =>
+  async (message: DigestMessage): Promise<void> => {
+    let response: Response;
+    try {
+      response = await fetchImpl(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(CHANNELS.slack.digestPayload(message)),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      // fetch's own messages may quote the URL: only the kind of failure goes on.
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new Error(
+        `Slack could not be reached: ${(error as Error).name}${typeof code === 'string' ? ` (${code})` : ''}`,
+      );
+    }
+    if (!response.ok) throw new Error(`Slack refused the digest: HTTP ${response.status}`);
+  };
+
+/** The webhook URL from its secret: a plain string or {"url": "..."}. */
+export const webhookUrlOf = (secret: unknown, secretName: string): string => {
+  let value = typeof secret === 'string' ? secret.trim() : '';
+  if (value.startsWith('{')) {
+    try {
+      value = String((JSON.parse(value) as { url?: unknown }).url ?? '');
+    } catch {
+      value = '';
+    }
+  }
+  if (!/^https:\/\/\S+$/.test(value) || !URL.canParse(value)) {
+    throw new ConfigError(
+      `the secret ${secretName} holds no Slack webhook URL: put the https://hooks.slack.com/services/... URL into it`,
+    );
+  }
+  return value;
 };

@@ -1,14 +1,14 @@
 import type { SignalSettings } from '../core/signals.js';
-import { slackText } from '../messages/escape.js';
+import type { DigestMessage } from '../messages/channels.js';
 import type { Digest, DigestState } from './digest.js';
 import { buildDigest, digestIsEmpty, digestSubject, formatDigest } from './digest.js';
 import type { DigestMarker } from './marker.js';
 
 /**
- * Where a digest goes (Slack, email); each gets the subject and the plain text (formatDigest), and escapes
- * them for its format (escape.ts).
+ * Where a digest goes: a channel of the registry (messages/channels.ts), which gets the subject and the
+ * plain text (formatDigest) and makes them into its payload, escaped for its format.
  */
-export type DigestChannel = (message: { subject: string; text: string }) => Promise<void>;
+export type DigestChannel = (message: DigestMessage) => Promise<void>;
 
 export interface DigestJob {
   /** The state's snapshots and pending journal (readDigestState). */
@@ -54,28 +54,3 @@ export const runDigestJob = async (job: DigestJob): Promise<DigestOutcome> => {
   });
   return { digest, sent };
 };
-
-/**
- * Posts to a Slack incoming webhook, the text escaped for mrkdwn (a supplier named `<!channel>` pings no
- * one). The URL is a secret: it never appears in an error or a log.
- */
-export const slackChannel =
-  (webhookUrl: string, fetchImpl: typeof fetch = fetch): DigestChannel =>
-  async ({ text }) => {
-    let response: Response;
-    try {
-      response = await fetchImpl(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: slackText(text) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (error) {
-      // fetch's own messages may quote the URL: only the kind of failure goes on.
-      const code = (error as { cause?: { code?: unknown } }).cause?.code;
-      throw new Error(
-        `Slack could not be reached: ${(error as Error).name}${typeof code === 'string' ? ` (${code})` : ''}`,
-      );
-    }
-    if (!response.ok) throw new Error(`Slack refused the digest: HTTP ${response.status}`);
-  };

@@ -6,17 +6,18 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import { destinationOf, digestChannel } from '../adapters/channel-transports.js';
 import { readDigestState } from '../board/read-state.js';
 import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
-import { runDigestJob, slackChannel } from '../digest/job.js';
+import { runDigestJob } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
-import { emailSubject } from '../messages/escape.js';
+import type { ChannelName } from '../messages/channels.js';
+import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import { storeFor } from '../wiring.js';
-import { webhookUrlOf } from './notify-delivery.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -43,29 +44,31 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
   return {
     tableName: env.TABLE_NAME,
     organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
-    topicArn: env.DIGEST_TOPIC_ARN || undefined,
-    slackWebhookSecretArn: env.SLACK_WEBHOOK_SECRET_ARN || undefined,
+    topicArn: env[CHANNELS.email.target.digestVariable] || undefined,
+    slackWebhookSecretArn: env[CHANNELS.slack.target.digestVariable] || undefined,
     whenEmpty: whenEmpty === 'true',
   };
 };
 
-/** Email: one SNS message with a subject (SNS: one line of printable ASCII, under 100 characters). */
-export const emailChannel =
-  (topicArn: string, client: Pick<SNSClient, 'send'> = sns): DigestChannel =>
-  async ({ subject, text }) => {
-    await client.send(
-      new PublishCommand({ TopicArn: topicArn, Subject: emailSubject(subject), Message: text }),
-    );
-  };
-
-/** The channels of this run: Slack (its URL read from the subscription's secret) and email. */
+/**
+ * The channels of this run, in the registry's order: those the stack gave a target (Slack's URL read from
+ * its secret).
+ */
 const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
+  const targets: Record<ChannelName, string | undefined> = {
+    slack: config.slackWebhookSecretArn,
+    email: config.topicArn,
+  };
   const channels: DigestChannel[] = [];
-  if (config.slackWebhookSecretArn) {
-    const secret = await getSecret(config.slackWebhookSecretArn, { maxAge: 300 });
-    channels.push(slackChannel(webhookUrlOf(secret, 'SLACK_WEBHOOK_SECRET_ARN')));
+  for (const channel of CHANNEL_NAMES) {
+    const target = targets[channel];
+    if (target === undefined) continue;
+    const { digestVariable } = CHANNELS[channel].target;
+    const destination = await destinationOf(channel, target, digestVariable, (arn) =>
+      getSecret(arn, { maxAge: 300 }),
+    );
+    channels.push(digestChannel(channel, destination, { sns }));
   }
-  if (config.topicArn) channels.push(emailChannel(config.topicArn));
   return channels;
 };
 

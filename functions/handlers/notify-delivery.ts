@@ -1,30 +1,26 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { postToSlack } from '../adapters/slack-webhook.js';
+import { deliverEvent } from '../adapters/channel-transports.js';
 import { ConfigError } from '../config.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { detailSchemas } from '../core/events/catalogue.js';
-import { emailOf } from '../messages/email.js';
-import { slackPayloadOf } from '../messages/slack.js';
+import type { ChannelName } from '../messages/channels.js';
+import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
 
 /** What the notify function does with one event, apart from the Lambda wiring (notify.ts). */
 export interface NotifyConfig {
-  channel: 'slack' | 'email';
-  /** slack: the secret holding the webhook URL; email: the topic. */
+  channel: ChannelName;
+  /** The channel's target (messages/channels.ts): the secret holding Slack's webhook URL, the email topic. */
   target: string;
 }
 
 export const notifyConfig = (env: Record<string, string | undefined>): NotifyConfig => {
-  const channel = env.NOTIFY_CHANNEL?.trim();
-  if (channel === 'slack' && env.SLACK_WEBHOOK_SECRET_ARN?.trim()) {
-    return { channel, target: env.SLACK_WEBHOOK_SECRET_ARN.trim() };
-  }
-  if (channel === 'email' && env.EMAIL_TOPIC_ARN?.trim())
-    return { channel, target: env.EMAIL_TOPIC_ARN.trim() };
-  throw new ConfigError(
-    'NOTIFY_CHANNEL must be slack (with SLACK_WEBHOOK_SECRET_ARN) or email (with EMAIL_TOPIC_ARN); the stack sets them',
-  );
+  const name = env.NOTIFY_CHANNEL?.trim();
+  const channel = CHANNEL_NAMES.find((known) => known === name);
+  const target = channel && env[CHANNELS[channel].target.notifyVariable]?.trim();
+  if (channel && target) return { channel, target };
+  const choices = CHANNEL_NAMES.map((known) => `${known} (with ${CHANNELS[known].target.notifyVariable})`);
+  throw new ConfigError(`NOTIFY_CHANNEL must be ${choices.join(' or ')}; the stack sets them`);
 };
 
 interface Envelope {
@@ -41,26 +37,9 @@ export const parseEnvelope = (envelope: Envelope): NotifierEvent => {
   return { detailType: type, detail: schema.parse(envelope.detail) } as NotifierEvent;
 };
 
-/** The webhook URL from its secret: a plain string or {"url": "..."}. */
-export const webhookUrlOf = (secret: unknown, secretName: string): string => {
-  let value = typeof secret === 'string' ? secret.trim() : '';
-  if (value.startsWith('{')) {
-    try {
-      value = String((JSON.parse(value) as { url?: unknown }).url ?? '');
-    } catch {
-      value = '';
-    }
-  }
-  if (!/^https:\/\/\S+$/.test(value) || !URL.canParse(value)) {
-    throw new ConfigError(
-      `the secret ${secretName} holds no Slack webhook URL: put the https://hooks.slack.com/services/... URL into it`,
-    );
-  }
-  return value;
-};
-
 export interface NotifyDependencies {
   config: NotifyConfig;
+  /** The destination in the channel's secret, for a channel whose target is one (Slack's webhook URL). */
   webhookUrl: () => Promise<string>;
   sns: Pick<SNSClient, 'send'>;
   logger: Pick<Logger, 'info'>;
@@ -74,14 +53,9 @@ export const notify = async (envelope: Envelope, deps: NotifyDependencies) => {
     detailType: event.detailType,
     sequence: event.detail.sequence,
   };
-  if (deps.config.channel === 'slack') {
-    await postToSlack(slackPayloadOf(event), { url: await deps.webhookUrl() });
-  } else {
-    const email = emailOf(event);
-    await deps.sns.send(
-      new PublishCommand({ TopicArn: deps.config.target, Subject: email.subject, Message: email.body }),
-    );
-  }
+  const { channel, target } = deps.config;
+  const destination = CHANNELS[channel].target.resource === 'secret' ? await deps.webhookUrl() : target;
+  await deliverEvent(channel, event, destination, deps);
   deps.logger.info(`delivered to ${deps.config.channel}`, log);
   return log;
 };

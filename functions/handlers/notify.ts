@@ -1,8 +1,8 @@
 /**
  * The notify function: subscription rules target it with the events a channel wants; it words each one with
- * the shared formatter and delivers it: Block Kit to a Slack incoming webhook, or subject and plain text to
- * the email topic (EventBridge cannot set an SNS subject nor build blocks). A failure throws, so Lambda's
- * async retries and then the dead-letter queue take over.
+ * the shared formatter and delivers it on its channel (messages/channels.ts): Block Kit to a Slack incoming
+ * webhook, or subject and plain text to the email topic (EventBridge cannot set an SNS subject nor build
+ * blocks). A failure throws, so Lambda's async retries and then the dead-letter queue take over.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -11,8 +11,10 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import { destinationOf } from '../adapters/channel-transports.js';
+import { CHANNELS } from '../messages/channels.js';
 import type { NotifyDependencies } from './notify-delivery.js';
-import { notify, notifyConfig, webhookUrlOf } from './notify-delivery.js';
+import { notify, notifyConfig } from './notify-delivery.js';
 
 const config = notifyConfig(process.env);
 const logger = new Logger({ serviceName: 'uphance-notifier-notify' });
@@ -22,8 +24,10 @@ const sns = tracer.captureAWSv3Client(new SNSClient({}));
 const deps: NotifyDependencies = {
   config,
   // Powertools caches the secret for 5 minutes: a replaced URL is picked up without a cold start.
-  webhookUrl: async () =>
-    webhookUrlOf(await getSecret(config.target, { maxAge: 300 }), 'SLACK_WEBHOOK_SECRET_ARN'),
+  webhookUrl: () =>
+    destinationOf(config.channel, config.target, CHANNELS[config.channel].target.notifyVariable, (arn) =>
+      getSecret(arn, { maxAge: 300 }),
+    ),
   sns,
   logger,
 };

@@ -8,9 +8,14 @@ export const SLACK_LIMITS = { header: 150, text: 3_000, field: 2_000, fields: 10
 const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
-export interface SlackPayload {
+/** What an incoming webhook takes: text, with blocks (an event) or without (the digest). */
+export interface SlackMessage {
   /** The plain fallback shown in notifications and by clients without blocks. */
   text: string;
+  blocks?: Array<Record<string, unknown>>;
+}
+
+export interface SlackPayload extends SlackMessage {
   blocks: Array<Record<string, unknown>>;
 }
 

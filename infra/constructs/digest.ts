@@ -12,14 +12,15 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { MARKER_ATTRIBUTES, markerKey } from '../../functions/digest/marker.js';
+import { CHANNELS } from '../../functions/messages/channels.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
+import type { ChannelSubscription } from './subscriptions.js';
 
 export interface DigestProps {
   entry: string;
@@ -34,9 +35,8 @@ export interface DigestProps {
   signalEnvironment: Record<string, string>;
   /** Every organisation polled ("35802,35803"): one digest each. */
   organisationIds?: string;
-  /** The Slack subscription's secret holding the incoming-webhook URL (the URL stays out of the template). */
-  slackWebhookSecret?: ISecret;
-  emailTopic?: ITopic;
+  /** The subscriptions it sends to, each at its channel's target (Slack's secret, the email topic). */
+  channels: ChannelSubscription[];
   alarmTopic: ITopic;
   logGroupRemovalPolicy: RemovalPolicy;
 }
@@ -75,9 +75,10 @@ export class DigestSchedule extends Construct {
         TIME_ZONE: props.timeZone,
         DIGEST_WHEN_EMPTY: String(props.whenEmpty),
         ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
-        ...(props.emailTopic ? { DIGEST_TOPIC_ARN: props.emailTopic.topicArn } : {}),
-        // The Slack subscription's own secret: the digest posts where its messages go.
-        ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
+        // Each subscription's own target: the digest goes where its messages go.
+        ...Object.fromEntries(
+          props.channels.map((c) => [CHANNELS[c.channel].target.digestVariable, c.targetArn]),
+        ),
       },
     });
     // Reads the state; writes only its markers: items of the marker's attributes in marker partitions
@@ -96,10 +97,9 @@ export class DigestSchedule extends Construct {
         },
       }),
     );
-    props.slackWebhookSecret?.grantRead(this.function);
-    if (props.emailTopic) {
-      // Also grants the topic key's data keys: SNS asks KMS for them on the publisher's behalf.
-      props.emailTopic.grantPublish(this.function);
+    for (const channel of props.channels) channel.grantSend(this.function);
+    // Publishing to a topic also grants its key's data keys: SNS asks KMS for them on the publisher's behalf.
+    if (props.channels.some((c) => CHANNELS[c.channel].target.resource === 'topic')) {
       if (this.function.role) {
         NagSuppressions.addResourceSuppressions(
           this.function.role,

@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,31 +13,39 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { DetailType } from '../../functions/core/events/catalogue.js';
+import { carriesStage } from '../../functions/core/events/catalogue.js';
+import type { ChannelName } from '../../functions/messages/channels.js';
+import { CHANNELS } from '../../functions/messages/channels.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { NotifierFunction } from './notifier-function.js';
 
 /** Which events a subscription gets: detail-types, and optionally only some stage names. */
 export interface SubscriptionFilter {
-  detailTypes: DetailType[];
+  /** None: the channel's default (functions/messages/channels.ts). */
+  detailTypes: readonly DetailType[];
   /** Limits the events that carry a stage (e.g. ["Sewing", "Packing"]) to these stage names. */
   stageNames?: string[];
 }
 
-/** The detail-types whose detail has `stage.name`: the ones a stage-name filter applies to. */
-const STAGE_TYPES: ReadonlySet<DetailType> = new Set<DetailType>([
-  'StageStarted',
-  'StageCompleted',
-  'OrderStageCompleted',
-  'StageStalled',
-]);
+/** A channel's subscription: its notify function and rules, and its target, where the digest goes too. */
+export interface ChannelSubscription extends Construct {
+  readonly channel: ChannelName;
+  /** The ARN of the channel's target (functions/messages/channels.ts): Slack's secret, the email topic. */
+  readonly targetArn: string;
+  readonly function: NotifierFunction;
+  readonly deadLetterQueue: Queue;
+  readonly rules: Rule[];
+  /** Lets a function send on this channel (read the secret, publish to the topic). */
+  grantSend(grantee: IGrantable): void;
+}
 
 const NOTIFY_ENTRY = fileURLToPath(new URL('../../functions/handlers/notify.ts', import.meta.url));
 
 interface NotifyChannelProps extends SubscriptionFilter {
   bus: IEventBus;
   source: string;
-  channel: 'slack' | 'email';
-  environment: Record<string, string>;
+  channel: ChannelName;
+  targetArn: string;
 }
 
 /**
@@ -57,15 +66,21 @@ class NotifyChannel extends Construct {
       description: `Words notifier events and delivers them to ${props.channel}`,
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { NOTIFY_CHANNEL: props.channel, ...props.environment },
+      environment: {
+        NOTIFY_CHANNEL: props.channel,
+        [CHANNELS[props.channel].target.notifyVariable]: props.targetArn,
+      },
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       logGroupRemovalPolicy: RemovalPolicy.DESTROY,
     });
+    const detailTypes = props.detailTypes.length
+      ? props.detailTypes
+      : CHANNELS[props.channel].defaultDetailTypes;
     // A stage-name filter only applies to events that carry a stage; the others get a rule of their own.
-    const staged = props.stageNames?.length ? props.detailTypes.filter((t) => STAGE_TYPES.has(t)) : [];
-    const plain = props.detailTypes.filter((t) => !staged.includes(t));
+    const staged = props.stageNames?.length ? detailTypes.filter(carriesStage) : [];
+    const plain = detailTypes.filter((t) => !staged.includes(t));
     const rule = (ruleId: string, types: DetailType[], detail?: Record<string, unknown>) =>
       new Rule(this, ruleId, {
         eventBus: props.bus,
@@ -96,8 +111,10 @@ export interface SlackSubscriptionProps extends SubscriptionFilter {
 }
 
 /** Slack: Block Kit messages to an incoming webhook whose URL is kept in Secrets Manager. */
-export class SlackSubscription extends Construct {
+export class SlackSubscription extends Construct implements ChannelSubscription {
+  readonly channel = 'slack';
   readonly secret: ISecret;
+  readonly targetArn: string;
   readonly function: NotifierFunction;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[];
@@ -123,15 +140,20 @@ export class SlackSubscription extends Construct {
       ]);
       this.secret = secret;
     }
+    this.targetArn = this.secret.secretArn;
     const channel = new NotifyChannel(this, 'Notify', {
       ...props,
-      channel: 'slack',
-      environment: { SLACK_WEBHOOK_SECRET_ARN: this.secret.secretArn },
+      channel: this.channel,
+      targetArn: this.targetArn,
     });
-    this.secret.grantRead(channel.function);
+    this.grantSend(channel.function);
     this.function = channel.function;
     this.deadLetterQueue = channel.deadLetterQueue;
     this.rules = channel.rules;
+  }
+
+  grantSend(grantee: IGrantable): void {
+    this.secret.grantRead(grantee);
   }
 }
 
@@ -143,8 +165,10 @@ export interface EmailSubscriptionProps extends SubscriptionFilter {
 }
 
 /** Email: an SNS topic with a subscription per address; the notify function publishes subject and text. */
-export class EmailSubscription extends Construct {
+export class EmailSubscription extends Construct implements ChannelSubscription {
+  readonly channel = 'email';
   readonly topic: Topic;
+  readonly targetArn: string;
   readonly function: NotifierFunction;
   readonly deadLetterQueue: Queue;
   readonly rules: Rule[];
@@ -157,12 +181,13 @@ export class EmailSubscription extends Construct {
       enforceSSL: true,
     });
     for (const address of props.addresses) this.topic.addSubscription(new SnsEmail(address));
+    this.targetArn = this.topic.topicArn;
     const channel = new NotifyChannel(this, 'Notify', {
       ...props,
-      channel: 'email',
-      environment: { EMAIL_TOPIC_ARN: this.topic.topicArn },
+      channel: this.channel,
+      targetArn: this.targetArn,
     });
-    this.topic.grantPublish(channel.function);
+    this.grantSend(channel.function);
     NagSuppressions.addResourceSuppressions(
       channel.function,
       [
@@ -178,5 +203,9 @@ export class EmailSubscription extends Construct {
     this.function = channel.function;
     this.deadLetterQueue = channel.deadLetterQueue;
     this.rules = channel.rules;
+  }
+
+  grantSend(grantee: IGrantable): void {
+    this.topic.grantPublish(grantee);
   }
 }

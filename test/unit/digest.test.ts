@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { PublishCommand } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { emailChannel } from '../../functions/adapters/email-topic.js';
+import { slackChannel } from '../../functions/adapters/slack-webhook.js';
 import { buildBoard } from '../../functions/board/model.js';
 import { runDigest } from '../../functions/cli/digest.js';
 import { signalSettings } from '../../functions/config.js';
@@ -19,8 +21,7 @@ import {
   digestSubject,
   formatDigest,
 } from '../../functions/digest/digest.js';
-import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
-import { emailChannel } from '../../functions/handlers/digest.js';
+import { runDigestJob } from '../../functions/digest/job.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;

@@ -4,8 +4,9 @@ import { DELIVERY_STATUSES, ORDER_STATUSES, STAGE_STATUSES } from '../vocabulary
 /**
  * The event catalogue: one zod schema per detail-type, loose (z.looseObject) at every level so that a
  * consumer validating with these schemas keeps, and does not reject, fields added later. It is the single source of the TypeScript types
- * (z.infer), of the JSON Schema files in schemas/ (draft-04, for the EventBridge schema registry) and of
- * runtime validation. Downstream Lambdas import these from the package `uphance-notifier-events` (packages/events).
+ * (z.infer), of the JSON Schema files in schemas/ (draft-04, for the EventBridge schema registry), of
+ * runtime validation and of docs/events.md (`catalogue` below: each detail-type's schema, kind and when it
+ * fires). Downstream Lambdas import these from the package `uphance-notifier-events` (packages/events).
  */
 
 export const SCHEMA_VERSION = '1' as const;
@@ -197,24 +198,104 @@ export const StageStalled = z
       "A line item's stage has been in progress for longer than its limit, counted in calendar days from its start time (once per line item, stage and start time).",
   });
 
-export const detailSchemas = {
-  OrderCreated,
-  OrderStatusChanged,
-  OrderDeliveryStatusChanged,
-  OrderAllReceived,
-  OrderDueDateChanged,
-  StageStarted,
-  StageCompleted,
-  OrderRemoved,
-  OrderStageCompleted,
-  OrderDueSoon,
-  OrderOverdue,
-  StageStalled,
-  OrderAtRisk,
-} as const;
+/** Where a detail-type comes from: a change of the order (core/diff.ts) or a production signal (core/signals.ts). */
+export type EventKind = 'change' | 'signal';
 
-export type DetailType = keyof typeof detailSchemas;
-export const DETAIL_TYPES = Object.keys(detailSchemas) as DetailType[];
+/** What the catalogue holds for one detail-type. */
+export interface CatalogueEntry {
+  /** The detail's schema, titled with the detail-type; its description is the schema registry's. */
+  schema: z.ZodObject<z.core.$ZodLooseShape, z.core.$loose>;
+  kind: EventKind;
+  /** When it fires, as docs/events.md words it (after "When: "). */
+  when: string;
+}
+
+/**
+ * The registry of detail-types: each one's schema, kind and wording for the docs, in the order the docs
+ * list them. Its keys are the detail-types; the wording of messages (functions/messages/wording.ts) is a
+ * record over the same keys, so that a detail-type without one does not compile.
+ */
+export const catalogue = {
+  OrderCreated: {
+    schema: OrderCreated,
+    kind: 'change',
+    when: 'an order is seen for the first time after the baseline (stages already under way give no stage events)',
+  },
+  OrderStatusChanged: {
+    schema: OrderStatusChanged,
+    kind: 'change',
+    when: '`status` differs from the snapshot (a skipped transition is one event with the real from and to)',
+  },
+  OrderDeliveryStatusChanged: {
+    schema: OrderDeliveryStatusChanged,
+    kind: 'change',
+    when: '`delivery_status` differs from the snapshot',
+  },
+  OrderAllReceived: {
+    schema: OrderAllReceived,
+    kind: 'change',
+    when: 'the delivery status became `all_received`; emitted right after OrderDeliveryStatusChanged',
+  },
+  OrderDueDateChanged: {
+    schema: OrderDueDateChanged,
+    kind: 'change',
+    when: '`due_date` differs (ISO dates or null)',
+  },
+  StageStarted: {
+    schema: StageStarted,
+    kind: 'change',
+    when: "a line item's stage is in progress now and was neither in progress nor completed in the snapshot",
+  },
+  StageCompleted: {
+    schema: StageCompleted,
+    kind: 'change',
+    when: "a line item's stage is completed now and was not completed in the snapshot; one event per stage, oldest first",
+  },
+  OrderRemoved: {
+    schema: OrderRemoved,
+    kind: 'change',
+    when: 'an order in the snapshots is confirmed gone from the API (looked up, not merely missing from a page); carries the last snapshot',
+  },
+  OrderStageCompleted: {
+    schema: OrderStageCompleted,
+    kind: 'signal',
+    when: "no line item of the order is still before this stage or in it: each line item that has the stage has it completed, and none is at a stage that comes before it in the order's stage sequence (its line items' sequences merged, then the account's other orders; line items with no stage are not counted); once per stage name (a stage that reopens and completes again fires again); `stage.completedAt` is the latest end time",
+  },
+  OrderDueSoon: {
+    schema: OrderDueSoon,
+    kind: 'signal',
+    when: 'the due date is at most `dueSoonDays` (default 7) calendar days away in the configured time zone and not yet passed, and the order is not all received and not cancelled; once per due date (`due.days` 0 = today)',
+  },
+  OrderOverdue: {
+    schema: OrderOverdue,
+    kind: 'signal',
+    when: 'the due date has passed (calendar days in the configured time zone) and the order is not all received and not cancelled; once per due date (`due.days` ≥ 1)',
+  },
+  StageStalled: {
+    schema: StageStalled,
+    kind: 'signal',
+    when: "a line item's stage has been in progress for more calendar days than its limit (`STALL_DAYS`, default 7, or `STALL_DAYS_BY_STAGE`), counted from its start time; once per line item, stage and start time",
+  },
+  OrderAtRisk: {
+    schema: OrderAtRisk,
+    kind: 'signal',
+    when: "the forecast date on which production of the order completes is at least `riskDays` (`RISK_DAYS`, default 1) calendar days after its due date, and the order is not all received, not cancelled and not yet overdue; once per due date (a new due date re-arms it). The forecast comes from the account's own stage history: each stage's expected duration is the supplier's median where it has at least 5 completed durations of that stage, else the account's, else there is no forecast; a line item needs what remains of its current stage plus each stage after it in the order's stage sequence, and the order is its latest line item (`forecast.basis`: `supplier` when every stage used the supplier's own durations, `samples` the fewest behind any; `forecast.stage`: the current stage of the line item that finishes last)",
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type DetailType = keyof typeof catalogue;
+export const DETAIL_TYPES = Object.keys(catalogue) as DetailType[];
+
+/** Each detail-type's schema. */
+export const detailSchemas = Object.fromEntries(
+  DETAIL_TYPES.map((type) => [type, catalogue[type].schema]),
+) as { readonly [K in DetailType]: (typeof catalogue)[K]['schema'] };
+
+/**
+ * Whether a detail-type's detail has `stage` (with its `name`): the events a stage-name filter of a
+ * subscription applies to. Read from the schema, so that it cannot disagree with it.
+ */
+export const carriesStage = (type: DetailType): boolean => 'stage' in catalogue[type].schema.shape;
 
 export type OrderCreatedDetail = z.infer<typeof OrderCreated>;
 export type OrderStatusChangedDetail = z.infer<typeof OrderStatusChanged>;
@@ -230,21 +311,8 @@ export type OrderOverdueDetail = z.infer<typeof OrderOverdue>;
 export type StageStalledDetail = z.infer<typeof StageStalled>;
 export type OrderAtRiskDetail = z.infer<typeof OrderAtRisk>;
 
-export interface DetailByType {
-  OrderCreated: OrderCreatedDetail;
-  OrderStatusChanged: OrderStatusChangedDetail;
-  OrderDeliveryStatusChanged: OrderDeliveryStatusChangedDetail;
-  OrderAllReceived: OrderAllReceivedDetail;
-  OrderDueDateChanged: OrderDueDateChangedDetail;
-  StageStarted: StageStartedDetail;
-  StageCompleted: StageCompletedDetail;
-  OrderRemoved: OrderRemovedDetail;
-  OrderStageCompleted: OrderStageCompletedDetail;
-  OrderDueSoon: OrderDueSoonDetail;
-  OrderOverdue: OrderOverdueDetail;
-  StageStalled: StageStalledDetail;
-  OrderAtRisk: OrderAtRiskDetail;
-}
+/** The detail of each detail-type. */
+export type DetailByType = { [K in DetailType]: z.infer<(typeof catalogue)[K]['schema']> };
 
 /** A detected change: its detail-type and detail, before it is wrapped for a bus. */
 export type NotifierEvent = { [K in DetailType]: { detailType: K; detail: DetailByType[K] } }[DetailType];
