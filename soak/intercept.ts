@@ -21,8 +21,13 @@ const STORE_CALLS = [
 export type StoreCall = (typeof STORE_CALLS)[number];
 
 export interface StoreHooks {
-  /** Before and after each call; a throw plays a crash there. */
-  around?: (call: StoreCall, phase: 'before' | 'after', args: unknown[]) => void | Promise<void>;
+  /** Before and after each call (after: with its result); a throw plays a crash there. */
+  around?: (
+    call: StoreCall,
+    phase: 'before' | 'after',
+    args: unknown[],
+    result?: unknown,
+  ) => void | Promise<void>;
   /** Replaces the lease's release (a dead process releases nothing). */
   release?: (lease: Lease, inner: StateStore) => Promise<void>;
 }
@@ -39,7 +44,7 @@ export const interceptStore = (inner: StateStore, hooks: StoreHooks): StateStore
     (wrapped as Record<string, unknown>)[call] = async (...args: unknown[]) => {
       await hooks.around?.(call, 'before', args);
       const result = await fn.apply(inner, args);
-      await hooks.around?.(call, 'after', args);
+      await hooks.around?.(call, 'after', args, result);
       return result;
     };
   }

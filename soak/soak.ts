@@ -315,8 +315,20 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       }
       scenarios.frozenRunners++;
       now += cycleOptions.leaseTtlMs + 1_000;
-      kill.reset(true);
-      await settle(cycle());
+      // B must take the lease over: a B killed before it took it leaves A's lease (expired, but nobody's
+      // since) as the current one, and A's writes would rightly be applied. B runs again until it has.
+      let tookOver = false;
+      const storeB = interceptStore(store, {
+        around: (call, phase, _args, result) => {
+          const taken = call === 'acquireLease' || call === 'takeOverLease';
+          if (taken && phase === 'after' && (result as { kind?: string } | undefined)?.kind === 'acquired')
+            tookOver = true;
+        },
+      });
+      for (let attempt = 0; attempt < 10 && !tookOver; attempt++) {
+        kill.reset(true);
+        await settle(cycle({}, { store: storeB }));
+      }
       thaw();
       const a = await endA;
       if (a.error instanceof LeaseLostError) scenarios.frozenRunnersFenced++;
