@@ -1,6 +1,7 @@
 import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
+import type { LeaseStore } from '../cycle/ports.js';
+import type { Lease, LeaseClaim, LeaseOutcome } from '../cycle/records.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 
 /** What the lease counts of its requests, so that the store's figures include them. */

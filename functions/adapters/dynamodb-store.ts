@@ -17,6 +17,14 @@ import {
 import type { StageSample } from '../core/history.js';
 import { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
+import {
+  ConflictError,
+  DeadlineExceededError,
+  ItemTooLargeError,
+  LeaseLostError,
+  WriteRefusedError,
+} from '../cycle/errors.js';
+import type { StateStore } from '../cycle/ports.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -30,18 +38,10 @@ import type {
   LeaseOutcome,
   SetAsideEvent,
   SnapshotWrite,
-  StateStore,
   StateWrites,
   StoredSnapshot,
-} from '../cycle/ports.js';
-import {
-  ConflictError,
-  commitIdOf,
-  DeadlineExceededError,
-  ItemTooLargeError,
-  LeaseLostError,
-  WriteRefusedError,
-} from '../cycle/ports.js';
+} from '../cycle/records.js';
+import { commitIdOf } from '../cycle/records.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 import type { HistoryShard } from './dynamodb-history.js';
 import { HISTORY_SHARDS, historyKey, historyOfShards, mergeIntoShards } from './dynamodb-history.js';

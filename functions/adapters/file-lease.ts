@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
+import type { LeaseStore } from '../cycle/ports.js';
+import type { Lease, LeaseClaim, LeaseOutcome } from '../cycle/records.js';
 import { abandonedOnThisHost, thisProcess } from '../shared/process.js';
 import { sleep } from '../shared/timing.js';
 

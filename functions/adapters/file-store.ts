@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { PackedHistory } from '../core/history.js';
 import { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
+import { ConflictError, LeaseLostError } from '../cycle/errors.js';
+import type { StateStore } from '../cycle/ports.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -14,11 +16,10 @@ import type {
   LeaseClaim,
   LeaseOutcome,
   SetAsideEvent,
-  StateStore,
   StateWrites,
   StoredSnapshot,
-} from '../cycle/ports.js';
-import { ConflictError, commitIdOf, LeaseLostError } from '../cycle/ports.js';
+} from '../cycle/records.js';
+import { commitIdOf } from '../cycle/records.js';
 import { FileLease, writeAtomically } from './file-lease.js';
 
 interface FileState {

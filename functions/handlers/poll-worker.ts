@@ -12,7 +12,7 @@ import { SqsPollQueue } from '../adapters/sqs-poll-queue.js';
 import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
-import { LeaseLostError } from '../cycle/ports.js';
+import { LeaseLostError } from '../cycle/errors.js';
 import type { PollMessage } from '../fanout/message.js';
 import { parsePollMessage } from '../fanout/message.js';
 import { isCovered } from '../fanout/plan.js';

@@ -6,7 +6,7 @@ import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
-import { LeaseLostError } from '../../functions/cycle/ports.js';
+import { LeaseLostError } from '../../functions/cycle/errors.js';
 import type { Digest } from '../../functions/digest/digest.js';
 import { SETTLE_MS } from '../../functions/digest/digest.js';
 import { runDigestJob } from '../../functions/digest/job.js';

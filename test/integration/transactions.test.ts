@@ -8,14 +8,16 @@ import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamod
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import type { CommitBatch, CommitContext } from '../../functions/cycle/commit.js';
 import { CommitReplayError, commit } from '../../functions/cycle/commit.js';
+import { WriteRefusedError } from '../../functions/cycle/errors.js';
+import { silentLogger } from '../../functions/cycle/ports.js';
 import type {
   Checkpoint,
   JournalSeal,
   Lease,
   LeaseOutcome,
   SnapshotWrite,
-} from '../../functions/cycle/ports.js';
-import { commitIdOf, silentLogger, WriteRefusedError } from '../../functions/cycle/ports.js';
+} from '../../functions/cycle/records.js';
+import { commitIdOf } from '../../functions/cycle/records.js';
 import { localDynamoDb } from '../../local-aws/clients.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
-import type { Lease, SnapshotWrite } from '../../functions/cycle/ports.js';
+import type { Lease, SnapshotWrite } from '../../functions/cycle/records.js';
 import { vendorOrder } from '../helpers/orders.js';
 
 const TABLE = 'packing';
