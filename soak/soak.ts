@@ -1,4 +1,4 @@
-import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';

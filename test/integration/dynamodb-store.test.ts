@@ -2,7 +2,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import { ConflictError, ItemTooLargeError, LeaseLostError } from '../../functions/cycle/errors.js';
 import type { Checkpoint, Fence, JournalPart, Lease, LeaseOutcome } from '../../functions/cycle/records.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HISTORY_SHARDS, historyShardOf } from '../../functions/adapters/dynamodb-history.js';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { HISTORY_SHARDS, historyShardOf } from '../../functions/adapters/dynamodb/history.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { FileStateStore } from '../../functions/adapters/file-store.js';
 import type { StageSample } from '../../functions/core/history.js';
 import { ACCOUNT_SAMPLES } from '../../functions/core/history.js';

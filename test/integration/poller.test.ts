@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
 import { readDigestState } from '../../functions/board/read-state.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';

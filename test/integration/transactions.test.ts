@@ -4,7 +4,8 @@ import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
+import { INDEX_SHARDS } from '../../functions/adapters/dynamodb/index-shards.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import type { CommitBatch, CommitContext } from '../../functions/cycle/commit.js';
 import { CommitReplayError, commit } from '../../functions/cycle/commit.js';
