@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HISTORY_SHARDS, historyShardOf } from '../../functions/adapters/dynamodb/history.js';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import type { StageSample } from '../../functions/core/history.js';
 import { ACCOUNT_SAMPLES } from '../../functions/core/history.js';
 import type { StateStore } from '../../functions/cycle/ports.js';

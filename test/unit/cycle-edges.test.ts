@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import { TRUNCATION_MARKER } from '../../functions/core/bounds.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import { CommitReplayError } from '../../functions/cycle/commit.js';

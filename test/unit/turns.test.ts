@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileLease } from '../../functions/adapters/file-lease.js';
+import { FileLease } from '../../functions/adapters/file/lease.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
 import type { Lease, LeaseClaim } from '../../functions/cycle/records.js';
 import type { TurnDependencies } from '../../functions/cycle/turns.js';
