@@ -91,8 +91,8 @@ export interface LeaseStore {
 }
 
 /**
- * The state's own lease, on the store whose writes it fences (the cycle takes it as a LeaseStore: turns.ts).
- * Named apart from LeaseStore's methods so that one store can carry it beside everything else.
+ * The state's own lease, on the store whose writes it fences (cycle.ts hands it to turns.ts as a
+ * LeaseStore). Named apart from LeaseStore's methods so that one store carries it beside the rest.
  */
 export interface StateLease {
   /** Takes the lease if it is free, expired or already ours; otherwise says who holds it. */
