@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';

@@ -1,5 +1,6 @@
 import { ConfigError } from './config.js';
 import type { OrganisationHint } from './cycle/organisation-guard.js';
+import type { CheckpointStore, SnapshotStore, StateStore } from './cycle/ports.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -11,9 +12,8 @@ import type {
   LeaseClaim,
   LeaseOutcome,
   SetAsideEvent,
-  StateStore,
   StateWrites,
-} from './cycle/ports.js';
+} from './cycle/records.js';
 
 /** Where the state is configured: a file (`--state`) or a table (`--table`, the stack's). */
 export type StateSetting = { kind: 'file'; path: string } | { kind: 'dynamodb'; tableName: string };
@@ -60,7 +60,7 @@ export interface Discovery {
 }
 
 /** What finding a state reads of each place. */
-type Place = Pick<StateStore, 'getCheckpoint' | 'getSnapshots' | 'listSnapshotIds'>;
+type Place = CheckpointStore & Pick<SnapshotStore, 'getSnapshots' | 'listSnapshotIds'>;
 
 /** Orders of an unrecorded state looked up to tell whose it is: spread over its watched orders. */
 const SAMPLE = 5;

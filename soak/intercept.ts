@@ -1,4 +1,5 @@
-import type { Lease, StateStore } from '../functions/cycle/ports.js';
+import type { StateStore } from '../functions/cycle/ports.js';
+import type { Lease } from '../functions/cycle/records.js';
 
 /** The store's calls that do I/O and return a promise: where a process can die or a test can step in. */
 const STORE_CALLS = [

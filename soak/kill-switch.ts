@@ -1,5 +1,6 @@
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
-import type { EventSink, Lease, PublishOptions, StateStore } from '../functions/cycle/ports.js';
+import type { EventSink, PublishOptions, StateStore } from '../functions/cycle/ports.js';
+import type { Lease } from '../functions/cycle/records.js';
 import { interceptStore } from './intercept.js';
 
 /** Thrown where the soak "kills" the process; nothing after it runs, and the lease is not released. */

@@ -1,4 +1,4 @@
-import { DynamoStateStore } from '../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
 import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
@@ -6,8 +6,9 @@ import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
 import type { CycleOptions, CycleReport } from '../functions/cycle/cycle.js';
 import { runCycle } from '../functions/cycle/cycle.js';
+import { LeaseLostError } from '../functions/cycle/errors.js';
 import type { EventSink, StateStore } from '../functions/cycle/ports.js';
-import { LeaseLostError, silentLogger } from '../functions/cycle/ports.js';
+import { silentLogger } from '../functions/cycle/ports.js';
 import { UphanceClient } from '../functions/uphance/client.js';
 import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
 import type { DynamoDbLocal } from '../local-aws/dynamodb-local.js';

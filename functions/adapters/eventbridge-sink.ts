@@ -1,8 +1,8 @@
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { NotifierEvent } from '../core/events/catalogue.js';
+import { DeadlineExceededError } from '../cycle/errors.js';
 import type { EventSink, PublishOptions, PublishResult } from '../cycle/ports.js';
-import { DeadlineExceededError } from '../cycle/ports.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
 
 /** EventBridge's limits: 10 entries and 256 KB per PutEvents call. */

@@ -1,9 +1,9 @@
 import type { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { StateStore } from '../cycle/ports.js';
+import type { JournalStore, SnapshotStore } from '../cycle/ports.js';
 
 /** Every snapshot of a state (file or table), page by page: a read only, no lease, no request to Uphance. */
-export const readSnapshots = async (store: Pick<StateStore, 'listSnapshotIds' | 'getSnapshots'>) => {
+export const readSnapshots = async (store: Pick<SnapshotStore, 'listSnapshotIds' | 'getSnapshots'>) => {
   const snapshots: Snapshot[] = [];
   for await (const ids of store.listSnapshotIds()) {
     const found = await store.getSnapshots(ids);
@@ -20,7 +20,8 @@ export const readSnapshots = async (store: Pick<StateStore, 'listSnapshotIds' | 
  * then seen in one or the other; one still journaled bounds the digest's period (DigestState.pendingSince).
  */
 export const readDigestState = async (
-  store: Pick<StateStore, 'readJournal' | 'listSnapshotIds' | 'getSnapshots' | 'readHistory'>,
+  store: Pick<JournalStore, 'readJournal'> &
+    Pick<SnapshotStore, 'listSnapshotIds' | 'getSnapshots' | 'readHistory'>,
 ): Promise<{ snapshots: Snapshot[]; pendingSince: number | null; history: StageHistory }> => {
   const journal = await store.readJournal();
   let pendingSince: number | null = null;

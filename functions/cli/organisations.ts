@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { dynamoDbClient } from '../adapters/dynamodb/client.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
-import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import { setOrganisationCredentials } from '../adapters/secret-organisations.js';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../cycle/ports.js';

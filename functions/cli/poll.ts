@@ -9,8 +9,9 @@ import {
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
-import type { Lease, Logger } from '../cycle/ports.js';
-import { OrganisationMismatchError } from '../cycle/ports.js';
+import { OrganisationMismatchError } from '../cycle/errors.js';
+import type { Logger } from '../cycle/ports.js';
+import type { Lease } from '../cycle/records.js';
 import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../organisations.js';
 import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';

@@ -1,21 +1,20 @@
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import type { StageSample } from '../core/history.js';
+import { ConflictError, ItemTooLargeError, WriteRefusedError } from './errors.js';
+import type { EventSink, JournalStore, Logger, SetAsideStore, StateWriter } from './ports.js';
 import type {
   Checkpoint,
   CommitRef,
-  EventSink,
   Fence,
   IndexUpdate,
   Journal,
   JournalPart,
   Lease,
-  Logger,
   SetAsideEvent,
   SnapshotWrite,
-  StateStore,
   StateWrites,
-} from './ports.js';
-import { ConflictError, commitIdOf, ItemTooLargeError, WriteRefusedError } from './ports.js';
+} from './records.js';
+import { commitIdOf } from './records.js';
 
 export type CycleStep =
   | 'lease-acquired'
@@ -28,7 +27,8 @@ export type CycleStep =
   | 'journal-cleared';
 
 export interface CommitContext {
-  store: StateStore;
+  /** What a commit writes: the journal, the state and the events set aside (never the lease). */
+  store: JournalStore & StateWriter & SetAsideStore;
   sink: EventSink;
   lease: Lease;
   now: () => number;

@@ -2,7 +2,8 @@ import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { CycleStep } from './commit.js';
 import type { OrganisationHint } from './organisation-guard.js';
-import type { EventSink, Lease, LeaseStore, Logger, OrderSource, StateStore } from './ports.js';
+import type { EventSink, LeaseStore, Logger, OrderSource, StateStore } from './ports.js';
+import type { Lease } from './records.js';
 
 /**
  * What a cycle is given and what it reports: shared by the cycle (cycle.ts), its passes and the targeted

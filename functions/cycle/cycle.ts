@@ -2,10 +2,11 @@ import { Deadline, sleep } from '../shared/timing.js';
 import type { CommitContext } from './commit.js';
 import { recoverJournal } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
+import { DeadlineExceededError } from './errors.js';
 import { incrementalPass } from './incremental.js';
 import { CyclePass, emptyBatch } from './pass.js';
-import type { Checkpoint, Lease, LeaseStore, StateStore } from './ports.js';
-import { DeadlineExceededError } from './ports.js';
+import type { LeaseStore, StateLease } from './ports.js';
+import type { Checkpoint, Lease } from './records.js';
 import { sweepPass } from './sweep.js';
 import type { Turn } from './turns.js';
 import { endTurn, takeTurn } from './turns.js';
@@ -52,7 +53,7 @@ export const isAbort = (error: unknown): boolean =>
   (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
 /** The state store's lease as a lease port. */
-const stateLease = (store: StateStore): LeaseStore => ({
+const stateLease = (store: StateLease): LeaseStore => ({
   acquire: (claim) => store.acquireLease(claim),
   takeOver: (claim, holder) => store.takeOverLease(claim, holder),
   release: (lease) => store.releaseLease(lease),

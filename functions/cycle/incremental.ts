@@ -1,7 +1,8 @@
 import type { Order } from '../core/order.js';
 import type { CyclePass, ScanStop } from './pass.js';
 import { mergeBatches } from './pass.js';
-import type { ScanProgress, SourcePage, WatchedQuery } from './ports.js';
+import type { SourcePage } from './ports.js';
+import type { ScanProgress, WatchedQuery } from './records.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
 const WATCHED_QUERIES: WatchedQuery[] = ['open', 'pending-closed', 'undelivered-complete'];

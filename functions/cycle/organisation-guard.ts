@@ -1,5 +1,5 @@
-import type { Checkpoint } from './ports.js';
-import { OrganisationMismatchError } from './ports.js';
+import { OrganisationMismatchError } from './errors.js';
+import type { Checkpoint } from './records.js';
 
 /** What the runtime knows of the organisation a state is polled for. */
 export interface OrganisationHint {

@@ -13,18 +13,10 @@ import type { Deadline } from '../shared/timing.js';
 import type { CommitContext } from './commit.js';
 import { commit } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
+import { DeadlineExceededError } from './errors.js';
 import { OrganisationGuard } from './organisation-guard.js';
-import type {
-  CallBounds,
-  Checkpoint,
-  IndexEntry,
-  IndexUpdate,
-  ScanQuery,
-  SnapshotWrite,
-  SourcePage,
-  StoredSnapshot,
-} from './ports.js';
-import { DeadlineExceededError } from './ports.js';
+import type { CallBounds, ScanQuery, SourcePage } from './ports.js';
+import type { Checkpoint, IndexEntry, IndexUpdate, SnapshotWrite, StoredSnapshot } from './records.js';
 
 /** What one pass over fetched orders produced, ready to commit. */
 export interface Batch {

@@ -1,4 +1,5 @@
-import type { StateStore, StoredSnapshot } from './ports.js';
+import type { SnapshotStore } from './ports.js';
+import type { StoredSnapshot } from './records.js';
 
 /**
  * Reads snapshots in batches of 100 as their ids become known, without waiting: while the scan fetches
@@ -10,7 +11,7 @@ export class SnapshotReader {
   readonly #reads: Array<Promise<void>> = [];
   #queued: number[] = [];
 
-  constructor(private readonly store: StateStore) {}
+  constructor(private readonly store: Pick<SnapshotStore, 'getSnapshots'>) {}
 
   want(ids: Iterable<number>): void {
     for (const id of ids) {

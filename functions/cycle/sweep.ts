@@ -1,6 +1,6 @@
 import { decodeIds, encodeIds } from './id-set.js';
 import type { CyclePass } from './pass.js';
-import type { SweepProgress } from './ports.js';
+import type { SweepProgress } from './records.js';
 
 /**
  * Every order, page by page: the baseline (silent unless asked) and the periodic reconciliation sweep.

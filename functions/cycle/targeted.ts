@@ -2,9 +2,9 @@ import type { Order } from '../core/order.js';
 import { recoverJournal } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport, LeasedRun } from './cycle.js';
 import { emptyCheckpoint, emptyReport, isAbort, underLease } from './cycle.js';
+import { DeadlineExceededError } from './errors.js';
 import { CyclePass } from './pass.js';
-import type { Checkpoint } from './ports.js';
-import { DeadlineExceededError } from './ports.js';
+import type { Checkpoint } from './records.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
 export interface CheckReport extends CycleReport {

@@ -1,4 +1,5 @@
-import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore, Logger } from './ports.js';
+import type { LeaseStore, Logger } from './ports.js';
+import type { Lease, LeaseClaim, LeaseOutcome } from './records.js';
 
 /** What taking the leases of a run needs. */
 export interface TurnDependencies {

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
-import { LeaseLostError } from '../cycle/ports.js';
+import { LeaseLostError } from '../cycle/errors.js';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
 import type { OrganisationRuntime } from '../organisations.js';

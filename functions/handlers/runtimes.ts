@@ -9,7 +9,7 @@ import {
   EventBridgeClient as EventBridgeClientImpl,
 } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
-import { dynamoDbClient } from '../adapters/dynamodb-store.js';
+import { dynamoDbClient } from '../adapters/dynamodb/client.js';
 import { credentialsForOrganisation } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import { credentialsByReference } from '../fanout/credentials.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import { UphanceOrderSource } from '../../functions/adapters/uphance-source.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';

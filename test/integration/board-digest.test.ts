@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../../functions/digest/marker.js';
 import { freshTable } from '../helpers/aws.js';
 import { seededSnapshots, writeSeededState } from '../helpers/board-state.js';

@@ -195,7 +195,7 @@ describe('uphance-notifier poll', () => {
 
   it('--once while a live runner holds the lease: exit 5, naming the holder and when its lease ends', async () => {
     const { tableName, endpoint } = await freshTable();
-    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb/state-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
     const store = new DynamoStateStore({
       client: localDynamoDb(endpoint),

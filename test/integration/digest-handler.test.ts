@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import type { OrderRef } from '../../functions/core/order.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { DynamoDigestMarker } from '../../functions/digest/marker.js';

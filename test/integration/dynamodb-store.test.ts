@@ -2,10 +2,10 @@ import { deflateRawSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
-import type { Checkpoint, Fence, JournalPart, Lease, LeaseOutcome } from '../../functions/cycle/ports.js';
-import { ConflictError, ItemTooLargeError, LeaseLostError } from '../../functions/cycle/ports.js';
+import { ConflictError, ItemTooLargeError, LeaseLostError } from '../../functions/cycle/errors.js';
+import type { Checkpoint, Fence, JournalPart, Lease, LeaseOutcome } from '../../functions/cycle/records.js';
 import { freshTable } from '../helpers/aws.js';
 import { vendorEvent, vendorOrder } from '../helpers/orders.js';
 

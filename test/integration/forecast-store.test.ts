@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { HISTORY_SHARDS, historyShardOf } from '../../functions/adapters/dynamodb-history.js';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { HISTORY_SHARDS, historyShardOf } from '../../functions/adapters/dynamodb/history.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import type { StageSample } from '../../functions/core/history.js';
 import { ACCOUNT_SAMPLES } from '../../functions/core/history.js';
-import type { Fence, StateStore } from '../../functions/cycle/ports.js';
+import type { StateStore } from '../../functions/cycle/ports.js';
+import type { Fence } from '../../functions/cycle/records.js';
 import { freshTable } from '../helpers/aws.js';
 import { forecastScenarios } from '../helpers/forecast-world.js';
 import { tempStatePath } from '../helpers/harness.js';

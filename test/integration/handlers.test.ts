@@ -122,7 +122,7 @@ describe('poll worker Lambda handler', () => {
       UPHANCE_API_URL: sim.url,
       POLL_QUEUE_URL: pollQueueUrl(sqs.url),
     };
-    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb/state-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
     const other = new DynamoStateStore({
       client: localDynamoDb(endpoint),
@@ -190,7 +190,7 @@ describe('poll worker Lambda handler', () => {
       UPHANCE_API_URL: sim.url,
       POLL_QUEUE_URL: pollQueueUrl(sqs.url),
     };
-    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb/state-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
     const check = new DynamoStateStore({
       client: localDynamoDb(endpoint),

@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
+import { INDEX_SHARDS } from '../../functions/adapters/dynamodb/index-shards.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
-import type { Fence, Lease, LeaseOutcome, SnapshotWrite } from '../../functions/cycle/ports.js';
-import { ConflictError, LeaseLostError } from '../../functions/cycle/ports.js';
+import { ConflictError, LeaseLostError } from '../../functions/cycle/errors.js';
+import type { Fence, Lease, LeaseOutcome, SnapshotWrite } from '../../functions/cycle/records.js';
 import { localDynamoDb } from '../../local-aws/clients.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';

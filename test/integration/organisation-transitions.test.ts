@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import type { RunningSimulator } from '../../simulator/server.js';
 import { freshTable } from '../helpers/aws.js';

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoStateStore } from '../../functions/adapters/dynamodb-store.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
 import { readDigestState } from '../../functions/board/read-state.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
-import { LeaseLostError } from '../../functions/cycle/ports.js';
+import { LeaseLostError } from '../../functions/cycle/errors.js';
 import type { Digest } from '../../functions/digest/digest.js';
 import { SETTLE_MS } from '../../functions/digest/digest.js';
 import { runDigestJob } from '../../functions/digest/job.js';

@@ -4,18 +4,21 @@ import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
+import { INDEX_SHARDS } from '../../functions/adapters/dynamodb/index-shards.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
 import type { CommitBatch, CommitContext } from '../../functions/cycle/commit.js';
 import { CommitReplayError, commit } from '../../functions/cycle/commit.js';
+import { WriteRefusedError } from '../../functions/cycle/errors.js';
+import { silentLogger } from '../../functions/cycle/ports.js';
 import type {
   Checkpoint,
   JournalSeal,
   Lease,
   LeaseOutcome,
   SnapshotWrite,
-} from '../../functions/cycle/ports.js';
-import { commitIdOf, silentLogger, WriteRefusedError } from '../../functions/cycle/ports.js';
+} from '../../functions/cycle/records.js';
+import { commitIdOf } from '../../functions/cycle/records.js';
 import { localDynamoDb } from '../../local-aws/clients.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';

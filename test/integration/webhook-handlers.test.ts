@@ -234,7 +234,7 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
     const check = await import('../../functions/handlers/check.js');
     await poll.handler(pollEvent(), context(300_000));
     sim.state.setDueDate(23621, '2027-03-03');
-    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb-store.js');
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb/state-store.js');
     const { localDynamoDb } = await import('../../local-aws/clients.js');
     const other = new DynamoStateStore({
       client: localDynamoDb(endpoint),

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import { TRUNCATION_MARKER } from '../../functions/core/bounds.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import { CommitReplayError } from '../../functions/cycle/commit.js';
 import type { CycleReport } from '../../functions/cycle/cycle.js';
-import type { StateWrites } from '../../functions/cycle/ports.js';
-import { commitIdOf, LeaseLostError, WriteRefusedError } from '../../functions/cycle/ports.js';
+import { LeaseLostError, WriteRefusedError } from '../../functions/cycle/errors.js';
+import type { StateWrites } from '../../functions/cycle/records.js';
+import { commitIdOf } from '../../functions/cycle/records.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { RunningSimulator } from '../../simulator/server.js';
@@ -346,7 +347,7 @@ describe('deadline during a publish', () => {
     await n.run();
     const from = sim.state.ledger.length;
     sim.state.advanceStage(23621);
-    const { DeadlineExceededError } = await import('../../functions/cycle/ports.js');
+    const { DeadlineExceededError } = await import('../../functions/cycle/errors.js');
     const publish = n.memory.publish.bind(n.memory);
     n.memory.publish = async () => {
       throw new DeadlineExceededError('the cycle’s deadline came before PutEvents accepted 1 event(s)');

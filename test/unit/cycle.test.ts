@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import type { CycleStep } from '../../functions/cycle/commit.js';
 import type { CycleReport } from '../../functions/cycle/cycle.js';
-import { LeaseLostError } from '../../functions/cycle/ports.js';
+import { LeaseLostError } from '../../functions/cycle/errors.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';
 import { generateOrders } from '../../simulator/generator.js';
 import type { SimOrder } from '../../simulator/model.js';

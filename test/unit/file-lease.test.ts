@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileLease } from '../../functions/adapters/file-lease.js';
+import { FileLease } from '../../functions/adapters/file/lease.js';
 
 /** A pid that no process has any more (a child that ran and was reaped). */
 const deadPid = async (): Promise<number> => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import { startSimulator } from '../../simulator/server.js';
 import { FAST, finished, forecastScenarios, inSewing, SLOW } from '../helpers/forecast-world.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FileStateStore } from '../../functions/adapters/file-store.js';
+import { FileStateStore } from '../../functions/adapters/file/state-store.js';
 import { detectChanges, firstSight } from '../../functions/core/diff.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { orderFingerprint, unchangedSince } from '../../functions/core/fingerprint.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/config.js';
 import { emptyCheckpoint } from '../../functions/cycle/cycle.js';
+import { OrganisationMismatchError } from '../../functions/cycle/errors.js';
 import { OrganisationGuard } from '../../functions/cycle/organisation-guard.js';
-import type { Checkpoint } from '../../functions/cycle/ports.js';
-import { OrganisationMismatchError } from '../../functions/cycle/ports.js';
+import type { Checkpoint } from '../../functions/cycle/records.js';
 import type { Discovery, StateLocation, StateSetting } from '../../functions/state-location.js';
 import { locateState } from '../../functions/state-location.js';
 

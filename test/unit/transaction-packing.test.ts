@@ -4,10 +4,11 @@ import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb
 import { BatchGetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DynamoStateStore, INDEX_SHARDS } from '../../functions/adapters/dynamodb-store.js';
+import { INDEX_SHARDS } from '../../functions/adapters/dynamodb/index-shards.js';
+import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { snapshotOf } from '../../functions/core/snapshot.js';
-import type { Lease, SnapshotWrite } from '../../functions/cycle/ports.js';
+import type { Lease, SnapshotWrite } from '../../functions/cycle/records.js';
 import { vendorOrder } from '../helpers/orders.js';
 
 const TABLE = 'packing';

@@ -1,5 +1,9 @@
-import type { PackedHistory, StageSample } from '../core/history.js';
-import { StageHistory } from '../core/history.js';
+import type { PackedHistory, StageSample } from '../../core/history.js';
+import { StageHistory } from '../../core/history.js';
+import { fitsInItem, pack, unpack } from './items.js';
+import { historyKey, historyShardOfKey } from './keys.js';
+import type { Partition } from './partition.js';
+import type { WriteGroup } from './transactions.js';
 
 /**
  * The stage history in the DynamoDB table: HISTORY_SHARDS items `history#0` to `history#7` in the
@@ -10,8 +14,6 @@ import { StageHistory } from '../core/history.js';
  */
 export const HISTORY_SHARDS = 8;
 
-export const historyKey = (shard: number) => `history#${shard}`;
-
 /** FNV-1a of the stage name: a fixed shard per name. */
 export const historyShardOf = (stage: string): number => {
   let hash = 0x811c9dc5;
@@ -19,14 +21,14 @@ export const historyShardOf = (stage: string): number => {
   return (hash >>> 0) % HISTORY_SHARDS;
 };
 
-export interface HistoryShard {
+interface HistoryShard {
   /** Item version (0 = no item). */
   ver: number;
   history: StageHistory;
 }
 
 /** A shard's new content, to be put conditional on `ver`. */
-export interface ShardChange {
+interface ShardChange {
   shard: number;
   ver: number;
   packed: PackedHistory;
@@ -35,7 +37,7 @@ export interface ShardChange {
 }
 
 /** The whole history from its shards (samples outside their own shard are merged all the same). */
-export const historyOfShards = (shards: Iterable<HistoryShard>): StageHistory => {
+const historyOfShards = (shards: Iterable<HistoryShard>): StageHistory => {
   const history = new StageHistory();
   for (const shard of shards) history.merge(shard.history.samples());
   return history;
@@ -45,7 +47,7 @@ export const historyOfShards = (shards: Iterable<HistoryShard>): StageHistory =>
  * Merges samples into the shards they belong to; returns the shards that changed. A shard whose packed
  * form would not fit in one item (`fits`) keeps fewer of its oldest samples until it does.
  */
-export const mergeIntoShards = (
+const mergeIntoShards = (
   shards: ReadonlyMap<number, HistoryShard>,
   samples: readonly StageSample[],
   fits: (packed: PackedHistory) => boolean,
@@ -79,3 +81,48 @@ export const mergeIntoShards = (
   }
   return changes;
 };
+
+/** The history's shards, read once under a lease and kept for that lease's writes, like the index's. */
+export class HistoryShards {
+  /** The shards as last read or written under the current lease (undefined: read them first). */
+  #held: Map<number, HistoryShard> | undefined;
+
+  constructor(private readonly partition: Partition) {}
+
+  /** What was held is no longer to be trusted (a new lease). */
+  forget(): void {
+    this.#held = undefined;
+  }
+
+  /** Reads every history shard (one BatchGetItem of HISTORY_SHARDS keys) and keeps them for the writes. */
+  async #load(): Promise<Map<number, HistoryShard>> {
+    const shards = new Map<number, HistoryShard>();
+    for (let shard = 0; shard < HISTORY_SHARDS; shard++)
+      shards.set(shard, { ver: 0, history: new StageHistory() });
+    for (const item of await this.partition.batchGet([...shards.keys()].map(historyKey))) {
+      const shard = historyShardOfKey(item.sk?.S);
+      if (!shards.has(shard)) continue;
+      shards.set(shard, {
+        ver: Number(item.ver?.N ?? 0),
+        history: StageHistory.fromPacked(unpack(item.data?.B as Uint8Array)),
+      });
+    }
+    this.#held = shards;
+    return shards;
+  }
+
+  async read(): Promise<StageHistory> {
+    return historyOfShards((await this.#load()).values());
+  }
+
+  /** The history shards these samples change, each put conditional on the version read. */
+  async groups(samples: StageSample[]): Promise<WriteGroup[]> {
+    const shards = this.#held ?? (await this.#load());
+    const fits = (value: unknown) => fitsInItem(pack(value));
+    return mergeIntoShards(shards, samples, fits).map((change) => {
+      const put = this.partition.versionedPut(historyKey(change.shard), change.packed, change.ver);
+      put.describe = `stage history shard ${change.shard}`;
+      return { writes: [put], applied: () => this.#held?.set(change.shard, change.next) };
+    });
+  }
+}

@@ -1,7 +1,10 @@
 import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
-import { backoffDelay, sleep } from '../shared/timing.js';
+import type { LeaseStore } from '../../cycle/ports.js';
+import type { Lease, LeaseClaim, LeaseOutcome } from '../../cycle/records.js';
+import { backoffDelay, sleep } from '../../shared/timing.js';
+import { itemKey, LEASE_KEY } from './keys.js';
+import { BACKOFF, MAX_ATTEMPTS } from './retry.js';
 
 /** What the lease counts of its requests, so that the store's figures include them. */
 export interface LeaseMeter {
@@ -18,15 +21,6 @@ export interface DynamoLeaseOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   random?: () => number;
 }
-
-const BACKOFF = { baseDelayMs: 50, maxDelayMs: 2_000 };
-const MAX_ATTEMPTS = 10;
-
-/** The item's key, for the fenced transactions that check it (ConditionCheck on owner and generation). */
-const leaseKey = (pk: string): Record<string, AttributeValue> => ({
-  pk: { S: pk },
-  sk: { S: 'lease' },
-});
 
 const leaseOfItem = (item: Record<string, AttributeValue>): Lease => ({
   owner: item.owner?.S ?? '',
@@ -52,8 +46,9 @@ export class DynamoLease implements LeaseStore {
     this.#random = options.random ?? Math.random;
   }
 
+  /** The item's key, for the fenced transactions that check it (ConditionCheck on owner and generation). */
   get key(): Record<string, AttributeValue> {
-    return leaseKey(this.options.pk);
+    return itemKey(this.options.pk, LEASE_KEY);
   }
 
   async read(): Promise<Lease | undefined> {

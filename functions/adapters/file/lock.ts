@@ -2,15 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { Lease, LeaseClaim, LeaseOutcome, LeaseStore } from '../cycle/ports.js';
-import { abandonedOnThisHost, thisProcess } from '../shared/process.js';
-import { sleep } from '../shared/timing.js';
-
-interface LeaseFile {
-  lease: Lease | null;
-  /** Survives the lease's release so that fencing tokens keep increasing. */
-  lastGeneration: number;
-}
+import { abandonedOnThisHost, thisProcess } from '../../shared/process.js';
+import { sleep } from '../../shared/timing.js';
 
 /** Writes a file whole or not at all: a temporary file beside it, then a rename. */
 export const writeAtomically = async (path: string, text: string): Promise<void> => {
@@ -42,26 +35,22 @@ const readLock = async (path: string): Promise<LockFile | undefined> => {
 };
 
 /**
- * A lease in a file (`PATH`), every change made under an exclusive lock file beside it (`PATH.lock`,
- * O_EXCL). The lock names its holder (host, pid, start time and a token): it is broken only when that
- * process no longer runs on this host (never by age alone, which would let a paused process write over a
- * newer one), and removed only by the holder whose token it still carries.
+ * An exclusive lock file beside a lease (`PATH.lock`, created with O_EXCL). The lock names its holder
+ * (host, pid, start time and a token): it is broken only when that process no longer runs on this host
+ * (never by age alone, which would let a paused process write over a newer one), and removed only by the
+ * holder whose token it still carries.
  */
-export class FileLease implements LeaseStore {
-  constructor(readonly path: string) {}
+export class FileLock {
+  readonly path: string;
 
-  async read(): Promise<LeaseFile> {
-    try {
-      return JSON.parse(await readFile(this.path, 'utf8')) as LeaseFile;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { lease: null, lastGeneration: 0 };
-      throw new Error(`cannot read the lease file ${this.path}: ${(error as Error).message}`);
-    }
+  /** `leasePath`: the file the lock guards (named in errors); the lock is `leasePath.lock`. */
+  constructor(private readonly leasePath: string) {
+    this.path = `${leasePath}.lock`;
   }
 
   /** Runs `work` under the exclusive lock, so that two processes never interleave their read-modify-writes. */
-  async locked<T>(work: () => Promise<T>): Promise<T> {
-    const lockPath = `${this.path}.lock`;
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const lockPath = this.path;
     await mkdir(dirname(lockPath), { recursive: true });
     const token = randomBytes(8).toString('hex');
     const me = thisProcess();
@@ -77,7 +66,7 @@ export class FileLease implements LeaseStore {
         const held = await readLock(lockPath);
         if (await this.#abandonedLock(lockPath, held)) await this.#break(lockPath, held);
         else if (attempt > 3_000)
-          throw new Error(`the lease file ${this.path} stays locked by another process`);
+          throw new Error(`the lease file ${this.leasePath} stays locked by another process`);
         else await sleep(10);
       }
     }
@@ -127,61 +116,5 @@ export class FileLease implements LeaseStore {
     } finally {
       await rm(breaker, { force: true });
     }
-  }
-
-  async #take(claim: LeaseClaim, mayTake: (file: LeaseFile) => boolean): Promise<LeaseOutcome> {
-    return this.locked(async (): Promise<LeaseOutcome> => {
-      const file = await this.read();
-      if (file.lease && !mayTake(file)) return { kind: 'held', holder: file.lease };
-      const generation = Math.max(file.lastGeneration, file.lease?.generation ?? 0) + 1;
-      const lease: Lease = {
-        owner: claim.owner,
-        ...(claim.host === undefined ? {} : { host: claim.host }),
-        ...(claim.pid === undefined ? {} : { pid: claim.pid }),
-        ...(claim.start === undefined ? {} : { start: claim.start }),
-        ...(claim.scope === undefined ? {} : { scope: claim.scope }),
-        generation,
-        expiresAt: claim.nowMs + claim.ttlMs,
-      };
-      await writeAtomically(this.path, JSON.stringify({ lease, lastGeneration: generation }));
-      return { kind: 'acquired', lease };
-    });
-  }
-
-  acquire(claim: LeaseClaim): Promise<LeaseOutcome> {
-    return this.#take(
-      claim,
-      (file) => !file.lease || file.lease.expiresAt <= claim.nowMs || file.lease.owner === claim.owner,
-    );
-  }
-
-  takeOver(claim: LeaseClaim, holder: Lease): Promise<LeaseOutcome> {
-    return this.#take(
-      claim,
-      (file) =>
-        !file.lease ||
-        file.lease.expiresAt <= claim.nowMs ||
-        (file.lease.owner === holder.owner && file.lease.generation === holder.generation),
-    );
-  }
-
-  async release(lease: Lease): Promise<void> {
-    await this.locked(async () => {
-      const file = await this.read();
-      if (file.lease?.owner === lease.owner && file.lease.generation === lease.generation) {
-        await writeAtomically(
-          this.path,
-          JSON.stringify({ lease: null, lastGeneration: Math.max(file.lastGeneration, lease.generation) }),
-        );
-      }
-    });
-  }
-
-  /** Whether `lease` is still the current one (checked under the lock by fenced writes). */
-  async holds(lease: Lease): Promise<{ ok: true } | { ok: false; current: Lease | null }> {
-    const current = (await this.read()).lease;
-    if (current && current.owner === lease.owner && current.generation === lease.generation)
-      return { ok: true };
-    return { ok: false, current };
   }
 }

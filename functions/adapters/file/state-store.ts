@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import type { PackedHistory } from '../core/history.js';
-import { StageHistory } from '../core/history.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { StageHistory } from '../../core/history.js';
+import { ConflictError, LeaseLostError } from '../../cycle/errors.js';
+import type { StateStore } from '../../cycle/ports.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -14,55 +13,14 @@ import type {
   LeaseClaim,
   LeaseOutcome,
   SetAsideEvent,
-  StateStore,
   StateWrites,
   StoredSnapshot,
-} from '../cycle/ports.js';
-import { ConflictError, commitIdOf, LeaseLostError } from '../cycle/ports.js';
-import { FileLease, writeAtomically } from './file-lease.js';
-
-interface FileState {
-  format: 'uphance-notifier-state';
-  version: 2;
-  checkpoint: Checkpoint | null;
-  /** `commit`: the journaled commit that last wrote the snapshot (replays recognise their own writes). */
-  snapshots: Record<string, { rev: number; snapshot: Snapshot; commit?: string }>;
-  journal: JournalPart[];
-  seals: JournalSeal[];
-  setAside: SetAsideEvent[];
-  /** The index of watched orders, by order id (absent in files written before it: read as empty). */
-  index?: Record<string, IndexEntry>;
-  /** The stage history (core/history.ts), packed; absent until a commit brought samples. */
-  history?: PackedHistory;
-}
-
-/** Version 1 kept one journal record per commit part, without seals: each is replayed as a sealed commit. */
-interface FileStateV1 {
-  format: 'uphance-notifier-state';
-  version: 1;
-  checkpoint: Checkpoint | null;
-  snapshots: FileState['snapshots'];
-  journal: Array<Omit<JournalPart, 'commit'>>;
-}
-
-const emptyState = (): FileState => ({
-  format: 'uphance-notifier-state',
-  version: 2,
-  checkpoint: null,
-  snapshots: {},
-  journal: [],
-  seals: [],
-  setAside: [],
-});
-
-const upgrade = (v1: FileStateV1): FileState => ({
-  ...emptyState(),
-  checkpoint: v1.checkpoint,
-  snapshots: v1.snapshots,
-  // Numbered below zero: commits without tags, whose replays skip snapshots already past their version.
-  journal: v1.journal.map((e) => ({ ...e, commit: -e.part - 1, part: 0 })),
-  seals: v1.journal.map((e) => ({ generation: e.generation, commit: -e.part - 1, parts: 1 })),
-});
+} from '../../cycle/records.js';
+import { commitIdOf } from '../../cycle/records.js';
+import { FileLease } from './lease.js';
+import { writeAtomically } from './lock.js';
+import type { FileState } from './state-file.js';
+import { readStateFile } from './state-file.js';
 
 /**
  * The command line's state: one JSON file, every change written atomically (temp file, then rename).
@@ -81,28 +39,8 @@ export class FileStateStore implements StateStore {
     this.#lease = new FileLease(this.leasePath);
   }
 
-  async #read(): Promise<FileState> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-      throw new Error(`cannot read the state file ${this.path}: ${(error as Error).message}`);
-    }
-    let parsed: FileState | FileStateV1;
-    try {
-      parsed = JSON.parse(text) as FileState | FileStateV1;
-    } catch {
-      throw new Error(`the state file ${this.path} is not valid JSON; move it away to start a new baseline`);
-    }
-    if (parsed.format !== 'uphance-notifier-state' || (parsed.version !== 1 && parsed.version !== 2)) {
-      throw new Error(`${this.path} is not an uphance-notifier state file (format version 1 or 2)`);
-    }
-    return parsed.version === 1 ? upgrade(parsed) : parsed;
-  }
-
   async #load(): Promise<FileState> {
-    this.#state ??= await this.#read();
+    this.#state ??= await readStateFile(this.path);
     return this.#state;
   }
 
