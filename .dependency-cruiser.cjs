@@ -7,7 +7,7 @@
  *   cycle        functions/cycle/: one cycle against its ports
  *   features     functions/{webhook,uphance,adapters,board,digest}/: independent of one another, except
  *                that the adapters adapt the Uphance client (adapters -> uphance)
- *   runtime      functions/{wiring,organisations,config}.ts: assembling a runtime from the features
+ *   runtime      functions/runtime/: the assembly room: configuration, AWS clients, Powertools, runtimes
  *   entry points functions/{handlers,cli}/: imported by nothing but tests, scripts and the demo (cli only)
  *   infra        infra/: the stack; imports no entry point
  *
@@ -20,7 +20,7 @@ const layers = [
   ['messages', '^functions/messages/'],
   ['cycle', '^functions/cycle/'],
   ['features', '^functions/(webhook|uphance|adapters|board|digest)/'],
-  ['runtime', '^functions/(wiring|organisations|config)\\.ts$'],
+  ['runtime', '^functions/runtime/'],
   ['entry-points', '^functions/(handlers|cli)/'],
   ['infra', '^infra/'],
 ];

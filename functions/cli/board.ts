@@ -4,12 +4,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildBoard } from '../board/model.js';
 import { readSnapshots } from '../board/read-state.js';
 import { renderBoard } from '../board/render.js';
-import type { SignalFlags } from '../config.js';
-import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
-import { storeFor } from '../wiring.js';
+import type { SignalFlags } from '../runtime/config.js';
+import { ConfigError, parseOrganisationIds, signalSettings } from '../runtime/config.js';
+import { storeFor } from '../runtime/runtime.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
 export interface StateFlags extends SignalFlags {

@@ -2,10 +2,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import { dynamoDbClient } from '../adapters/dynamodb-store.js';
 import { setOrganisationCredentials } from '../adapters/secret-organisations.js';
-import { ConfigError } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import type { RegistryEntry, RunRecord } from '../fanout/plan.js';
 import { organisationsToPoll, runKey } from '../fanout/plan.js';
+import { ConfigError } from '../runtime/config.js';
 import type { Credentials } from '../uphance/auth.js';
 import { exitCodeOf } from './poll.js';
 

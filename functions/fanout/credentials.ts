@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, credentialsForOrganisation, credentialsFromSecret } from '../config.js';
+import { ConfigError, credentialsForOrganisation, credentialsFromSecret } from '../runtime/config.js';
 import type { Credentials } from '../uphance/auth.js';
 import type { CredentialsReference } from './message.js';
 

@@ -8,15 +8,15 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import { webhookUrlOf } from '../adapters/notify-delivery.js';
 import { readDigestState } from '../board/read-state.js';
-import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob, slackChannel } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
 import { emailSubject } from '../messages/escape.js';
+import { ConfigError, parseOrganisationIds, signalSettings } from '../runtime/config.js';
+import { storeFor } from '../runtime/runtime.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import { storeFor } from '../wiring.js';
-import { webhookUrlOf } from './notify-delivery.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -13,9 +13,9 @@ import { SqsPollQueue } from '../adapters/sqs-poll-queue.js';
 import { credentialsByReference, credentialsGroup } from '../fanout/credentials.js';
 import type { PolledOrganisation } from '../fanout/plan.js';
 import { organisationHealth, organisationsToPoll, periodMessages } from '../fanout/plan.js';
+import type { DispatchConfig } from '../runtime/lambda-config.js';
+import { dispatchConfig } from '../runtime/lambda-config.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import type { DispatchConfig } from './lambda-config.js';
-import { dispatchConfig } from './lambda-config.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -11,8 +11,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
-import type { NotifyDependencies } from './notify-delivery.js';
-import { notify, notifyConfig, webhookUrlOf } from './notify-delivery.js';
+import type { NotifyDependencies } from '../adapters/notify-delivery.js';
+import { notify, notifyConfig, webhookUrlOf } from '../adapters/notify-delivery.js';
 
 const config = notifyConfig(process.env);
 const logger = new Logger({ serviceName: 'uphance-notifier-notify' });

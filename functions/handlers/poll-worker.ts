@@ -16,10 +16,10 @@ import { LeaseLostError } from '../cycle/ports.js';
 import type { PollMessage } from '../fanout/message.js';
 import { parsePollMessage } from '../fanout/message.js';
 import { isCovered } from '../fanout/plan.js';
+import type { LambdaConfig } from '../runtime/lambda-config.js';
+import { cycleLambda } from '../runtime/lambda-runtimes.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
-import type { Runtime } from '../wiring.js';
-import type { LambdaConfig } from './lambda-config.js';
-import { cycleLambda } from './runtimes.js';
 
 const { logger, metrics, tracer, configured, cycleArgs, dynamodb, runtimeFor } = cycleLambda();
 const sqs = tracer.captureAWSv3Client(new SQSClient({}));

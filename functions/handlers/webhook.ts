@@ -8,13 +8,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { WebhookConfig } from '../runtime/webhook-config.js';
+import { webhookConfig } from '../runtime/webhook-config.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
 import type { WebhookAnswer } from '../webhook/intake.js';
 import { judgeBody, judgeHead, MAX_WEBHOOK_BODY_BYTES } from '../webhook/intake.js';
 import { checkMessage } from '../webhook/message.js';
 import { RateLimiter } from '../webhook/rate-limit.js';
-import type { WebhookConfig } from './webhook-config.js';
-import { webhookConfig } from './webhook-config.js';
 
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -4,7 +4,7 @@ import {
   credentialsFromSecret,
   signalSettings,
   uphanceSettings,
-} from '../../functions/config.js';
+} from '../../functions/runtime/config.js';
 
 describe('configuration', () => {
   it('reads the Uphance settings and names a bad one', () => {

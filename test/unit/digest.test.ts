@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildBoard } from '../../functions/board/model.js';
 import { runDigest } from '../../functions/cli/digest.js';
-import { signalSettings } from '../../functions/config.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { orderStages } from '../../functions/core/stage-sequence.js';
@@ -21,6 +20,7 @@ import {
 } from '../../functions/digest/digest.js';
 import { runDigestJob, slackChannel } from '../../functions/digest/job.js';
 import { emailChannel } from '../../functions/handlers/digest.js';
+import { signalSettings } from '../../functions/runtime/config.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;

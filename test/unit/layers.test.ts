@@ -42,14 +42,14 @@ const allowed: Record<string, string> = {
   'functions/digest/d.ts': "import { b } from '../core/b.js';\nexport const d = b;\n",
   'functions/adapters/ad.ts':
     "import { m } from '../messages/m.js';\nimport { u } from '../uphance/u.js';\nexport const ad = [m, u];\n",
-  'functions/config.ts': "import { u } from './uphance/u.js';\nexport const config = u;\n",
-  'functions/wiring.ts':
-    "import { ad } from './adapters/ad.js';\nimport { config } from './config.js';\nexport const wiring = [ad, config];\n",
+  'functions/runtime/config.ts': "import { u } from '../uphance/u.js';\nexport const config = u;\n",
+  'functions/runtime/wiring.ts':
+    "import { ad } from '../adapters/ad.js';\nimport { t } from '../telemetry.js';\nimport { config } from './config.js';\nexport const wiring = [ad, t, config];\n",
   'functions/handlers/h.ts':
-    "import { t } from '../telemetry.js';\nimport { wiring } from '../wiring.js';\nimport { h2 } from './h2.js';\nexport const h = [t, wiring, h2];\n",
+    "import { t } from '../telemetry.js';\nimport { wiring } from '../runtime/wiring.js';\nimport { h2 } from './h2.js';\nexport const h = [t, wiring, h2];\n",
   'functions/handlers/h2.ts': 'export const h2 = 1;\n',
   'functions/cli/main.ts':
-    "import { bm } from '../board/bm.js';\nimport { d } from '../digest/d.js';\nimport { wiring } from '../wiring.js';\nexport const main = [bm, d, wiring];\n",
+    "import { bm } from '../board/bm.js';\nimport { d } from '../digest/d.js';\nimport { wiring } from '../runtime/wiring.js';\nexport const main = [bm, d, wiring];\n",
   'infra/stack.ts':
     "import { b } from '../functions/core/b.js';\nimport { s } from '../functions/shared/s.js';\nexport const stack = [b, s];\n",
   'demo/start.ts':
@@ -98,12 +98,12 @@ const planted: Array<[file: string, source: string, rule: string]> = [
   ],
   [
     'functions/board/imports-wiring.ts',
-    "import { wiring } from '../wiring.js';\nexport const r = wiring;\n",
+    "import { wiring } from '../runtime/wiring.js';\nexport const r = wiring;\n",
     'features-imports-no-layer-above',
   ],
   [
-    'functions/organisations.ts',
-    "import { main } from './cli/main.js';\nexport const r = main;\n",
+    'functions/runtime/imports-cli.ts',
+    "import { main } from '../cli/main.js';\nexport const r = main;\n",
     'runtime-imports-no-layer-above',
   ],
   [

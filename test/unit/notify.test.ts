@@ -1,17 +1,17 @@
 import { createServer } from 'node:http';
 import type { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postToSlack, SlackWebhookError } from '../../functions/adapters/slack-webhook.js';
-import { ConfigError } from '../../functions/config.js';
-import { toEnvelope } from '../../functions/core/events/envelope.js';
 import {
   notify,
   notifyConfig,
   parseEnvelope,
   webhookUrlOf,
-} from '../../functions/handlers/notify-delivery.js';
+} from '../../functions/adapters/notify-delivery.js';
+import { postToSlack, SlackWebhookError } from '../../functions/adapters/slack-webhook.js';
+import { toEnvelope } from '../../functions/core/events/envelope.js';
 import { emailOf } from '../../functions/messages/email.js';
 import { slackPayloadOf } from '../../functions/messages/slack.js';
+import { ConfigError } from '../../functions/runtime/config.js';
 import { listenOnLoopback } from '../../local-aws/loopback.js';
 import { exampleEvents } from '../../scripts/event-examples.js';
 

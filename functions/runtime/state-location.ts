@@ -1,5 +1,4 @@
-import { ConfigError } from './config.js';
-import type { OrganisationHint } from './cycle/organisation-guard.js';
+import type { OrganisationHint } from '../cycle/organisation-guard.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -13,7 +12,8 @@ import type {
   SetAsideEvent,
   StateStore,
   StateWrites,
-} from './cycle/ports.js';
+} from '../cycle/ports.js';
+import { ConfigError } from './config.js';
 
 /** Where the state is configured: a file (`--state`) or a table (`--table`, the stack's). */
 export type StateSetting = { kind: 'file'; path: string } | { kind: 'dynamodb'; tableName: string };

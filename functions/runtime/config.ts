@@ -1,9 +1,9 @@
-import { isTimeZone } from './core/calendar.js';
-import type { SignalSettings } from './core/signals.js';
-import { DEFAULT_SIGNAL_SETTINGS } from './core/signals.js';
-import { ConfigError } from './shared/config-error.js';
-import type { Credentials } from './uphance/auth.js';
-import { DEFAULT_API_URL } from './uphance/client.js';
+import { isTimeZone } from '../core/calendar.js';
+import type { SignalSettings } from '../core/signals.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../core/signals.js';
+import { ConfigError } from '../shared/config-error.js';
+import type { Credentials } from '../uphance/auth.js';
+import { DEFAULT_API_URL } from '../uphance/client.js';
 
 export { ConfigError };
 

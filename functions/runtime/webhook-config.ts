@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from './config.js';
 
 /** The webhook endpoint's configuration, set by the stack; checked at cold start. */
 export interface WebhookConfig {

@@ -1,14 +1,14 @@
+import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
+import type { SignalSettings } from '../core/signals.js';
+import type { CycleOptions } from '../cycle/cycle.js';
+import { organisationTimes } from '../shared/lambda-times.js';
 import {
   ConfigError,
   parseOrganisationIds,
   positiveInteger,
   signalSettings,
   uphanceSettings,
-} from '../config.js';
-import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
-import type { SignalSettings } from '../core/signals.js';
-import type { CycleOptions } from '../cycle/cycle.js';
-import { organisationTimes } from '../shared/lambda-times.js';
+} from './config.js';
 
 /** The poll function's configuration, set by the stack; checked at cold start. */
 export interface LambdaConfig {

@@ -1,12 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { postToSlack } from '../adapters/slack-webhook.js';
-import { ConfigError } from '../config.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { detailSchemas } from '../core/events/catalogue.js';
 import { emailOf } from '../messages/email.js';
 import { slackPayloadOf } from '../messages/slack.js';
+import { ConfigError } from '../shared/config-error.js';
+import { postToSlack } from './slack-webhook.js';
 
 /** What the notify function does with one event, apart from the Lambda wiring (notify.ts). */
 export interface NotifyConfig {

@@ -10,16 +10,16 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { dynamoDbClient } from '../adapters/dynamodb-store.js';
-import { credentialsForOrganisation } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import { credentialsByReference } from '../fanout/credentials.js';
 import type { CredentialsReference } from '../fanout/message.js';
-import type { OrganisationRuntime } from '../organisations.js';
-import { buildOrganisationRuntimes, scopedLogger } from '../organisations.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import type { Runtime } from '../wiring.js';
+import { credentialsForOrganisation } from './config.js';
 import type { LambdaConfig, RunRole } from './lambda-config.js';
 import { functionCycleOptions, lambdaConfig } from './lambda-config.js';
+import type { OrganisationRuntime } from './organisations.js';
+import { buildOrganisationRuntimes, scopedLogger } from './organisations.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * The organisations' runtimes for a Lambda (poll and check functions), from the credentials secret:

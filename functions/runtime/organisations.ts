@@ -1,7 +1,7 @@
-import type { Logger } from './cycle/ports.js';
-import type { Credentials } from './uphance/auth.js';
-import type { Runtime, RuntimeSettings } from './wiring.js';
-import { buildRuntime } from './wiring.js';
+import type { Logger } from '../cycle/ports.js';
+import type { Credentials } from '../uphance/auth.js';
+import type { Runtime, RuntimeSettings } from './runtime.js';
+import { buildRuntime } from './runtime.js';
 
 type Clients = Parameters<typeof buildRuntime>[2];
 

@@ -2,23 +2,28 @@ import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoLease } from './adapters/dynamodb-lease.js';
-import type { DynamoStats } from './adapters/dynamodb-store.js';
-import { DynamoStateStore, dynamoDbClient, emptyDynamoStats, statsMeter } from './adapters/dynamodb-store.js';
-import { EventBridgeSink } from './adapters/eventbridge-sink.js';
-import { FileLease } from './adapters/file-lease.js';
-import { FileStateStore } from './adapters/file-store.js';
-import { StdoutSink } from './adapters/stdout-sink.js';
-import { UphanceOrderSource } from './adapters/uphance-source.js';
-import type { CycleDependencies } from './cycle/cycle.js';
-import { organisationSink } from './cycle/organisation-sink.js';
-import type { EventSink, LeaseOutcome, LeaseStore, Logger, StateStore } from './cycle/ports.js';
+import { DynamoLease } from '../adapters/dynamodb-lease.js';
+import type { DynamoStats } from '../adapters/dynamodb-store.js';
+import {
+  DynamoStateStore,
+  dynamoDbClient,
+  emptyDynamoStats,
+  statsMeter,
+} from '../adapters/dynamodb-store.js';
+import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
+import { FileLease } from '../adapters/file-lease.js';
+import { FileStateStore } from '../adapters/file-store.js';
+import { StdoutSink } from '../adapters/stdout-sink.js';
+import { UphanceOrderSource } from '../adapters/uphance-source.js';
+import type { CycleDependencies } from '../cycle/cycle.js';
+import { organisationSink } from '../cycle/organisation-sink.js';
+import type { EventSink, LeaseOutcome, LeaseStore, Logger, StateStore } from '../cycle/ports.js';
+import type { Credentials } from '../uphance/auth.js';
+import { UphanceClient } from '../uphance/client.js';
+import { credentialsKey } from '../uphance/credentials-key.js';
+import type { TransportEvent } from '../uphance/transport.js';
 import type { Discovery, StateLocation, StateSetting } from './state-location.js';
 import { LocatedStateStore } from './state-location.js';
-import type { Credentials } from './uphance/auth.js';
-import { UphanceClient } from './uphance/client.js';
-import { credentialsKey } from './uphance/credentials-key.js';
-import type { TransportEvent } from './uphance/transport.js';
 
 /** Everything one runner needs, from the CLI's flags or the Lambda's environment. */
 export interface RuntimeSettings {
