@@ -8,7 +8,7 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
   TransactionCanceledException,
@@ -94,12 +94,6 @@ export const statsMeter = (stats: DynamoStats): LeaseMeter => ({
     countCapacity(stats, capacity, 'write');
   },
 });
-
-/** A client whose calls cannot hang: each request times out, so that the cycle's deadline holds. */
-export const dynamoDbClient = (
-  config: ConstructorParameters<typeof DynamoDBClient>[0] = {},
-): DynamoDBClient =>
-  new DynamoDBClient({ requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 }, ...config });
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;

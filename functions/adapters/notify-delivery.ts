@@ -8,24 +8,12 @@ import { slackPayloadOf } from '../messages/slack.js';
 import { ConfigError } from '../shared/config-error.js';
 import { postToSlack } from './slack-webhook.js';
 
-/** What the notify function does with one event, apart from the Lambda wiring (notify.ts). */
+/** Where the notify function delivers (runtime/lambda-config.ts reads it from its environment). */
 export interface NotifyConfig {
   channel: 'slack' | 'email';
   /** slack: the secret holding the webhook URL; email: the topic. */
   target: string;
 }
-
-export const notifyConfig = (env: Record<string, string | undefined>): NotifyConfig => {
-  const channel = env.NOTIFY_CHANNEL?.trim();
-  if (channel === 'slack' && env.SLACK_WEBHOOK_SECRET_ARN?.trim()) {
-    return { channel, target: env.SLACK_WEBHOOK_SECRET_ARN.trim() };
-  }
-  if (channel === 'email' && env.EMAIL_TOPIC_ARN?.trim())
-    return { channel, target: env.EMAIL_TOPIC_ARN.trim() };
-  throw new ConfigError(
-    'NOTIFY_CHANNEL must be slack (with SLACK_WEBHOOK_SECRET_ARN) or email (with EMAIL_TOPIC_ARN); the stack sets them',
-  );
-};
 
 interface Envelope {
   'detail-type': string;

@@ -7,6 +7,7 @@ import { renderBoard } from '../board/render.js';
 import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
+import { awsClient } from '../runtime/clients.js';
 import type { SignalFlags } from '../runtime/config.js';
 import { ConfigError, parseOrganisationIds, signalSettings } from '../runtime/config.js';
 import { storeFor } from '../runtime/runtime.js';
@@ -60,7 +61,7 @@ export const statesOf = async (flags: StateFlags, env: ReadIo['env']): Promise<O
     ids = [id];
   }
   const several = configured.length > 1;
-  const client = flags.table ? new DynamoDBClient({}) : undefined;
+  const client = flags.table ? awsClient(DynamoDBClient) : undefined;
   const state = flags.table
     ? ({ kind: 'dynamodb', tableName: flags.table } as const)
     : ({ kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE } as const);

@@ -4,30 +4,28 @@
  * the email topic (EventBridge cannot set an SNS subject nor build blocks). A failure throws, so Lambda's
  * async retries and then the dead-letter queue take over.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
-import middy from '@middy/core';
 import type { NotifyDependencies } from '../adapters/notify-delivery.js';
-import { notify, notifyConfig, webhookUrlOf } from '../adapters/notify-delivery.js';
+import { notify, webhookUrlOf } from '../adapters/notify-delivery.js';
+import { awsClient } from '../runtime/clients.js';
+import { notifyConfig } from '../runtime/lambda-config.js';
+import { lambdaHandler, lambdaLogger, lambdaSecrets, lambdaTracer } from '../runtime/powertools.js';
 
 const config = notifyConfig(process.env);
-const logger = new Logger({ serviceName: 'uphance-notifier-notify' });
-const tracer = new Tracer({ serviceName: 'uphance-notifier-notify' });
-const sns = tracer.captureAWSv3Client(new SNSClient({}));
+const logger = lambdaLogger();
+const tracer = lambdaTracer();
+const sns = tracer.captureAWSv3Client(awsClient(SNSClient));
+const readSecret = lambdaSecrets(tracer);
 
 const deps: NotifyDependencies = {
   config,
-  // Powertools caches the secret for 5 minutes: a replaced URL is picked up without a cold start.
-  webhookUrl: async () =>
-    webhookUrlOf(await getSecret(config.target, { maxAge: 300 }), 'SLACK_WEBHOOK_SECRET_ARN'),
+  // The secret is cached for 5 minutes: a replaced URL is picked up without a cold start.
+  webhookUrl: async () => webhookUrlOf(await readSecret(config.target), 'SLACK_WEBHOOK_SECRET_ARN'),
   sns,
   logger,
 };
 
-export const handler = middy((event: Parameters<typeof notify>[0]) => notify(event, deps))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: Parameters<typeof notify>[0]) => notify(event, deps), {
+  logger,
+  tracer,
+});

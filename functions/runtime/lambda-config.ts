@@ -1,3 +1,4 @@
+import type { NotifyConfig } from '../adapters/notify-delivery.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { CycleOptions } from '../cycle/cycle.js';
@@ -10,14 +11,17 @@ import {
   uphanceSettings,
 } from './config.js';
 
-/** The poll function's configuration, set by the stack; checked at cold start. */
+/**
+ * The configuration of the functions that run cycles (poll worker, check), set by the stack; checked at
+ * cold start, as every function's settings here (a bad one is reported by each invocation, naming it).
+ */
 export interface LambdaConfig {
   tableName: string;
   eventBusName: string;
   secretId: string;
   apiUrl: string;
   organisationId: number | undefined;
-  /** Every organisation polled, in turn (UPHANCE_ORGANISATION_ID="35802,35803"). */
+  /** The organisations the deployment names (UPHANCE_ORGANISATION_ID="35802,35803"), besides the registry's. */
   organisationIds: number[];
   source: string;
   budgetMs: number;
@@ -28,6 +32,22 @@ export interface LambdaConfig {
   /** The poll queue (poll worker): a message whose lease is held is handed back to it for a short while. */
   pollQueueUrl: string | undefined;
 }
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * A function's settings read once at cold start from its environment, or why they could not be: the
+ * handler reports the error at each invocation (an exception at import would record no metric).
+ */
+export const readAtColdStart = <Config>(
+  read: (env: Env) => Config,
+): { config: Config } | { error: Error } => {
+  try {
+    return { config: read(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+};
 
 const required = (env: Record<string, string | undefined>, name: string): string => {
   const value = env[name]?.trim();
@@ -118,3 +138,61 @@ const leaseWaits = (role: RunRole, budgetMs: number) =>
   role === 'cycle'
     ? { leaseWaitMs: Math.min(30_000, Math.floor(budgetMs / 4)), credentialsWaitMs: Math.floor(budgetMs / 2) }
     : { leaseWaitMs: 0, credentialsWaitMs: Math.min(20_000, Math.floor(budgetMs / 4)) };
+
+/** The webhook endpoint's configuration, set by the stack; checked at cold start. */
+export interface WebhookConfig {
+  /** The Secrets Manager secret holding the webhook path secret (a plain string). */
+  webhookSecretId: string;
+  queueUrl: string;
+}
+
+/**
+ * The endpoint needs no list of organisations: a webhook naming one is queued in that organisation's
+ * group and the check function, which knows the organisations (configured or registered), judges it.
+ */
+export const webhookConfig = (env: Record<string, string | undefined>): WebhookConfig => ({
+  webhookSecretId: required(env, 'WEBHOOK_SECRET_ARN'),
+  queueUrl: required(env, 'CHECK_QUEUE_URL'),
+});
+
+/** The check function's queue (it fans a webhook naming no organisation out to each one's group). */
+export const checkQueueUrl = (env: Record<string, string | undefined>): string =>
+  required(env, 'CHECK_QUEUE_URL');
+
+export interface DigestConfig {
+  tableName: string;
+  /** The organisations the deployment names (UPHANCE_ORGANISATION_ID): with the registry's, one digest each. */
+  organisationIds: number[];
+  topicArn: string | undefined;
+  /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
+  slackWebhookSecretArn: string | undefined;
+  whenEmpty: boolean;
+}
+
+/** The digest function's settings from the environment the stack sets; a bad one is named. */
+export const digestConfig = (env: Record<string, string | undefined>): DigestConfig => {
+  if (!env.TABLE_NAME) throw new ConfigError('TABLE_NAME is not set');
+  const whenEmpty = env.DIGEST_WHEN_EMPTY ?? 'false';
+  if (whenEmpty !== 'true' && whenEmpty !== 'false')
+    throw new ConfigError(`DIGEST_WHEN_EMPTY must be true or false, got "${whenEmpty}"`);
+  return {
+    tableName: env.TABLE_NAME,
+    organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
+    topicArn: env.DIGEST_TOPIC_ARN || undefined,
+    slackWebhookSecretArn: env.SLACK_WEBHOOK_SECRET_ARN || undefined,
+    whenEmpty: whenEmpty === 'true',
+  };
+};
+
+/** The notify function's channel and where it delivers, set by the stack's subscription. */
+export const notifyConfig = (env: Record<string, string | undefined>): NotifyConfig => {
+  const channel = env.NOTIFY_CHANNEL?.trim();
+  if (channel === 'slack' && env.SLACK_WEBHOOK_SECRET_ARN?.trim()) {
+    return { channel, target: env.SLACK_WEBHOOK_SECRET_ARN.trim() };
+  }
+  if (channel === 'email' && env.EMAIL_TOPIC_ARN?.trim())
+    return { channel, target: env.EMAIL_TOPIC_ARN.trim() };
+  throw new ConfigError(
+    'NOTIFY_CHANNEL must be slack (with SLACK_WEBHOOK_SECRET_ARN) or email (with EMAIL_TOPIC_ARN); the stack sets them',
+  );
+};

@@ -1,55 +1,68 @@
 import { createHash } from 'node:crypto';
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  type EventBridgeClient,
-  EventBridgeClient as EventBridgeClientImpl,
-} from '@aws-sdk/client-eventbridge';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
-import { dynamoDbClient } from '../adapters/dynamodb-store.js';
+import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import type { Logger } from '../cycle/ports.js';
 import { credentialsByReference } from '../fanout/credentials.js';
 import type { CredentialsReference } from '../fanout/message.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import { credentialsForOrganisation } from './config.js';
+import { awsClient } from './clients.js';
 import type { LambdaConfig, RunRole } from './lambda-config.js';
-import { functionCycleOptions, lambdaConfig } from './lambda-config.js';
+import { functionCycleOptions, lambdaConfig, readAtColdStart } from './lambda-config.js';
 import type { OrganisationRuntime } from './organisations.js';
-import { buildOrganisationRuntimes, scopedLogger } from './organisations.js';
-import type { Runtime } from './runtime.js';
+import { buildOrganisationRuntimes, deploymentOrganisations, scopedLogger } from './organisations.js';
+import { lambdaLogger, lambdaMetrics, lambdaSecrets, lambdaTracer, loggerPort } from './powertools.js';
+import type { Runtime, RuntimeSettings } from './runtime.js';
+
+type Clients = { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient };
+type ReadSecret = ReturnType<typeof lambdaSecrets>;
+
+/** What every organisation's runtime in a function shares: the table, the bus, the events' source, the API. */
+const sharedSettings = (
+  config: LambdaConfig,
+): Omit<RuntimeSettings, 'organisationId' | 'credentials' | 'several'> => ({
+  apiUrl: config.apiUrl,
+  state: { kind: 'dynamodb', tableName: config.tableName },
+  sink: { kind: 'eventbridge', busName: config.eventBusName },
+  source: config.source,
+  requestTimeoutMs: config.requestTimeoutMs,
+});
 
 /**
- * The organisations' runtimes for a Lambda (poll and check functions), from the credentials secret:
- * shared credentials or one entry per organisation. Reused across warm invocations (OAuth tokens are kept
- * until they need refreshing) and rebuilt when the secret's value changes (Powertools caches it 5 minutes).
+ * The runtimes of the deployment's organisations now (seed and registry: deploymentOrganisations), for
+ * the check function, each on the credentials the secret holds for it (shared, or its own). Reused across
+ * warm invocations (OAuth tokens are kept until they need refreshing) and rebuilt when the secret's value
+ * (cached 5 minutes) or the organisations change.
  */
-const lambdaRuntimes = (
-  logger: Logger,
-  clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient },
-) => {
+const deploymentRuntimes = (logger: Logger, clients: Clients, readSecret: ReadSecret) => {
   let cached: { key: string; organisations: OrganisationRuntime[] } | undefined;
   return async (config: LambdaConfig): Promise<OrganisationRuntime[]> => {
-    const secret = await getSecret(config.secretId, { maxAge: 300 });
-    const key = typeof secret === 'string' ? secret : JSON.stringify(secret);
+    const registry = new DynamoRegistry({ client: clients.dynamodb, tableName: config.tableName });
+    const [secret, { organisations }] = await Promise.all([
+      readSecret(config.secretId),
+      deploymentOrganisations(registry, config.organisationIds),
+    ]);
+    const key = JSON.stringify([
+      typeof secret === 'string' ? secret : JSON.stringify(secret),
+      organisations.map((o) => [o.organisationId, o.credentials]),
+    ]);
     if (cached?.key === key) return cached.organisations;
-    const organisations = buildOrganisationRuntimes(
-      {
-        apiUrl: config.apiUrl,
-        state: { kind: 'dynamodb', tableName: config.tableName },
-        sink: { kind: 'eventbridge', busName: config.eventBusName },
-        source: config.source,
-        requestTimeoutMs: config.requestTimeoutMs,
-      },
-      config.organisationIds,
-      (organisationId) => credentialsForOrganisation(secret, 'UPHANCE_SECRET_ARN', organisationId),
+    const references = new Map(organisations.map((o) => [o.organisationId, o.credentials]));
+    const built = buildOrganisationRuntimes(
+      sharedSettings(config),
+      organisations.flatMap((o) => (o.organisationId === null ? [] : [o.organisationId])),
+      (organisationId) =>
+        credentialsByReference(
+          secret,
+          'UPHANCE_SECRET_ARN',
+          organisationId ?? null,
+          references.get(organisationId ?? null) ?? 'auto',
+        ),
       logger,
       clients,
     );
-    cached = { key, organisations };
-    return organisations;
+    cached = { key, organisations: built };
+    return built;
   };
 };
 
@@ -62,10 +75,7 @@ const KEPT_RUNTIMES = 100;
  * refreshing). The secret is cached 5 minutes; an organisation whose credentials the cached value lacks
  * (added a moment ago) makes it read the secret again once.
  */
-const organisationRuntime = (
-  logger: Logger,
-  clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient },
-) => {
+const organisationRuntime = (logger: Logger, clients: Clients, readSecret: ReadSecret) => {
   const kept = new Map<string, OrganisationRuntime>();
   return async (
     config: LambdaConfig,
@@ -74,7 +84,7 @@ const organisationRuntime = (
   ): Promise<OrganisationRuntime> => {
     const credentialsOf = async (forceFetch: boolean) =>
       credentialsByReference(
-        await getSecret(config.secretId, { maxAge: 300, forceFetch }),
+        await readSecret(config.secretId, { forceFetch }),
         'UPHANCE_SECRET_ARN',
         organisationId,
         reference,
@@ -84,13 +94,7 @@ const organisationRuntime = (
     const found = kept.get(key);
     if (found) return found;
     const [built] = buildOrganisationRuntimes(
-      {
-        apiUrl: config.apiUrl,
-        state: { kind: 'dynamodb', tableName: config.tableName },
-        sink: { kind: 'eventbridge', busName: config.eventBusName },
-        source: config.source,
-        requestTimeoutMs: config.requestTimeoutMs,
-      },
+      sharedSettings(config),
       organisationId === null ? [] : [organisationId],
       () => credentials,
       logger,
@@ -107,30 +111,21 @@ const organisationRuntime = (
 };
 
 /**
- * What every function that runs cycles (poll, check) sets up once per cold start: Powertools logger,
- * metrics and tracer, traced AWS clients (DynamoDB with request timeouts, so the deadline holds), the
- * configuration (checked now, reported by every invocation: an exception at import would record no
- * metric), the cycle's logger, and the organisations' runtimes.
+ * What every function that runs cycles (poll worker, check) sets up once per cold start: Powertools
+ * logger, metrics and tracer, traced AWS clients, the configuration, the cycle's logger, and the
+ * organisations' runtimes.
  */
 export const cycleLambda = () => {
-  const logger = new PowertoolsLogger({ serviceName: SERVICE_NAME });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-  const tracer = new Tracer({ serviceName: SERVICE_NAME });
-  const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
-  const eventbridge = tracer.captureAWSv3Client(new EventBridgeClientImpl({}));
-  const configured: { config: LambdaConfig } | { error: Error } = (() => {
-    try {
-      return { config: lambdaConfig(process.env) };
-    } catch (error) {
-      return { error: error as Error };
-    }
-  })();
-  const cycleLogger: Logger = {
-    debug: (message, fields) => logger.debug(message, fields ?? {}),
-    info: (message, fields) => logger.info(message, fields ?? {}),
-    warn: (message, fields) => logger.warn(message, fields ?? {}),
-    error: (message, fields) => logger.error(message, fields ?? {}),
+  const logger = lambdaLogger();
+  const metrics = lambdaMetrics();
+  const tracer = lambdaTracer();
+  const clients: Clients = {
+    dynamodb: tracer.captureAWSv3Client(awsClient(DynamoDBClient)),
+    eventbridge: tracer.captureAWSv3Client(awsClient(EventBridgeClient)),
   };
+  const readSecret = lambdaSecrets(tracer);
+  const configured = readAtColdStart(lambdaConfig);
+  const cycleLogger = loggerPort(logger);
   /**
    * What one organisation's cycle or check runs with: its runtime's ports, the clock, a logger naming the
    * organisation, and the options (functionCycleOptions) for its share of the invocation's time.
@@ -162,8 +157,8 @@ export const cycleLambda = () => {
     tracer,
     configured,
     cycleArgs,
-    dynamodb,
-    runtimesFor: lambdaRuntimes(cycleLogger, { dynamodb, eventbridge }),
-    runtimeFor: organisationRuntime(cycleLogger, { dynamodb, eventbridge }),
+    dynamodb: clients.dynamodb,
+    runtimesFor: deploymentRuntimes(cycleLogger, clients, readSecret),
+    runtimeFor: organisationRuntime(cycleLogger, clients, readSecret),
   };
 };
