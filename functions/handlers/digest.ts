@@ -10,9 +10,9 @@ import { DynamoDigestMarker } from '../digest/marker.js';
 import { emailSubject } from '../messages/escape.js';
 import { awsClient } from '../runtime/clients.js';
 import { signalSettings } from '../runtime/config.js';
+import { deploymentOrganisations } from '../runtime/deployment.js';
 import type { DigestConfig } from '../runtime/lambda-config.js';
 import { digestConfig } from '../runtime/lambda-config.js';
-import { deploymentOrganisations } from '../runtime/organisations.js';
 import {
   lambdaHandler,
   lambdaLogger,

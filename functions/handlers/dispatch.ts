@@ -7,8 +7,8 @@ import { credentialsByReference, credentialsGroup } from '../fanout/credentials.
 import type { PolledOrganisation } from '../fanout/plan.js';
 import { organisationHealth, periodMessages } from '../fanout/plan.js';
 import { awsClient } from '../runtime/clients.js';
+import { deploymentOrganisations } from '../runtime/deployment.js';
 import { dispatchConfig, readAtColdStart } from '../runtime/lambda-config.js';
-import { deploymentOrganisations } from '../runtime/organisations.js';
 import {
   lambdaHandler,
   lambdaLogger,

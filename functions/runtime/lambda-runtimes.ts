@@ -7,10 +7,11 @@ import type { Logger } from '../cycle/ports.js';
 import { credentialsByReference } from '../fanout/credentials.js';
 import type { CredentialsReference } from '../fanout/message.js';
 import { awsClient } from './clients.js';
+import { deploymentOrganisations } from './deployment.js';
 import type { LambdaConfig, RunRole } from './lambda-config.js';
 import { functionCycleOptions, lambdaConfig, readAtColdStart } from './lambda-config.js';
 import type { OrganisationRuntime } from './organisations.js';
-import { buildOrganisationRuntimes, deploymentOrganisations, scopedLogger } from './organisations.js';
+import { buildOrganisationRuntimes, scopedLogger } from './organisations.js';
 import { lambdaLogger, lambdaMetrics, lambdaSecrets, lambdaTracer, loggerPort } from './powertools.js';
 import type { Runtime, RuntimeSettings } from './runtime.js';
 
@@ -48,19 +49,23 @@ const deploymentRuntimes = (logger: Logger, clients: Clients, readSecret: ReadSe
     ]);
     if (cached?.key === key) return cached.organisations;
     const references = new Map(organisations.map((o) => [o.organisationId, o.credentials]));
-    const built = buildOrganisationRuntimes(
-      sharedSettings(config),
-      organisations.flatMap((o) => (o.organisationId === null ? [] : [o.organisationId])),
-      (organisationId) =>
-        credentialsByReference(
-          secret,
-          'UPHANCE_SECRET_ARN',
-          organisationId ?? null,
-          references.get(organisationId ?? null) ?? 'auto',
-        ),
-      logger,
-      clients,
-    );
+    // Every organisation removed: none to check (as the dispatcher then polls none).
+    const built =
+      organisations.length === 0
+        ? []
+        : buildOrganisationRuntimes(
+            sharedSettings(config),
+            organisations.flatMap((o) => (o.organisationId === null ? [] : [o.organisationId])),
+            (organisationId) =>
+              credentialsByReference(
+                secret,
+                'UPHANCE_SECRET_ARN',
+                organisationId ?? null,
+                references.get(organisationId ?? null) ?? 'auto',
+              ),
+            logger,
+            clients,
+          );
     cached = { key, organisations: built };
     return built;
   };
