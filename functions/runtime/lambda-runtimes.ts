@@ -13,9 +13,10 @@ import { functionCycleOptions, lambdaConfig, readAtColdStart } from './lambda-co
 import type { OrganisationRuntime } from './organisations.js';
 import { buildOrganisationRuntimes, scopedLogger } from './organisations.js';
 import { lambdaLogger, lambdaMetrics, lambdaSecrets, lambdaTracer, loggerPort } from './powertools.js';
-import type { Runtime, RuntimeSettings } from './runtime.js';
+import type { Runtime, Clients as RuntimeClients, RuntimeSettings } from './runtime.js';
 
-type Clients = { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient };
+/** The clients every runtime of a function shares, made once per cold start (and traced). */
+type Clients = Required<RuntimeClients>;
 type ReadSecret = ReturnType<typeof lambdaSecrets>;
 
 /** What every organisation's runtime in a function shares: the table, the bus, the events' source, the API. */
