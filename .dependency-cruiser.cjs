@@ -10,7 +10,8 @@
  *                fan-out's records (adapters -> fanout), and that the fan-out reads the credentials the
  *                Uphance client takes (fanout -> uphance)
  *   runtime      functions/runtime/: the assembly room: configuration, AWS clients, Powertools, runtimes
- *   entry points functions/{handlers,cli}/: imported by nothing but tests, scripts and the demo (cli only)
+ *   entry points functions/{handlers,cli}/: one file per Lambda, the command line; imported by nothing but
+ *                tests, scripts, the benchmarks (handlers) and the demo (cli)
  *   infra        infra/: the stack; imports no entry point
  *
  * functions/shared/ and functions/telemetry.ts are leaves any layer above core may import: they import

@@ -11,6 +11,8 @@ import {
   uphanceSettings,
 } from './config.js';
 
+type Env = Record<string, string | undefined>;
+
 /**
  * The configuration of the functions that run cycles (poll worker, check), set by the stack; checked at
  * cold start, as every function's settings here (a bad one is reported by each invocation, naming it).
@@ -33,8 +35,6 @@ export interface LambdaConfig {
   pollQueueUrl: string | undefined;
 }
 
-type Env = Record<string, string | undefined>;
-
 /**
  * A function's settings read once at cold start from its environment, or why they could not be: the
  * handler reports the error at each invocation (an exception at import would record no metric).
@@ -49,7 +49,7 @@ export const readAtColdStart = <Config>(
   }
 };
 
-const required = (env: Record<string, string | undefined>, name: string): string => {
+const required = (env: Env, name: string): string => {
   const value = env[name]?.trim();
   if (!value)
     throw new ConfigError(`${name} must be set (the stack sets it; check the function's environment)`);
@@ -57,7 +57,7 @@ const required = (env: Record<string, string | undefined>, name: string): string
 };
 
 /** Reads the environment; a bad or missing value fails the cold start with a message naming it. */
-export const lambdaConfig = (env: Record<string, string | undefined>): LambdaConfig => {
+export const lambdaConfig = (env: Env): LambdaConfig => {
   const uphance = uphanceSettings(env);
   const emit = env.EMIT_BASELINE?.trim().toLowerCase() ?? 'false';
   if (!['true', 'false'].includes(emit))
@@ -91,7 +91,7 @@ export interface DispatchConfig {
   staleAfterMs: number;
 }
 
-export const dispatchConfig = (env: Record<string, string | undefined>): DispatchConfig => {
+export const dispatchConfig = (env: Env): DispatchConfig => {
   const periodMs = positiveInteger(env, 'SCHEDULE_MINUTES', 5) * 60_000;
   return {
     tableName: required(env, 'TABLE_NAME'),
@@ -150,14 +150,13 @@ export interface WebhookConfig {
  * The endpoint needs no list of organisations: a webhook naming one is queued in that organisation's
  * group and the check function, which knows the organisations (configured or registered), judges it.
  */
-export const webhookConfig = (env: Record<string, string | undefined>): WebhookConfig => ({
+export const webhookConfig = (env: Env): WebhookConfig => ({
   webhookSecretId: required(env, 'WEBHOOK_SECRET_ARN'),
   queueUrl: required(env, 'CHECK_QUEUE_URL'),
 });
 
 /** The check function's queue (it fans a webhook naming no organisation out to each one's group). */
-export const checkQueueUrl = (env: Record<string, string | undefined>): string =>
-  required(env, 'CHECK_QUEUE_URL');
+export const checkQueueUrl = (env: Env): string => required(env, 'CHECK_QUEUE_URL');
 
 export interface DigestConfig {
   tableName: string;
@@ -170,7 +169,7 @@ export interface DigestConfig {
 }
 
 /** The digest function's settings from the environment the stack sets; a bad one is named. */
-export const digestConfig = (env: Record<string, string | undefined>): DigestConfig => {
+export const digestConfig = (env: Env): DigestConfig => {
   if (!env.TABLE_NAME) throw new ConfigError('TABLE_NAME is not set');
   const whenEmpty = env.DIGEST_WHEN_EMPTY ?? 'false';
   if (whenEmpty !== 'true' && whenEmpty !== 'false')
@@ -185,7 +184,7 @@ export const digestConfig = (env: Record<string, string | undefined>): DigestCon
 };
 
 /** The notify function's channel and where it delivers, set by the stack's subscription. */
-export const notifyConfig = (env: Record<string, string | undefined>): NotifyConfig => {
+export const notifyConfig = (env: Env): NotifyConfig => {
   const channel = env.NOTIFY_CHANNEL?.trim();
   if (channel === 'slack' && env.SLACK_WEBHOOK_SECRET_ARN?.trim()) {
     return { channel, target: env.SLACK_WEBHOOK_SECRET_ARN.trim() };
