@@ -5,10 +5,13 @@
  *   core         functions/core/: pure (no I/O, no AWS, no clock); imports only core, zod, node:crypto
  *   messages     functions/messages/: the wording of every event
  *   cycle        functions/cycle/: one cycle against its ports
- *   features     functions/{webhook,uphance,adapters,board,digest}/: independent of one another, except
- *                that the adapters adapt the Uphance client (adapters -> uphance)
- *   runtime      functions/{wiring,organisations,config}.ts: assembling a runtime from the features
- *   entry points functions/{handlers,cli}/: imported by nothing but tests, scripts and the demo (cli only)
+ *   features     functions/{webhook,uphance,adapters,board,digest,fanout}/: independent of one another,
+ *                except that the adapters adapt the Uphance client (adapters -> uphance) and store the
+ *                fan-out's records (adapters -> fanout), and that the fan-out reads the credentials the
+ *                Uphance client takes (fanout -> uphance)
+ *   runtime      functions/runtime/: the assembly room: configuration, AWS clients, Powertools, runtimes
+ *   entry points functions/{handlers,cli}/: one file per Lambda, the command line; imported by nothing but
+ *                tests, scripts, the benchmarks (handlers) and the demo (cli)
  *   infra        infra/: the stack; imports no entry point
  *
  * functions/shared/ and functions/telemetry.ts are leaves any layer above core may import: they import
@@ -19,8 +22,8 @@ const layers = [
   ['core', '^functions/core/'],
   ['messages', '^functions/messages/'],
   ['cycle', '^functions/cycle/'],
-  ['features', '^functions/(webhook|uphance|adapters|board|digest)/'],
-  ['runtime', '^functions/(wiring|organisations|config)\\.ts$'],
+  ['features', '^functions/(webhook|uphance|adapters|board|digest|fanout)/'],
+  ['runtime', '^functions/runtime/'],
   ['entry-points', '^functions/(handlers|cli)/'],
   ['infra', '^infra/'],
 ];
@@ -63,7 +66,15 @@ module.exports = {
         'webhook, uphance, board and digest import none of the other features: what two need goes lower',
       severity: 'error',
       from: { path: '^functions/(webhook|uphance|board|digest)/' },
-      to: { path: '^functions/(webhook|uphance|adapters|board|digest)/', pathNot: '^functions/$1/' },
+      to: { path: '^functions/(webhook|uphance|adapters|board|digest|fanout)/', pathNot: '^functions/$1/' },
+    },
+    {
+      name: 'fanout-reads-only-the-client',
+      comment:
+        'of the other features, the fan-out imports the Uphance client only (the credentials it takes)',
+      severity: 'error',
+      from: { path: '^functions/fanout/' },
+      to: { path: '^functions/(webhook|adapters|board|digest)/' },
     },
     {
       name: 'adapters-adapt-only-the-client',
@@ -82,9 +93,9 @@ module.exports = {
     {
       name: 'handlers-are-entry-points',
       comment:
-        'a Lambda handler module is imported by other handler modules, tests, scripts and benchmarks (which drive it as Lambda would) only',
+        'functions/handlers/ holds entry points only, one file each: a handler is imported by tests, scripts and benchmarks (which drive it as Lambda would) only, never by another handler; what two share lives in runtime/ or lower',
       severity: 'error',
-      from: { pathNot: '^(functions/handlers|test|scripts|bench|infra)/' },
+      from: { pathNot: '^(test|scripts|bench|infra)/' },
       to: { path: '^functions/handlers/' },
     },
     {

@@ -8,7 +8,8 @@ import type { KnipConfig } from 'knip';
  */
 const config: KnipConfig = {
   entry: [
-    'functions/handlers/{poll,notify,example-consumer,webhook,check,digest}.ts',
+    // functions/handlers/ holds the Lambda entry points only, one file each.
+    'functions/handlers/*.ts',
     'functions/core/events/index.ts',
     'infra/app.ts',
     'scripts/*.ts',

@@ -1,11 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { DynamoStateStore } from '../functions/adapters/dynamodb/state-store.js';
-import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
-import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import { runCycle } from '../functions/cycle/cycle.js';
 import { silentLogger } from '../functions/cycle/ports.js';
-import { UphanceClient } from '../functions/uphance/client.js';
+import { sinkFor, storeAt, uphanceFor } from '../functions/runtime/runtime.js';
 import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
 
 /**
@@ -13,32 +10,28 @@ import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
  * DynamoDB Local run elsewhere). Prints one JSON line of figures.
  */
 const env = process.env;
-let waitingMs = 0;
-let requests = 0;
-const client = new UphanceClient({
-  baseUrl: env.BENCH_API_URL as string,
-  credentials: { kind: 'token', token: 'sim-token' },
-  timeoutMs: 60_000,
-  onEvent: (event) => {
-    if (event.type === 'response' || event.type === 'failure') {
-      requests++;
-      waitingMs += event.durationMs;
-    }
+// The notifier's own parts, as the runtime builds them, on one state partition with no lease on the
+// credentials (nothing else polls here).
+const { source, apiStats } = uphanceFor(
+  {
+    apiUrl: env.BENCH_API_URL as string,
+    credentials: { kind: 'token', token: 'sim-token' },
+    organisationId: undefined,
+    requestTimeoutMs: 60_000,
   },
-});
-const store = new DynamoStateStore({
-  client: localDynamoDb(env.BENCH_DYNAMODB as string),
-  tableName: env.BENCH_TABLE as string,
-  organisation: 'bench',
-});
-const sink = new EventBridgeSink({
-  client: localEventBridge(env.BENCH_EVENTBRIDGE as string, 3),
-  eventBusName: 'bench',
-  source: 'uphance.production-orders',
-});
+  silentLogger,
+);
+const store = storeAt(
+  { kind: 'dynamodb', tableName: env.BENCH_TABLE as string, partition: 'bench' },
+  { dynamodb: localDynamoDb(env.BENCH_DYNAMODB as string) },
+);
+const sink = sinkFor(
+  { sink: { kind: 'eventbridge', busName: 'bench' }, source: 'uphance.production-orders' },
+  { eventbridge: localEventBridge(env.BENCH_EVENTBRIDGE as string, 3) },
+);
 const started = performance.now();
 const report = await runCycle(
-  { source: new UphanceOrderSource(client), store, sink, now: Date.now, logger: silentLogger },
+  { source, store, sink, now: Date.now, logger: silentLogger },
   {
     owner: `bench-${process.pid}`,
     leaseTtlMs: 3_600_000,
@@ -54,7 +47,7 @@ process.stdout.write(
   `${JSON.stringify({
     report,
     wallMs,
-    uphance: { requests, waitingMs },
+    uphance: { requests: apiStats.requests, waitingMs: apiStats.waitingMs },
     dynamodb: store.stats,
     putEvents: sink.stats,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

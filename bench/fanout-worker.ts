@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { awsClient } from '../functions/runtime/clients.js';
 
 /**
  * One Lambda for bench/fanout.ts, in a process of its own, as Lambda runs it: `dispatch` invokes the
@@ -52,7 +53,8 @@ if (mode === 'dispatch') {
 const { handler } = await import('../functions/handlers/poll-worker.js');
 const queueUrl = env.POLL_QUEUE_URL as string;
 const timeoutMs = Number(env.BENCH_WORKER_TIMEOUT_MS ?? 240_000);
-const client = new SQSClient({});
+// As the functions build theirs (the endpoint from AWS_ENDPOINT_URL_SQS).
+const client = awsClient(SQSClient);
 let stopping = false;
 process.on('SIGTERM', () => {
   stopping = true;

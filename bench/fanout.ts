@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import type { Readable } from 'node:stream';
-import { PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { DynamoRegistry } from '../functions/adapters/dynamodb-registry.js';
-import { localDynamoDb } from '../local-aws/clients.js';
+import { localDynamoDb, localSqs } from '../local-aws/clients.js';
 import { createTable, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
 import { startLocalEventBridge } from '../local-aws/eventbridge-local.js';
 import { startLocalSecrets } from '../local-aws/secrets-local.js';
@@ -175,11 +175,7 @@ const period = async (label: string, workers: number) => {
     await new Promise((r) => setTimeout(r, 200));
   for (const child of pool) child.kill('SIGTERM');
   await Promise.all(pool.map(exited));
-  await new SQSClient({
-    region: 'us-east-1',
-    endpoint: sqs.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }).send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+  await localSqs(sqs.url).send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
   const within = (id: number) => {
     const r = results.get(id);
     return (

@@ -1,7 +1,7 @@
-import { ConfigError, signalSettings } from '../functions/config.js';
 import type { DetailType } from '../functions/core/events/catalogue.js';
 import { DETAIL_TYPES } from '../functions/core/events/catalogue.js';
 import type { ChannelName } from '../functions/messages/channels.js';
+import { ConfigError, signalSettings } from '../functions/runtime/config.js';
 import type { NotifierStackProps } from './notifier-stack.js';
 
 /** Reads the stack's settings from CDK context (`cdk deploy -c key=value`), naming any bad value. */

@@ -1,6 +1,3 @@
-import { DynamoStateStore } from '../functions/adapters/dynamodb/state-store.js';
-import { EventBridgeSink } from '../functions/adapters/eventbridge-sink.js';
-import { UphanceOrderSource } from '../functions/adapters/uphance-source.js';
 import type { NotifierEvent } from '../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../functions/core/signals.js';
 import type { Snapshot } from '../functions/core/snapshot.js';
@@ -9,7 +6,7 @@ import { runCycle } from '../functions/cycle/cycle.js';
 import { LeaseLostError } from '../functions/cycle/errors.js';
 import type { EventSink, StateStore } from '../functions/cycle/ports.js';
 import { silentLogger } from '../functions/cycle/ports.js';
-import { UphanceClient } from '../functions/uphance/client.js';
+import { sinkFor, storeAt, uphanceFor } from '../functions/runtime/runtime.js';
 import { localDynamoDb, localEventBridge } from '../local-aws/clients.js';
 import type { DynamoDbLocal } from '../local-aws/dynamodb-local.js';
 import { createTable, startDynamoDbLocal } from '../local-aws/dynamodb-local.js';
@@ -157,25 +154,22 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
   try {
     const table = `soak-${options.seed}-${Date.now()}`;
     await createTable(localDynamoDb(endpoint), table);
-    const client = new UphanceClient({
-      baseUrl: sim.url,
-      credentials: { kind: 'token', token: 'sim-token' },
-      clock,
-      random,
-      // Real time: long enough for a page with megabyte orders on a loaded machine; 'slow' faults exceed it.
-      timeoutMs: 2_000,
-      retry: { maxAttempts: 4 },
-      fetch: slowFetch,
-    });
-    const source = new UphanceOrderSource(client);
+    // The notifier's parts as the runtime builds them, on the soak's clock, faults and retries.
+    const { source } = uphanceFor(
+      {
+        apiUrl: sim.url,
+        credentials: { kind: 'token', token: 'sim-token' },
+        organisationId: undefined,
+        // Real time: long enough for a page with megabyte orders on a loaded machine; 'slow' faults exceed it.
+        requestTimeoutMs: 2_000,
+      },
+      silentLogger,
+      { clock, random, retry: { maxAttempts: 4 }, fetch: slowFetch },
+    );
+    const partition = { kind: 'dynamodb', tableName: table, partition: 'soak' } as const;
     // 1% at each point where a process can die; 4% between the part writes of a multi-part commit.
     const kill = new KillSwitch(seededRandom(options.seed + 2), 0.01, options.partKillRate ?? 0.04);
-    const inner = new DynamoStateStore({
-      client: localDynamoDb(proxy.endpoint, 3),
-      tableName: table,
-      organisation: 'soak',
-      sleep: clock.sleep,
-    });
+    const inner = storeAt(partition, { dynamodb: localDynamoDb(proxy.endpoint, 3) }, { sleep: clock.sleep });
     // Multi-part commits: counted where a part after the first is written.
     const multiPart = new Set<string>();
     const counted = interceptStore(inner, {
@@ -186,13 +180,11 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       },
     });
     const store = kill.store(counted);
-    const bridge = new EventBridgeSink({
-      client: localEventBridge(bus.url),
-      eventBusName: 'soak',
-      source: 'uphance.production-orders',
-      sleep: clock.sleep,
-      maxAttempts: 4,
-    });
+    const bridge = sinkFor(
+      { sink: { kind: 'eventbridge', busName: 'soak' }, source: 'uphance.production-orders' },
+      { eventbridge: localEventBridge(bus.url) },
+      { sleep: clock.sleep, maxAttempts: 4 },
+    );
     const sink = kill.sink(bridge);
     const cycleOptions: CycleOptions = {
       owner: 'soak',
@@ -219,11 +211,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakSummary> => {
       );
     const received = (): NotifierEvent[] =>
       bus.events.map((e) => ({ detailType: e.detailType, detail: e.detail }) as unknown as NotifierEvent);
-    const raw = new DynamoStateStore({
-      client: localDynamoDb(endpoint),
-      tableName: table,
-      organisation: 'soak',
-    });
+    const raw = storeAt(partition, { dynamodb: localDynamoDb(endpoint) });
     const readSnapshots = async (): Promise<Map<number, Snapshot>> => {
       const ids: number[] = [];
       for await (const batch of raw.listSnapshotIds()) ids.push(...batch);

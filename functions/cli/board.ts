@@ -4,12 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildBoard } from '../board/model.js';
 import { readSnapshots } from '../board/read-state.js';
 import { renderBoard } from '../board/render.js';
-import type { SignalFlags } from '../config.js';
-import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { Logger, StateStore } from '../cycle/ports.js';
 import type { DigestMarker } from '../digest/marker.js';
 import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
-import { storeFor } from '../wiring.js';
+import { awsClient } from '../runtime/clients.js';
+import type { SignalFlags } from '../runtime/config.js';
+import { ConfigError, parseOrganisationIds, signalSettings } from '../runtime/config.js';
+import { storeFor } from '../runtime/runtime.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
 export interface StateFlags extends SignalFlags {
@@ -60,7 +61,7 @@ export const statesOf = async (flags: StateFlags, env: ReadIo['env']): Promise<O
     ids = [id];
   }
   const several = configured.length > 1;
-  const client = flags.table ? new DynamoDBClient({}) : undefined;
+  const client = flags.table ? awsClient(DynamoDBClient) : undefined;
   const state = flags.table
     ? ({ kind: 'dynamodb', tableName: flags.table } as const)
     : ({ kind: 'file', path: flags.state ?? DEFAULT_STATE_FILE } as const);

@@ -1,6 +1,6 @@
 import { readDigestState } from '../board/read-state.js';
-import { signalSettings } from '../config.js';
 import { buildDigest, formatDigest } from '../digest/digest.js';
+import { signalSettings } from '../runtime/config.js';
 import type { ReadIo, StateFlags } from './board.js';
 import { statesOf } from './board.js';
 import { exitCodeOf } from './poll.js';

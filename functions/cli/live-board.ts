@@ -1,7 +1,7 @@
 import type { BoardServer } from '../board/server.js';
 import { startBoardServer } from '../board/server.js';
-import { ConfigError } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
+import { ConfigError } from '../runtime/config.js';
 import type { StateFlags } from './board.js';
 import { boardHtml } from './board.js';
 

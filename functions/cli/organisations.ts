@@ -1,11 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { dynamoDbClient } from '../adapters/dynamodb/client.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import { setOrganisationCredentials } from '../adapters/secret-organisations.js';
-import { ConfigError } from '../config.js';
 import type { Logger } from '../cycle/ports.js';
 import type { RegistryEntry, RunRecord } from '../fanout/plan.js';
 import { organisationsToPoll, runKey } from '../fanout/plan.js';
+import { awsClient } from '../runtime/clients.js';
+import { ConfigError } from '../runtime/config.js';
 import type { Credentials } from '../uphance/auth.js';
 import { exitCodeOf } from './poll.js';
 
@@ -149,7 +150,7 @@ export const runOrganisations = async (
   const now = io.now ?? Date.now;
   try {
     if (!flags.table) throw new ConfigError("--table NAME is required (the stack's StateTableName output)");
-    const registry = new DynamoRegistry({ client: dynamoDbClient(), tableName: flags.table });
+    const registry = new DynamoRegistry({ client: awsClient(DynamoDBClient), tableName: flags.table });
     const named = tableNamed(flags.table);
     if (action === 'list') {
       if (rawId !== undefined) throw new ConfigError('`organisations list` takes no organisation id');
@@ -162,7 +163,7 @@ export const runOrganisations = async (
     const organisationId = organisationIdOf(rawId);
     // The table first: an unknown table is found before the secret is touched.
     await registry.entry(organisationId).catch(named);
-    const secrets = () => new SecretsManagerClient({});
+    const secrets = () => awsClient(SecretsManagerClient);
     if (action === 'add') {
       const credentials = ownCredentials(io.env);
       if (credentials && !flags.secret)

@@ -1,23 +1,23 @@
-import type { SignalFlags } from '../config.js';
-import {
-  ConfigError,
-  positiveInteger,
-  requireCredentials,
-  signalSettings,
-  uphanceSettings,
-} from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { CycleOptions, CycleReport } from '../cycle/cycle.js';
 import { runCycle } from '../cycle/cycle.js';
 import { OrganisationMismatchError } from '../cycle/errors.js';
 import type { Logger } from '../cycle/ports.js';
 import type { Lease } from '../cycle/records.js';
-import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../organisations.js';
+import type { SignalFlags } from '../runtime/config.js';
+import {
+  ConfigError,
+  positiveInteger,
+  requireCredentials,
+  signalSettings,
+  uphanceSettings,
+} from '../runtime/config.js';
+import { buildOrganisationRuntimes, eachOrganisation, scopedLogger } from '../runtime/organisations.js';
+import type { Runtime, RuntimeSettings } from '../runtime/runtime.js';
+import { DEFAULT_HOST_LOCK_DIR } from '../runtime/runtime.js';
 import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { UphanceApiError, UphanceAuthError, UphanceParameterError } from '../uphance/errors.js';
-import type { Runtime, RuntimeSettings } from '../wiring.js';
-import { DEFAULT_HOST_LOCK_DIR } from '../wiring.js';
 import type { WebhookSettings } from './push.js';
 import { startPushPath, webhookSettings } from './push.js';
 

@@ -1,10 +1,10 @@
-import { ConfigError } from '../config.js';
 import type { CycleOptions } from '../cycle/cycle.js';
 import type { Logger } from '../cycle/ports.js';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
-import type { OrganisationRuntime } from '../organisations.js';
-import { eachOrganisation, scopedLogger } from '../organisations.js';
+import { ConfigError } from '../runtime/config.js';
+import type { OrganisationRuntime } from '../runtime/organisations.js';
+import { eachOrganisation, scopedLogger } from '../runtime/organisations.js';
 import { abandonedOnThisHost, localRunner } from '../shared/process.js';
 import { sleep as pause } from '../shared/timing.js';
 import { numbersByOrganisation } from '../webhook/assign.js';

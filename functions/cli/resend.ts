@@ -1,10 +1,10 @@
-import { ConfigError, uphanceSettings } from '../config.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { Logger } from '../cycle/ports.js';
-import { scopedLogger } from '../organisations.js';
+import { ConfigError, uphanceSettings } from '../runtime/config.js';
+import { scopedLogger } from '../runtime/organisations.js';
+import type { RuntimeSettings } from '../runtime/runtime.js';
+import { sinkFor, storeFor } from '../runtime/runtime.js';
 import { abandonedOnThisHost, localRunner } from '../shared/process.js';
-import type { RuntimeSettings } from '../wiring.js';
-import { sinkFor, storeFor } from '../wiring.js';
 import type { PollIo } from './poll.js';
 import { DEFAULT_STATE_FILE, describeHolder, EXIT_LEASE_HELD, exitCodeOf } from './poll.js';
 

@@ -4,9 +4,10 @@ import { recoverJournal } from './commit.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types.js';
 import { DeadlineExceededError } from './errors.js';
 import { incrementalPass } from './incremental.js';
+import type { LeasedRun } from './pass.js';
 import { CyclePass, emptyBatch } from './pass.js';
-import type { LeaseStore, StateLease } from './ports.js';
-import type { Checkpoint, Lease } from './records.js';
+import type { LeaseStore, StateStore } from './ports.js';
+import type { Checkpoint, IndexEntry } from './records.js';
 import { sweepPass } from './sweep.js';
 import type { Turn } from './turns.js';
 import { endTurn, takeTurn } from './turns.js';
@@ -53,7 +54,7 @@ export const isAbort = (error: unknown): boolean =>
   (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
 /** The state store's lease as a lease port. */
-const stateLease = (store: StateLease): LeaseStore => ({
+const stateLease = (store: StateStore): LeaseStore => ({
   acquire: (claim) => store.acquireLease(claim),
   takeOver: (claim, holder) => store.takeOverLease(claim, holder),
   release: (lease) => store.releaseLease(lease),
@@ -96,20 +97,6 @@ const takeLeases = async (
   if (turn.kind === 'acquired') report.tookOverFrom = turn.tookOverFrom;
   return turn;
 };
-
-/** What a run holds once it has the lease: the lease, its deadlines and the commit context. */
-export interface LeasedRun {
-  started: number;
-  lease: Lease;
-  context: CommitContext;
-  /** When fetching stops. */
-  budget: Deadline;
-  /** A request started before the budget ran out may finish (with its retries) until halfway to the hard
-   * deadline; the other half is the commit's. */
-  fetchBound: Deadline;
-  /** When all I/O stops, commits included. */
-  hard: Deadline;
-}
 
 /**
  * The frame every run under the lease shares (the scheduled cycle and the targeted check): takes the
@@ -167,6 +154,75 @@ export const underLease = async <R extends CycleReport>(
   }
 };
 
+/** Where a run under the lease starts from, once any unfinished commit is finished. */
+interface PreparedRun {
+  /** The checkpoint as stored (undefined: a new state). */
+  stored: Checkpoint | undefined;
+  /** The run's working state, on a copy of that checkpoint (or on an empty one). */
+  pass: CyclePass;
+}
+
+interface RunReads {
+  /** Whether the run reads the index of watched orders (the scheduled cycle; a check diffs without it). */
+  index: boolean;
+  /** A run that only follows a baseline (the check) stops before its working state when there is none. */
+  requireBaseline?: boolean;
+}
+
+/**
+ * The steps every run under the lease takes first, the scheduled cycle's and the targeted check's, in
+ * this order: step `lease-acquired`; the journal read, the checkpoint (and the index) at once, since the
+ * journal is almost always empty; any unfinished commit finished (its events published again, same
+ * eventIds); step `recovered`; the checkpoint (and the index) read again when a commit was finished; the
+ * working state, with the guard between organisations, on a copy of the checkpoint. With
+ * `requireBaseline`, null when the state has no baseline yet.
+ */
+export async function prepareRun(
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: CycleReport,
+  run: LeasedRun,
+  reads: RunReads & { requireBaseline?: false },
+): Promise<PreparedRun>;
+export async function prepareRun(
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: CycleReport,
+  run: LeasedRun,
+  reads: RunReads & { requireBaseline: true },
+): Promise<(PreparedRun & { stored: Checkpoint }) | null>;
+export async function prepareRun(
+  deps: CycleDependencies,
+  options: CycleOptions,
+  report: CycleReport,
+  run: LeasedRun,
+  reads: RunReads,
+): Promise<PreparedRun | null> {
+  await run.context.step('lease-acquired');
+  const readIndex = async (): Promise<Map<number, IndexEntry> | undefined> =>
+    reads.index ? deps.store.readIndex() : undefined;
+  const [journal, checkpointRead, indexRead] = await Promise.all([
+    deps.store.readJournal(),
+    deps.store.getCheckpoint(),
+    readIndex(),
+  ]);
+  report.republished = await recoverJournal(run.context, journal);
+  if (report.republished > 0) {
+    deps.logger.info('re-published the events of an unfinished commit', { events: report.republished });
+  }
+  await run.context.step('recovered');
+  const recovered = journal.seals.length > 0 || journal.parts.length > 0;
+  const [stored, index] = recovered
+    ? await Promise.all([deps.store.getCheckpoint(), readIndex()])
+    : [checkpointRead, indexRead];
+  if (reads.requireBaseline && !stored?.baselineAt) return null;
+  const checkpoint: Checkpoint = stored ? structuredClone(stored) : emptyCheckpoint();
+  return {
+    stored,
+    pass: new CyclePass({ deps, options, report, checkpoint, run, ...(index ? { index } : {}) }),
+  };
+}
+
 /**
  * One poll cycle, the same for the Lambda and the command line:
  * lease → finish any journaled commit → baseline, or (incremental pass → reconciliation sweep when due)
@@ -190,38 +246,11 @@ const cycleUnderLease = async (
   deps: CycleDependencies,
   options: CycleOptions,
   report: CycleReport,
-  { started, context, budget, fetchBound, hard }: LeasedRun,
+  run: LeasedRun,
 ): Promise<CycleReport> => {
   try {
-    await context.step('lease-acquired');
-    // The reads at once: the journal is almost always empty.
-    const [journal, checkpointRead, indexRead] = await Promise.all([
-      deps.store.readJournal(),
-      deps.store.getCheckpoint(),
-      deps.store.readIndex(),
-    ]);
-    report.republished = await recoverJournal(context, journal);
-    if (report.republished > 0) {
-      deps.logger.info('re-published the events of an unfinished commit', { events: report.republished });
-    }
-    await context.step('recovered');
-    const recovered = journal.seals.length > 0 || journal.parts.length > 0;
-    const [stored, index] = recovered
-      ? await Promise.all([deps.store.getCheckpoint(), deps.store.readIndex()])
-      : [checkpointRead, indexRead];
-    const checkpoint: Checkpoint = stored ? structuredClone(stored) : emptyCheckpoint();
-    const pass = new CyclePass(
-      deps,
-      options,
-      report,
-      checkpoint,
-      context,
-      budget,
-      fetchBound,
-      started,
-      index,
-    );
-
+    const { stored, pass } = await prepareRun(deps, options, report, run, { index: true });
+    const { checkpoint } = pass;
     if (!checkpoint.baselineAt) {
       // The first sight of the account: every order recorded, silently unless asked to emit.
       report.baseline = true;
@@ -255,7 +284,7 @@ const cycleUnderLease = async (
   } catch (error) {
     // The deadline cut a commit (or a wait would have outlasted it): what is sealed is finished by the
     // next cycle, nothing is lost.
-    if (error instanceof DeadlineExceededError || (isAbort(error) && hard.passed())) {
+    if (error instanceof DeadlineExceededError || (isAbort(error) && run.hard.passed())) {
       report.outcome = 'deadline';
       deps.logger.warn('the cycle reached its deadline during a commit; the next cycle finishes it', {
         error: (error as Error).message,

@@ -16,7 +16,7 @@ import type { CycleDependencies, CycleOptions, CycleReport } from './cycle-types
 import { DeadlineExceededError } from './errors.js';
 import { OrganisationGuard } from './organisation-guard.js';
 import type { CallBounds, ScanQuery, SourcePage } from './ports.js';
-import type { Checkpoint, IndexEntry, IndexUpdate, SnapshotWrite, StoredSnapshot } from './records.js';
+import type { Checkpoint, IndexEntry, IndexUpdate, Lease, SnapshotWrite, StoredSnapshot } from './records.js';
 
 /** What one pass over fetched orders produced, ready to commit. */
 export interface Batch {
@@ -51,35 +51,66 @@ const sameEntry = (a: IndexEntry | undefined, b: IndexEntry | null): boolean =>
 /** Where a resumable scan stopped: at its end, or before `nextPage` (budget or deadline). */
 export type ScanStop = { done: true } | { done: false; nextPage: number };
 
+/** What a run holds once it has the lease (cycle.ts, underLease): the lease, its deadlines, its commit context. */
+export interface LeasedRun {
+  started: number;
+  lease: Lease;
+  context: CommitContext;
+  /** When fetching stops: no page or look-up starts after it. */
+  budget: Deadline;
+  /**
+   * A request started before the budget ran out may finish (with its retries) until halfway to the hard
+   * deadline; the other half is the commit's.
+   */
+  fetchBound: Deadline;
+  /** When all I/O stops, commits included. */
+  hard: Deadline;
+}
+
+/** What a run's working state is built from: its dependencies and options, its report, and where it starts. */
+export interface PassSetup {
+  deps: CycleDependencies;
+  options: CycleOptions;
+  report: CycleReport;
+  /** The checkpoint this run builds (a copy of the stored one), committed at its end. */
+  checkpoint: Checkpoint;
+  run: Pick<LeasedRun, 'started' | 'context' | 'budget' | 'fetchBound'>;
+  /** The index of watched orders as stored (none: the run keeps no index entries it did not read). */
+  index?: Map<number, IndexEntry>;
+}
+
 /**
  * The state one cycle works on once it holds the lease: the checkpoint being built, the watched set, the
  * report, the fetch budget, and the operations its passes share (fetch, diff, look up, commit).
  */
 export class CyclePass {
+  readonly deps: CycleDependencies;
+  readonly options: CycleOptions;
+  readonly report: CycleReport;
+  readonly checkpoint: Checkpoint;
+  readonly context: CommitContext;
+  /** The index of watched orders as stored, kept up to date with this cycle's commits. */
+  readonly index: Map<number, IndexEntry>;
   readonly watched: Set<number>;
   /** Every order fetched is checked against the state's organisation before it is diffed. */
   readonly guard: OrganisationGuard;
+  /** Its start and deadlines: fetching stops at the budget; the fetch bound cuts the requests in flight. */
+  readonly #run: PassSetup['run'];
   readonly #fingerprints = new WeakMap<Order, string | null>();
   /** The stage history as read at the first diff of this run, with what this run's diffs added since. */
   #history: StageHistory | undefined;
   #historyRead: Promise<StageHistory> | undefined;
 
-  constructor(
-    readonly deps: CycleDependencies,
-    readonly options: CycleOptions,
-    readonly report: CycleReport,
-    readonly checkpoint: Checkpoint,
-    readonly context: CommitContext,
-    /** When fetching stops: no page or look-up starts after it. */
-    private readonly budget: Deadline,
-    /** Bounds the requests in flight (and their retries); commits may go on until the hard deadline. */
-    private readonly fetchBound: Deadline,
-    private readonly started: number,
-    /** The index of watched orders as stored, kept up to date with this cycle's commits. */
-    readonly index: Map<number, IndexEntry> = new Map(),
-  ) {
-    this.watched = new Set(checkpoint.watched);
-    this.guard = new OrganisationGuard(deps.organisation?.(), checkpoint);
+  constructor(setup: PassSetup) {
+    this.deps = setup.deps;
+    this.options = setup.options;
+    this.report = setup.report;
+    this.checkpoint = setup.checkpoint;
+    this.context = setup.run.context;
+    this.index = setup.index ?? new Map();
+    this.#run = setup.run;
+    this.watched = new Set(setup.checkpoint.watched);
+    this.guard = new OrganisationGuard(setup.deps.organisation?.(), setup.checkpoint);
   }
 
   fingerprint(order: Order): string | null {
@@ -122,12 +153,13 @@ export class CyclePass {
 
   /** Whether `share` of the fetch budget is spent (1 = all of it). */
   overBudget(share = 1): boolean {
-    if (this.budget.passed()) return true;
-    return share < 1 && this.deps.now() >= this.started + share * (this.budget.at - this.started);
+    const { budget, started } = this.#run;
+    if (budget.passed()) return true;
+    return share < 1 && this.deps.now() >= started + share * (budget.at - started);
   }
 
   get bounds(): CallBounds {
-    return { signal: this.fetchBound.signal, remainingMs: this.fetchBound.remainingMs };
+    return { signal: this.#run.fetchBound.signal, remainingMs: this.#run.fetchBound.remainingMs };
   }
 
   detectedAt(): string {

@@ -94,7 +94,7 @@ export interface LeaseStore {
  * The state's own lease, on the store whose writes it fences (cycle.ts hands it to turns.ts as a
  * LeaseStore). Named apart from LeaseStore's methods so that one store carries it beside the rest.
  */
-export interface StateLease {
+interface StateLease {
   /** Takes the lease if it is free, expired or already ours; otherwise says who holds it. */
   acquireLease(claim: LeaseClaim): Promise<LeaseOutcome>;
   /** Takes the lease from `holder` (a dead process), only if it is still exactly that holder's. */
@@ -102,7 +102,7 @@ export interface StateLease {
   releaseLease(lease: Lease): Promise<void>;
 }
 
-export interface CheckpointStore {
+interface CheckpointStore {
   getCheckpoint(): Promise<Checkpoint | undefined>;
 }
 

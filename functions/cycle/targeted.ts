@@ -1,10 +1,8 @@
 import type { Order } from '../core/order.js';
-import { recoverJournal } from './commit.js';
-import type { CycleDependencies, CycleOptions, CycleReport, LeasedRun } from './cycle.js';
-import { emptyCheckpoint, emptyReport, isAbort, underLease } from './cycle.js';
+import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
+import { emptyReport, isAbort, prepareRun, underLease } from './cycle.js';
 import { DeadlineExceededError } from './errors.js';
-import { CyclePass } from './pass.js';
-import type { Checkpoint } from './records.js';
+import type { LeasedRun } from './pass.js';
 import { SnapshotReader } from './snapshot-reader.js';
 
 export interface CheckReport extends CycleReport {
@@ -57,7 +55,7 @@ const checkUnderLease = async (
   deps: CycleDependencies,
   options: CycleOptions,
   report: CheckReport,
-  { started, context, budget, fetchBound, hard }: LeasedRun,
+  run: LeasedRun,
   {
     wanted,
     todo,
@@ -69,19 +67,15 @@ const checkUnderLease = async (
   },
 ): Promise<CheckReport> => {
   try {
-    await context.step('lease-acquired');
-    const journal = await deps.store.readJournal();
-    report.republished = await recoverJournal(context, journal);
-    await context.step('recovered');
-    const stored = await deps.store.getCheckpoint();
-    if (!stored?.baselineAt) {
+    const prepared = await prepareRun(deps, options, report, run, { index: false, requireBaseline: true });
+    if (!prepared) {
       report.noBaseline = true;
       report.unchecked = wanted;
       deps.logger.info('no baseline yet: the check waits for the scheduled cycle to record it');
       return report;
     }
-    const checkpoint: Checkpoint = structuredClone(stored ?? emptyCheckpoint());
-    const pass = new CyclePass(deps, options, report, checkpoint, context, budget, fetchBound, started);
+    const { stored, pass } = prepared;
+    const { checkpoint } = pass;
 
     const found = new Map<number, Order>();
     let index = 0;
@@ -102,7 +96,7 @@ const checkUnderLease = async (
       for (const order of pass.guard.own(result.orders)) found.set(order.id, order);
     }
     report.unchecked = [...todo.slice(index), ...report.unchecked];
-    await context.step('scanned');
+    await run.context.step('scanned');
 
     const reader = new SnapshotReader(deps.store);
     reader.want(found.keys());
@@ -117,7 +111,7 @@ const checkUnderLease = async (
     await pass.commit(batch, changed ? checkpoint : null);
     return report;
   } catch (error) {
-    if (isAbort(error) && hard.passed()) {
+    if (isAbort(error) && run.hard.passed()) {
       report.outcome = 'deadline';
       report.unchecked = wanted.filter((n) => !report.checked.includes(n));
       deps.logger.warn('the check reached its deadline during a commit; the next cycle finishes it', {

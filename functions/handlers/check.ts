@@ -1,28 +1,26 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { LeaseLostError } from '../cycle/errors.js';
 import type { CheckReport } from '../cycle/targeted.js';
 import { runCheck } from '../cycle/targeted.js';
-import type { OrganisationRuntime } from '../organisations.js';
-import { eachOrganisation } from '../organisations.js';
+import { awsClient } from '../runtime/clients.js';
+import type { LambdaConfig } from '../runtime/lambda-config.js';
+import { checkQueueUrl } from '../runtime/lambda-config.js';
+import { cycleLambda } from '../runtime/lambda-runtimes.js';
+import type { OrganisationRuntime } from '../runtime/organisations.js';
+import { eachOrganisation } from '../runtime/organisations.js';
+import { lambdaHandler } from '../runtime/powertools.js';
 import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
 import type { QueuedRecord } from '../webhook/batch.js';
 import { batchItemFailures, planChecks } from '../webhook/batch.js';
 import { checkMessage, groupOf, parseCheckMessage } from '../webhook/message.js';
 import { RecentChecks } from '../webhook/recent-checks.js';
-import type { LambdaConfig } from './lambda-config.js';
-import { cycleLambda } from './runtimes.js';
-import { checkQueueUrl } from './webhook-config.js';
 
 const { logger, metrics, tracer, configured, cycleArgs, runtimesFor } = cycleLambda();
-const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+const sqs = tracer.captureAWSv3Client(awsClient(SQSClient));
 /** Kept across warm invocations: a ticket a completed check already covers costs no look-up. */
 const recent = new RecentChecks();
 
@@ -119,7 +117,8 @@ const fanOut = async (
  * batch response names only the messages whose organisation could not finish (its lease was held by a
  * scheduled cycle, it failed, the time ran out), so a broken organisation holds back its own group and
  * no other. A repeated check costs a look-up and emits nothing twice; one a completed check already
- * covers costs nothing. Messages that are not checks, or name an organisation not configured, are dropped.
+ * covers costs nothing. Messages that are not checks, or name an organisation that is not one of the
+ * deployment's (deploymentOrganisations: the seed and the registry), are dropped.
  */
 export const checkHandler = async (event: SQSEvent, context: Context): Promise<CheckResult> => {
   let config: LambdaConfig;
@@ -221,7 +220,4 @@ export const checkHandler = async (event: SQSEvent, context: Context): Promise<C
   return { batchItemFailures: batchItemFailures(records, failed), reports };
 };
 
-export const handler = middy(checkHandler)
-  .use(logMetrics(metrics))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(checkHandler, { logger, metrics, tracer });

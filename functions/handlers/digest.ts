@@ -1,54 +1,35 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import middy from '@middy/core';
 import { destinationOf, digestChannel } from '../adapters/channel-transports.js';
+import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import { readDigestState } from '../board/read-state.js';
-import { ConfigError, parseOrganisationIds, signalSettings } from '../config.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob } from '../digest/job.js';
 import { DynamoDigestMarker } from '../digest/marker.js';
 import type { ChannelName } from '../messages/channels.js';
 import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import { storeFor } from '../wiring.js';
+import { awsClient } from '../runtime/clients.js';
+import { signalSettings } from '../runtime/config.js';
+import { deploymentOrganisations } from '../runtime/deployment.js';
+import type { DigestConfig } from '../runtime/lambda-config.js';
+import { digestConfig } from '../runtime/lambda-config.js';
+import {
+  lambdaHandler,
+  lambdaLogger,
+  lambdaMetrics,
+  lambdaSecrets,
+  lambdaTracer,
+} from '../runtime/powertools.js';
+import { storeFor } from '../runtime/runtime.js';
+import { METRIC } from '../telemetry.js';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
-const sns = tracer.captureAWSv3Client(new SNSClient({}));
-
-export interface DigestConfig {
-  tableName: string;
-  /** Every organisation polled (UPHANCE_ORGANISATION_ID="35802,35803"); empty: the token's own. */
-  organisationIds: number[];
-  topicArn: string | undefined;
-  /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
-  slackWebhookSecretArn: string | undefined;
-  whenEmpty: boolean;
-}
-
-/** The digest function's settings from the environment the stack sets; a bad one is named. */
-export const digestConfig = (env: Record<string, string | undefined>): DigestConfig => {
-  if (!env.TABLE_NAME) throw new ConfigError('TABLE_NAME is not set');
-  const whenEmpty = env.DIGEST_WHEN_EMPTY ?? 'false';
-  if (whenEmpty !== 'true' && whenEmpty !== 'false')
-    throw new ConfigError(`DIGEST_WHEN_EMPTY must be true or false, got "${whenEmpty}"`);
-  return {
-    tableName: env.TABLE_NAME,
-    organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
-    topicArn: env[CHANNELS.email.target.digestVariable] || undefined,
-    slackWebhookSecretArn: env[CHANNELS.slack.target.digestVariable] || undefined,
-    whenEmpty: whenEmpty === 'true',
-  };
-};
+const logger = lambdaLogger();
+const metrics = lambdaMetrics();
+const tracer = lambdaTracer();
+const dynamodb = tracer.captureAWSv3Client(awsClient(DynamoDBClient));
+const sns = tracer.captureAWSv3Client(awsClient(SNSClient));
+const readSecret = lambdaSecrets(tracer);
 
 /**
  * The channels of this run, in the registry's order: those the stack gave a target (Slack's URL read from
@@ -64,9 +45,7 @@ const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
     const target = targets[channel];
     if (target === undefined) continue;
     const { digestVariable } = CHANNELS[channel].target;
-    const destination = await destinationOf(channel, target, digestVariable, (arn) =>
-      getSecret(arn, { maxAge: 300 }),
-    );
+    const destination = await destinationOf(channel, target, digestVariable, readSecret);
     channels.push(digestChannel(channel, destination, { sns }));
   }
   return channels;
@@ -81,16 +60,13 @@ const partitionOf = async (store: ReturnType<typeof storeFor>): Promise<string> 
 const organisationDigest = async (
   config: DigestConfig,
   channels: DigestChannel[],
-  organisationId: number | undefined,
+  organisation: { organisationId: number | undefined; several: boolean },
   run: string | undefined,
 ): Promise<boolean> => {
+  const { organisationId, several } = organisation;
   // Found where the poller finds it (its own partition, or the one it had before it was named).
   const store = storeFor(
-    {
-      organisationId,
-      several: config.organisationIds.length > 1,
-      state: { kind: 'dynamodb', tableName: config.tableName },
-    },
+    { organisationId, several, state: { kind: 'dynamodb', tableName: config.tableName } },
     { dynamodb },
   );
   const outcome = await runDigestJob({
@@ -124,7 +100,8 @@ const organisationDigest = async (
 };
 
 /**
- * Once a day (EventBridge Scheduler): one digest per organisation of the state table to Slack and email.
+ * Once a day (EventBridge Scheduler): one digest per organisation of the deployment (those it names and
+ * those registered, less those removed: deploymentOrganisations) to Slack and email.
  * No Uphance request. One organisation failing never stops the others; the run fails after them, so that
  * the schedule retries, and the retry (same scheduled time) makes only the digests its first attempt did not.
  */
@@ -148,11 +125,13 @@ export const digestHandler = async (event: unknown = {}): Promise<{ sent: boolea
   try {
     const config = digestConfig(process.env);
     const channels = await channelsOf(config);
-    const ids: Array<number | undefined> =
-      config.organisationIds.length > 0 ? config.organisationIds : [undefined];
-    for (const organisationId of ids) {
+    const registry = new DynamoRegistry({ client: dynamodb, tableName: config.tableName });
+    const { organisations } = await deploymentOrganisations(registry, config.organisationIds);
+    const several = organisations.length > 1;
+    for (const { organisationId: id } of organisations) {
+      const organisationId = id ?? undefined;
       try {
-        sent = (await organisationDigest(config, channels, organisationId, run)) || sent;
+        sent = (await organisationDigest(config, channels, { organisationId, several }, run)) || sent;
       } catch (error) {
         fail(error as Error, organisationId);
       }
@@ -164,7 +143,4 @@ export const digestHandler = async (event: unknown = {}): Promise<{ sent: boolea
   return { sent };
 };
 
-export const handler = middy(digestHandler)
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(digestHandler, { logger, metrics, tracer, coldStartMetric: true });

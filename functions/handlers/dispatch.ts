@@ -1,34 +1,30 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
-import { dynamoDbClient } from '../adapters/dynamodb/client.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import { SqsPollQueue } from '../adapters/sqs-poll-queue.js';
 import { credentialsByReference, credentialsGroup } from '../fanout/credentials.js';
 import type { PolledOrganisation } from '../fanout/plan.js';
-import { organisationHealth, organisationsToPoll, periodMessages } from '../fanout/plan.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
-import type { DispatchConfig } from './lambda-config.js';
-import { dispatchConfig } from './lambda-config.js';
+import { organisationHealth, periodMessages } from '../fanout/plan.js';
+import { awsClient } from '../runtime/clients.js';
+import { deploymentOrganisations } from '../runtime/deployment.js';
+import { dispatchConfig, readAtColdStart } from '../runtime/lambda-config.js';
+import {
+  lambdaHandler,
+  lambdaLogger,
+  lambdaMetrics,
+  lambdaSecrets,
+  lambdaTracer,
+} from '../runtime/powertools.js';
+import { METRIC } from '../telemetry.js';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const dynamodb = tracer.captureAWSv3Client(dynamoDbClient());
-const sqs = tracer.captureAWSv3Client(new SQSClient({}));
-const configured: { config: DispatchConfig } | { error: Error } = (() => {
-  try {
-    return { config: dispatchConfig(process.env) };
-  } catch (error) {
-    return { error: error as Error };
-  }
-})();
+const logger = lambdaLogger();
+const metrics = lambdaMetrics();
+const tracer = lambdaTracer();
+const dynamodb = tracer.captureAWSv3Client(awsClient(DynamoDBClient));
+const sqs = tracer.captureAWSv3Client(awsClient(SQSClient));
+const readSecret = lambdaSecrets(tracer);
+const configured = readAtColdStart(dispatchConfig);
 
 /** At most this many organisations are named in one log line (the counts are always whole). */
 const LOGGED = 50;
@@ -51,10 +47,11 @@ const periodOf = (event: unknown): number => {
 };
 
 /**
- * The dispatcher, the schedule's target: each period it reads the registry (and polls the organisations
- * the deployment names too, less those removed), queues one message per organisation (ten a call, in the
- * message group of its credentials, deduplicated per organisation and period), and reports, from the
- * worker's run records, how many organisations fail or have gone silent (their ids in its log).
+ * The dispatcher, the schedule's target: each period it reads the deployment's organisations (those it
+ * names and those registered, less those removed: deploymentOrganisations), queues one message per
+ * organisation (ten a call, in the message group of its credentials, deduplicated per organisation and
+ * period), and reports, from the worker's run records, how many organisations fail or have gone silent
+ * (their ids in its log).
  */
 export const dispatchHandler = async (event: unknown): Promise<DispatchReport> => {
   if ('error' in configured) {
@@ -64,16 +61,15 @@ export const dispatchHandler = async (event: unknown): Promise<DispatchReport> =
   const { config } = configured;
   const scheduledAt = periodOf(event);
   const registry = new DynamoRegistry({ client: dynamodb, tableName: config.tableName });
-  const [{ entries, seed: recordedSeed }, runs, secret] = await Promise.all([
-    registry.read(),
+  const [{ organisations, recordedSeed }, runs, secret] = await Promise.all([
+    deploymentOrganisations(registry, config.seed),
     registry.runs(),
-    getSecret(config.secretId, { maxAge: 300 }).catch((error: Error) => {
+    readSecret(config.secretId).catch((error: Error) => {
       // The workers will report each organisation's failure; meanwhile each gets a group of its own.
       logger.error(`cannot read the credentials secret: ${error.message}`);
       return undefined;
     }),
   ]);
-  const organisations = organisationsToPoll(config.seed, entries);
   const groupOf = (organisation: PolledOrganisation) => {
     try {
       return credentialsGroup(
@@ -140,7 +136,4 @@ export const dispatchHandler = async (event: unknown): Promise<DispatchReport> =
   return report;
 };
 
-export const handler = middy(dispatchHandler)
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(dispatchHandler, { logger, metrics, tracer, coldStartMetric: true });

@@ -7,16 +7,18 @@
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { StageCompleted } from '../core/events/catalogue.js';
 import { lineOf } from '../messages/message.js';
+import { awsClient } from '../runtime/clients.js';
+import { lambdaLogger } from '../runtime/powertools.js';
 
-const logger = new Logger({ serviceName: 'uphance-notifier-example-consumer' });
+const logger = lambdaLogger();
 
 export const StageCompletedEvent = EventBridgeSchema.extend({
   'detail-type': z.literal('StageCompleted'),
@@ -26,6 +28,7 @@ export type StageCompletedEvent = z.infer<typeof StageCompletedEvent>;
 
 const persistenceStore = new DynamoDBPersistenceLayer({
   tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? 'uphance-notifier-idempotency',
+  awsSdkV3Client: awsClient(DynamoDBClient),
 });
 
 /** What the consumer does with one event: here, a log line; yours may call an API or write a row. */

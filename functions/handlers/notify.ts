@@ -4,34 +4,31 @@
  * webhook, or subject and plain text to the email topic (EventBridge cannot set an SNS subject nor build
  * blocks). A failure throws, so Lambda's async retries and then the dead-letter queue take over.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
-import middy from '@middy/core';
 import { destinationOf } from '../adapters/channel-transports.js';
+import type { NotifyDependencies } from '../adapters/notify-delivery.js';
+import { notify } from '../adapters/notify-delivery.js';
 import { CHANNELS } from '../messages/channels.js';
-import type { NotifyDependencies } from './notify-delivery.js';
-import { notify, notifyConfig } from './notify-delivery.js';
+import { awsClient } from '../runtime/clients.js';
+import { notifyConfig } from '../runtime/lambda-config.js';
+import { lambdaHandler, lambdaLogger, lambdaSecrets, lambdaTracer } from '../runtime/powertools.js';
 
 const config = notifyConfig(process.env);
-const logger = new Logger({ serviceName: 'uphance-notifier-notify' });
-const tracer = new Tracer({ serviceName: 'uphance-notifier-notify' });
-const sns = tracer.captureAWSv3Client(new SNSClient({}));
+const logger = lambdaLogger();
+const tracer = lambdaTracer();
+const sns = tracer.captureAWSv3Client(awsClient(SNSClient));
+const readSecret = lambdaSecrets(tracer);
 
 const deps: NotifyDependencies = {
   config,
-  // Powertools caches the secret for 5 minutes: a replaced URL is picked up without a cold start.
+  // The secret is cached for 5 minutes: a replaced URL is picked up without a cold start.
   webhookUrl: () =>
-    destinationOf(config.channel, config.target, CHANNELS[config.channel].target.notifyVariable, (arn) =>
-      getSecret(arn, { maxAge: 300 }),
-    ),
+    destinationOf(config.channel, config.target, CHANNELS[config.channel].target.notifyVariable, readSecret),
   sns,
   logger,
 };
 
-export const handler = middy((event: Parameters<typeof notify>[0]) => notify(event, deps))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: Parameters<typeof notify>[0]) => notify(event, deps), {
+  logger,
+  tracer,
+});

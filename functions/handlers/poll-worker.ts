@@ -1,9 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { DynamoStateStore } from '../adapters/dynamodb/state-store.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
@@ -16,13 +12,15 @@ import { LeaseLostError } from '../cycle/errors.js';
 import type { PollMessage } from '../fanout/message.js';
 import { parsePollMessage } from '../fanout/message.js';
 import { isCovered } from '../fanout/plan.js';
+import { awsClient } from '../runtime/clients.js';
+import type { LambdaConfig } from '../runtime/lambda-config.js';
+import { cycleLambda } from '../runtime/lambda-runtimes.js';
+import { lambdaHandler } from '../runtime/powertools.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { METRIC, ORGANISATION_DIMENSION } from '../telemetry.js';
-import type { Runtime } from '../wiring.js';
-import type { LambdaConfig } from './lambda-config.js';
-import { cycleLambda } from './runtimes.js';
 
 const { logger, metrics, tracer, configured, cycleArgs, dynamodb, runtimeFor } = cycleLambda();
-const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+const sqs = tracer.captureAWSv3Client(awsClient(SQSClient));
 
 /** A message whose organisation's lease is held comes back this soon (not after the visibility timeout). */
 const LEASE_HELD_RETRY_SECONDS = 30;
@@ -232,7 +230,4 @@ const pollWorkerHandler = async (event: SQSEvent, context: Context): Promise<Pol
   return { batchItemFailures, results };
 };
 
-export const handler = middy(pollWorkerHandler)
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(pollWorkerHandler, { logger, metrics, tracer, coldStartMetric: true });

@@ -1,33 +1,27 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../telemetry.js';
+import { awsClient } from '../runtime/clients.js';
+import { readAtColdStart, webhookConfig } from '../runtime/lambda-config.js';
+import {
+  lambdaHandler,
+  lambdaLogger,
+  lambdaMetrics,
+  lambdaSecrets,
+  lambdaTracer,
+} from '../runtime/powertools.js';
+import { METRIC } from '../telemetry.js';
 import type { WebhookAnswer } from '../webhook/intake.js';
 import { judgeBody, judgeHead, MAX_WEBHOOK_BODY_BYTES } from '../webhook/intake.js';
 import { checkMessage } from '../webhook/message.js';
 import { RateLimiter } from '../webhook/rate-limit.js';
-import type { WebhookConfig } from './webhook-config.js';
-import { webhookConfig } from './webhook-config.js';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-const tracer = new Tracer({ serviceName: SERVICE_NAME });
-const sqs = tracer.captureAWSv3Client(new SQSClient({}));
-
-const configured: { config: WebhookConfig } | { error: Error } = (() => {
-  try {
-    return { config: webhookConfig(process.env) };
-  } catch (error) {
-    return { error: error as Error };
-  }
-})();
+const logger = lambdaLogger();
+const metrics = lambdaMetrics();
+const tracer = lambdaTracer();
+const sqs = tracer.captureAWSv3Client(awsClient(SQSClient));
+const readSecret = lambdaSecrets(tracer);
+const configured = readAtColdStart(webhookConfig);
 
 /**
  * Per instance, for requests that carry the secret only: the HTTP API's stage throttle bounds all
@@ -63,7 +57,7 @@ export const webhookHandler = async (
   }
   const { config } = configured;
   const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
-  const secret = await getSecret(config.webhookSecretId, { maxAge: 300 });
+  const secret = await readSecret(config.webhookSecretId);
   if (typeof secret !== 'string' || secret === '') throw new Error('the webhook secret is empty');
   const now = Date.now();
   const answer =
@@ -98,7 +92,4 @@ export const webhookHandler = async (
   return respond(answer);
 };
 
-export const handler = middy(webhookHandler)
-  .use(logMetrics(metrics))
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(webhookHandler, { logger, metrics, tracer });

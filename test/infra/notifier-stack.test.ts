@@ -635,6 +635,22 @@ describe('organisations', () => {
     expect(variables('DigestFunction')?.UPHANCE_ORGANISATION_ID).toBe('35802,35803');
   });
 
+  it('lets every function that reads the deployment’s organisations read the registry items (pk = registry)', () => {
+    // The dispatcher, the check function and the digest function read the seed and the registry: a Query
+    // on the state table, whatever the partition (the digest's one condition is on its marker writes).
+    const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^State/), 'Arn'] };
+    for (const role of ['PollDispatcher', 'WebhookCheckFunction', 'DigestFunction']) {
+      const queries = Object.values(everything.template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>)
+        .filter((s) => [s.Action].flat().includes('dynamodb:Query'));
+      expect(queries, role).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Resource: expect.arrayContaining([tableArn]) }),
+      ]);
+      expect(queries[0]?.Condition, role).toBeUndefined();
+    }
+  });
+
   it('has no resource of an organisation’s own: with three organisations, the same alarms as with none', () => {
     const template = threeOrganisations();
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);

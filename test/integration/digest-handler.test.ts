@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
+import { DynamoRegistry } from '../../functions/adapters/dynamodb-registry.js';
 import type { OrderRef } from '../../functions/core/order.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { DynamoDigestMarker } from '../../functions/digest/marker.js';
@@ -162,4 +163,46 @@ it('one organisation failing never stops the others; the run fails, and its retr
   posts.length = 0;
   await handler({ scheduledTime: '2026-12-01T07:00:00Z' }, context);
   expect(posts.map(orgOf)).toEqual(['organisation 35802', 'organisation 35803']);
+});
+
+it('an organisation added to the registry only gets its digest; once removed, none', async () => {
+  const { client, tableName, endpoint } = await freshTable();
+  const now = Date.now();
+  await seed(new DynamoStateStore({ client, tableName, organisation: '35804', sleep: async () => {} }), [
+    snapshot(1401, { dueDate: isoDay(now - 2 * DAY) }),
+  ]);
+  const registry = new DynamoRegistry({ client, tableName });
+  await registry.add(35804, 'shared', now);
+  secrets.secrets.set('slack/registry', JSON.stringify({ url: SLACK }));
+  // No UPHANCE_ORGANISATION_ID: the deployment's only organisation is data (`organisations add`).
+  const { UPHANCE_ORGANISATION_ID: _none, ...env } = saved;
+  process.env = {
+    ...env,
+    ...localLambdaEnv({ dynamodb: endpoint, secretsManager: secrets.url }),
+    TABLE_NAME: tableName,
+    SLACK_WEBHOOK_SECRET_ARN: 'slack/registry',
+    DIGEST_WHEN_EMPTY: 'false',
+  };
+  const posts: string[] = [];
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (_input, init) => {
+    posts.push(JSON.parse(String(init?.body)).text);
+    return new Response('ok', { status: 200 });
+  });
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  vi.resetModules();
+  const { handler } = await import('../../functions/handlers/digest.js');
+
+  expect(await handler({ scheduledTime: '2026-12-01T07:00:00Z' }, context)).toEqual({ sent: true });
+  expect(posts).toHaveLength(1);
+  expect(posts[0]).toMatch(/, organisation 35804\n/);
+  expect(posts[0]).toContain('Overdue (1)\n- PO 401 · Atelier Nord');
+
+  // Removed (`organisations remove`): the next day's run makes no digest of it.
+  await registry.remove(35804, Date.now());
+  posts.length = 0;
+  expect(await handler({ scheduledTime: '2026-12-02T07:00:00Z' }, context)).toEqual({ sent: false });
+  expect(posts).toEqual([]);
+  expect(await new DynamoDigestMarker(client, tableName, '35804').last()).toMatchObject({
+    run: '2026-12-01T07:00:00Z',
+  });
 });

@@ -1,7 +1,9 @@
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoRegistry } from '../../functions/adapters/dynamodb-registry.js';
 import { CHECK_SLOT_MS } from '../../functions/webhook/message.js';
+import { localDynamoDb } from '../../local-aws/clients.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import type { LocalSecrets } from '../../local-aws/secrets-local.js';
@@ -334,6 +336,58 @@ describe('webhook endpoint and check consumer (deployed path, local endpoints)',
       /"organisation":"35802"[^\n]*"CheckCompleted":1|"CheckCompleted":1[^\n]*"organisation":"35802"/,
     );
     expect(written).not.toContain('revoked-ORG-token');
+  });
+
+  it('checks an organisation added to the registry only, and drops the checks of one removed', async () => {
+    const { tableName, endpoint } = await freshTable();
+    secrets.secrets.set('uphance/registry-only', JSON.stringify({ token: 'sim-token' }));
+    secrets.secrets.set('uphance/webhook', SECRET);
+    const queueUrl = freshQueue();
+    // No UPHANCE_ORGANISATION_ID: the deployment's only organisation is data (`organisations add`).
+    process.env = { ...env(endpoint, tableName, queueUrl), UPHANCE_SECRET_ARN: 'uphance/registry-only' };
+    const registry = new DynamoRegistry({ client: localDynamoDb(endpoint), tableName });
+    await registry.add(35802, 'shared', Date.now());
+    const webhook = await import('../../functions/handlers/webhook.js');
+    const poll = await import('../../functions/handlers/poll-worker.js');
+    const check = await import('../../functions/handlers/check.js');
+    // The dispatcher would queue it so: its baseline, in its own partition.
+    await poll.handler(pollEvent(35802, Date.now(), 'shared'), context(300_000));
+    sim.state.setDueDate(23621, '2027-10-10');
+    const before = bus.events.length;
+
+    const path = `/webhooks/uphance/${SECRET}`;
+    const t0 = nextMinute() + 1_000;
+    clock.start(t0);
+    await webhook.handler(httpEvent('POST', path, ticket('1308')), context());
+    clock.set(t0 + CHECK_SLOT_MS);
+    const run = await invokeCheck(check, queueUrl);
+    // A message naming no organisation goes to the only one, the registered organisation.
+    expect(run?.result.batchItemFailures).toEqual([]);
+    expect(run?.result.reports).toMatchObject([
+      { organisationId: 35802, report: { outcome: 'completed', checked: ['1308'], noBaseline: false } },
+    ]);
+    expect(bus.events.slice(before).map((e) => [e.detailType, e.detail.organisationId])).toEqual([
+      ['OrderDueDateChanged', 35802],
+    ]);
+
+    // Removed: a check naming it is dropped, and none runs.
+    await registry.remove(35802, Date.now());
+    sim.state.setDueDate(23621, '2027-11-11');
+    clock.advance(60_000);
+    await webhook.handler(
+      httpEvent('POST', path, ticket('1308'), '203.0.113.7', { organisation: '35802' }),
+      context(),
+    );
+    clock.advance(CHECK_SLOT_MS);
+    const dropped = await invokeCheck(check, queueUrl);
+    expect(dropped?.records).toHaveLength(1);
+    expect(dropped?.result).toMatchObject({ batchItemFailures: [], reports: [] });
+    expect(bus.events.slice(before)).toHaveLength(1);
+    const logged = [process.stdout.write, process.stderr.write]
+      .flatMap((w) => (w as unknown as { mock: { calls: unknown[][] } }).mock.calls)
+      .map((c) => String(c[0]))
+      .join('\n');
+    expect(logged).toMatch(/dropping a check for an organisation that is not configured/);
   });
 
   it('counts the events a check set aside (EventsSetAside) and its failures as the poll function does', async () => {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  credentialsFromSecret,
-  signalSettings,
-  uphanceSettings,
-} from '../../functions/config.js';
+import { credentialsFromSecret } from '../../functions/fanout/credentials.js';
+import { ConfigError, signalSettings, uphanceSettings } from '../../functions/runtime/config.js';
 
 describe('configuration', () => {
   it('reads the Uphance settings and names a bad one', () => {

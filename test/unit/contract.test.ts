@@ -36,7 +36,7 @@ describe('docs/contract.md, the public contract in the repository', () => {
     for (const file of [
       'README.md',
       'infra/notifier-stack.ts',
-      'functions/config.ts',
+      'functions/runtime/config.ts',
       'functions/cli/main.ts',
     ]) {
       expect(read(file), file).not.toMatch(/(?<!docs\/)CONTRACT\.md|DEVELOPERS\.md|design notes/i);

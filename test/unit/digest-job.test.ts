@@ -6,7 +6,7 @@ import type { DigestMark } from '../../functions/digest/digest.js';
 import type { DigestChannel } from '../../functions/digest/job.js';
 import { runDigestJob } from '../../functions/digest/job.js';
 import type { DigestMarker } from '../../functions/digest/marker.js';
-import { digestConfig } from '../../functions/handlers/digest.js';
+import { digestConfig } from '../../functions/runtime/lambda-config.js';
 import { BOARD_NOW, seededSnapshots } from '../helpers/board-state.js';
 
 const memoryMarker = (at: string | null = null): DigestMarker & { mark: DigestMark | null } => {

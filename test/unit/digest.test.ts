@@ -8,7 +8,6 @@ import { emailChannel } from '../../functions/adapters/email-topic.js';
 import { slackChannel } from '../../functions/adapters/slack-webhook.js';
 import { buildBoard } from '../../functions/board/model.js';
 import { runDigest } from '../../functions/cli/digest.js';
-import { signalSettings } from '../../functions/config.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { orderStages } from '../../functions/core/stage-sequence.js';
@@ -22,6 +21,7 @@ import {
   formatDigest,
 } from '../../functions/digest/digest.js';
 import { runDigestJob } from '../../functions/digest/job.js';
+import { signalSettings } from '../../functions/runtime/config.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionCycleOptions, lambdaConfig } from '../../functions/handlers/lambda-config.js';
+import { functionCycleOptions, lambdaConfig } from '../../functions/runtime/lambda-config.js';
 import { cycleTimes, pollTimeoutSeconds } from '../../functions/shared/lambda-times.js';
 
 describe('the poll function’s times', () => {

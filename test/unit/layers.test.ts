@@ -40,16 +40,17 @@ const allowed: Record<string, string> = {
   'functions/webhook/w.ts': "import { c } from '../cycle/c.js';\nexport const w = c;\n",
   'functions/board/bm.ts': "import { b } from '../core/b.js';\nexport const bm = b;\n",
   'functions/digest/d.ts': "import { b } from '../core/b.js';\nexport const d = b;\n",
+  'functions/fanout/f.ts': "import type { u } from '../uphance/u.js';\nexport type F = typeof u;\n",
   'functions/adapters/ad.ts':
-    "import { m } from '../messages/m.js';\nimport { u } from '../uphance/u.js';\nexport const ad = [m, u];\n",
-  'functions/config.ts': "import { u } from './uphance/u.js';\nexport const config = u;\n",
-  'functions/wiring.ts':
-    "import { ad } from './adapters/ad.js';\nimport { config } from './config.js';\nexport const wiring = [ad, config];\n",
+    "import { m } from '../messages/m.js';\nimport type { F } from '../fanout/f.js';\nimport { u } from '../uphance/u.js';\nexport const ad = [m, u];\nexport type Ad = F;\n",
+  'functions/runtime/config.ts': "import { u } from '../uphance/u.js';\nexport const config = u;\n",
+  'functions/runtime/wiring.ts':
+    "import { ad } from '../adapters/ad.js';\nimport { t } from '../telemetry.js';\nimport { config } from './config.js';\nexport const wiring = [ad, t, config];\n",
   'functions/handlers/h.ts':
-    "import { t } from '../telemetry.js';\nimport { wiring } from '../wiring.js';\nimport { h2 } from './h2.js';\nexport const h = [t, wiring, h2];\n",
+    "import { t } from '../telemetry.js';\nimport { wiring } from '../runtime/wiring.js';\nexport const h = [t, wiring];\n",
   'functions/handlers/h2.ts': 'export const h2 = 1;\n',
   'functions/cli/main.ts':
-    "import { bm } from '../board/bm.js';\nimport { d } from '../digest/d.js';\nimport { wiring } from '../wiring.js';\nexport const main = [bm, d, wiring];\n",
+    "import { bm } from '../board/bm.js';\nimport { d } from '../digest/d.js';\nimport { wiring } from '../runtime/wiring.js';\nexport const main = [bm, d, wiring];\n",
   'infra/stack.ts':
     "import { b } from '../functions/core/b.js';\nimport { s } from '../functions/shared/s.js';\nexport const stack = [b, s];\n",
   'demo/start.ts':
@@ -98,12 +99,12 @@ const planted: Array<[file: string, source: string, rule: string]> = [
   ],
   [
     'functions/board/imports-wiring.ts',
-    "import { wiring } from '../wiring.js';\nexport const r = wiring;\n",
+    "import { wiring } from '../runtime/wiring.js';\nexport const r = wiring;\n",
     'features-imports-no-layer-above',
   ],
   [
-    'functions/organisations.ts',
-    "import { main } from './cli/main.js';\nexport const r = main;\n",
+    'functions/runtime/imports-cli.ts',
+    "import { main } from '../cli/main.js';\nexport const r = main;\n",
     'runtime-imports-no-layer-above',
   ],
   [
@@ -122,6 +123,21 @@ const planted: Array<[file: string, source: string, rule: string]> = [
     'features-are-independent',
   ],
   [
+    'functions/fanout/imports-adapters.ts',
+    "import { ad } from '../adapters/ad.js';\nexport const r = ad;\n",
+    'fanout-reads-only-the-client',
+  ],
+  [
+    'functions/digest/imports-fanout.ts',
+    "import type { F } from '../fanout/f.js';\nexport type R = F;\n",
+    'features-are-independent',
+  ],
+  [
+    'functions/fanout/imports-runtime.ts',
+    "import { wiring } from '../runtime/wiring.js';\nexport const r = wiring;\n",
+    'features-imports-no-layer-above',
+  ],
+  [
     'functions/adapters/imports-webhook.ts',
     "import { w } from '../webhook/w.js';\nexport const r = w;\n",
     'adapters-adapt-only-the-client',
@@ -134,6 +150,11 @@ const planted: Array<[file: string, source: string, rule: string]> = [
   [
     'functions/cli/imports-handler.ts',
     "import { h } from '../handlers/h.js';\nexport const r = h;\n",
+    'handlers-are-entry-points',
+  ],
+  [
+    'functions/handlers/imports-handler.ts',
+    "import { h2 } from './h2.js';\nexport const r = h2;\n",
     'handlers-are-entry-points',
   ],
   [

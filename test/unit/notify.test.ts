@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
 import type { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, describe, expect, it } from 'vitest';
+import { notify, parseEnvelope } from '../../functions/adapters/notify-delivery.js';
 import { postToSlack, SlackWebhookError, webhookUrlOf } from '../../functions/adapters/slack-webhook.js';
-import { ConfigError } from '../../functions/config.js';
 import { toEnvelope } from '../../functions/core/events/envelope.js';
-import { notify, notifyConfig, parseEnvelope } from '../../functions/handlers/notify-delivery.js';
 import { emailOf } from '../../functions/messages/email.js';
 import { slackPayloadOf } from '../../functions/messages/slack.js';
+import { ConfigError } from '../../functions/runtime/config.js';
+import { notifyConfig } from '../../functions/runtime/lambda-config.js';
 import { listenOnLoopback } from '../../local-aws/loopback.js';
 import { exampleEvents } from '../../scripts/event-examples.js';
 

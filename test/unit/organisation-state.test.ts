@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../functions/config.js';
 import { emptyCheckpoint } from '../../functions/cycle/cycle.js';
 import { OrganisationMismatchError } from '../../functions/cycle/errors.js';
 import { OrganisationGuard } from '../../functions/cycle/organisation-guard.js';
 import type { Checkpoint } from '../../functions/cycle/records.js';
-import type { Discovery, StateLocation, StateSetting } from '../../functions/state-location.js';
-import { locateState } from '../../functions/state-location.js';
+import { ConfigError } from '../../functions/runtime/config.js';
+import type { Discovery, StateLocation, StateSetting } from '../../functions/runtime/state-location.js';
+import { locateState } from '../../functions/runtime/state-location.js';
 
 const FILE = { kind: 'file', path: '/s/state.json' } as const;
 const TABLE = { kind: 'dynamodb', tableName: 't' } as const;

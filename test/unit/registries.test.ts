@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { destinationOf } from '../../functions/adapters/channel-transports.js';
 import { carriesStage, catalogue, DETAIL_TYPES } from '../../functions/core/events/catalogue.js';
-import { notifyConfig } from '../../functions/handlers/notify-delivery.js';
 import { CHANNEL_NAMES, CHANNELS } from '../../functions/messages/channels.js';
+import { notifyConfig } from '../../functions/runtime/lambda-config.js';
 import { exampleEvents } from '../../scripts/event-examples.js';
 
 describe('the detail-type registry', () => {

@@ -1,6 +1,5 @@
-import { ConfigError } from './config.js';
-import type { OrganisationHint } from './cycle/organisation-guard.js';
-import type { CheckpointStore, SnapshotStore, StateStore } from './cycle/ports.js';
+import type { OrganisationHint } from '../cycle/organisation-guard.js';
+import type { StateStore } from '../cycle/ports.js';
 import type {
   Checkpoint,
   CommitRef,
@@ -13,7 +12,8 @@ import type {
   LeaseOutcome,
   SetAsideEvent,
   StateWrites,
-} from './cycle/records.js';
+} from '../cycle/records.js';
+import { ConfigError } from './config.js';
 
 /** Where the state is configured: a file (`--state`) or a table (`--table`, the stack's). */
 export type StateSetting = { kind: 'file'; path: string } | { kind: 'dynamodb'; tableName: string };
@@ -60,7 +60,7 @@ export interface Discovery {
 }
 
 /** What finding a state reads of each place. */
-type Place = CheckpointStore & Pick<SnapshotStore, 'getSnapshots' | 'listSnapshotIds'>;
+type Place = Pick<StateStore, 'getCheckpoint' | 'getSnapshots' | 'listSnapshotIds'>;
 
 /** Orders of an unrecorded state looked up to tell whose it is: spread over its watched orders. */
 const SAMPLE = 5;

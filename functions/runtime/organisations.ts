@@ -1,9 +1,7 @@
-import type { Logger } from './cycle/ports.js';
-import type { Credentials } from './uphance/auth.js';
-import type { Runtime, RuntimeSettings } from './wiring.js';
-import { buildRuntime } from './wiring.js';
-
-type Clients = Parameters<typeof buildRuntime>[2];
+import type { Logger } from '../cycle/ports.js';
+import type { Credentials } from '../uphance/auth.js';
+import type { Clients, Runtime, RuntimeSettings } from './runtime.js';
+import { buildRuntime } from './runtime.js';
 
 /** One organisation's runtime, or why it has none (its credentials are missing): it fails alone. */
 export interface OrganisationRuntime {

@@ -1,23 +1,30 @@
+import type { NotifyConfig } from '../adapters/notify-delivery.js';
+import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
+import type { SignalSettings } from '../core/signals.js';
+import type { CycleOptions } from '../cycle/cycle.js';
+import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
+import { organisationTimes } from '../shared/lambda-times.js';
 import {
   ConfigError,
   parseOrganisationIds,
   positiveInteger,
   signalSettings,
   uphanceSettings,
-} from '../config.js';
-import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
-import type { SignalSettings } from '../core/signals.js';
-import type { CycleOptions } from '../cycle/cycle.js';
-import { organisationTimes } from '../shared/lambda-times.js';
+} from './config.js';
 
-/** The poll function's configuration, set by the stack; checked at cold start. */
+type Env = Record<string, string | undefined>;
+
+/**
+ * The configuration of the functions that run cycles (poll worker, check), set by the stack; checked at
+ * cold start, as every function's settings here (a bad one is reported by each invocation, naming it).
+ */
 export interface LambdaConfig {
   tableName: string;
   eventBusName: string;
   secretId: string;
   apiUrl: string;
   organisationId: number | undefined;
-  /** Every organisation polled, in turn (UPHANCE_ORGANISATION_ID="35802,35803"). */
+  /** The organisations the deployment names (UPHANCE_ORGANISATION_ID="35802,35803"), besides the registry's. */
   organisationIds: number[];
   source: string;
   budgetMs: number;
@@ -29,7 +36,21 @@ export interface LambdaConfig {
   pollQueueUrl: string | undefined;
 }
 
-const required = (env: Record<string, string | undefined>, name: string): string => {
+/**
+ * A function's settings read once at cold start from its environment, or why they could not be: the
+ * handler reports the error at each invocation (an exception at import would record no metric).
+ */
+export const readAtColdStart = <Config>(
+  read: (env: Env) => Config,
+): { config: Config } | { error: Error } => {
+  try {
+    return { config: read(process.env) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+};
+
+const required = (env: Env, name: string): string => {
   const value = env[name]?.trim();
   if (!value)
     throw new ConfigError(`${name} must be set (the stack sets it; check the function's environment)`);
@@ -37,7 +58,7 @@ const required = (env: Record<string, string | undefined>, name: string): string
 };
 
 /** Reads the environment; a bad or missing value fails the cold start with a message naming it. */
-export const lambdaConfig = (env: Record<string, string | undefined>): LambdaConfig => {
+export const lambdaConfig = (env: Env): LambdaConfig => {
   const uphance = uphanceSettings(env);
   const emit = env.EMIT_BASELINE?.trim().toLowerCase() ?? 'false';
   if (!['true', 'false'].includes(emit))
@@ -71,7 +92,7 @@ export interface DispatchConfig {
   staleAfterMs: number;
 }
 
-export const dispatchConfig = (env: Record<string, string | undefined>): DispatchConfig => {
+export const dispatchConfig = (env: Env): DispatchConfig => {
   const periodMs = positiveInteger(env, 'SCHEDULE_MINUTES', 5) * 60_000;
   return {
     tableName: required(env, 'TABLE_NAME'),
@@ -118,3 +139,57 @@ const leaseWaits = (role: RunRole, budgetMs: number) =>
   role === 'cycle'
     ? { leaseWaitMs: Math.min(30_000, Math.floor(budgetMs / 4)), credentialsWaitMs: Math.floor(budgetMs / 2) }
     : { leaseWaitMs: 0, credentialsWaitMs: Math.min(20_000, Math.floor(budgetMs / 4)) };
+
+/** The webhook endpoint's configuration, set by the stack; checked at cold start. */
+export interface WebhookConfig {
+  /** The Secrets Manager secret holding the webhook path secret (a plain string). */
+  webhookSecretId: string;
+  queueUrl: string;
+}
+
+/**
+ * The endpoint needs no list of organisations: a webhook naming one is queued in that organisation's
+ * group and the check function, which knows the organisations (configured or registered), judges it.
+ */
+export const webhookConfig = (env: Env): WebhookConfig => ({
+  webhookSecretId: required(env, 'WEBHOOK_SECRET_ARN'),
+  queueUrl: required(env, 'CHECK_QUEUE_URL'),
+});
+
+/** The check function's queue (it fans a webhook naming no organisation out to each one's group). */
+export const checkQueueUrl = (env: Env): string => required(env, 'CHECK_QUEUE_URL');
+
+export interface DigestConfig {
+  tableName: string;
+  /** The organisations the deployment names (UPHANCE_ORGANISATION_ID): with the registry's, one digest each. */
+  organisationIds: number[];
+  topicArn: string | undefined;
+  /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
+  slackWebhookSecretArn: string | undefined;
+  whenEmpty: boolean;
+}
+
+/** The digest function's settings from the environment the stack sets; a bad one is named. */
+export const digestConfig = (env: Env): DigestConfig => {
+  if (!env.TABLE_NAME) throw new ConfigError('TABLE_NAME is not set');
+  const whenEmpty = env.DIGEST_WHEN_EMPTY ?? 'false';
+  if (whenEmpty !== 'true' && whenEmpty !== 'false')
+    throw new ConfigError(`DIGEST_WHEN_EMPTY must be true or false, got "${whenEmpty}"`);
+  return {
+    tableName: env.TABLE_NAME,
+    organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
+    topicArn: env[CHANNELS.email.target.digestVariable] || undefined,
+    slackWebhookSecretArn: env[CHANNELS.slack.target.digestVariable] || undefined,
+    whenEmpty: whenEmpty === 'true',
+  };
+};
+
+/** The notify function's channel and where it delivers, set by the stack's subscription. */
+export const notifyConfig = (env: Env): NotifyConfig => {
+  const name = env.NOTIFY_CHANNEL?.trim();
+  const channel = CHANNEL_NAMES.find((known) => known === name);
+  const target = channel && env[CHANNELS[channel].target.notifyVariable]?.trim();
+  if (channel && target) return { channel, target };
+  const choices = CHANNEL_NAMES.map((known) => `${known} (with ${CHANNELS[known].target.notifyVariable})`);
+  throw new ConfigError(`NOTIFY_CHANNEL must be ${choices.join(' or ')}; the stack sets them`);
+};

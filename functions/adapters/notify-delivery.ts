@@ -1,27 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { deliverEvent } from '../adapters/channel-transports.js';
-import { ConfigError } from '../config.js';
 import type { NotifierEvent } from '../core/events/catalogue.js';
 import { detailSchemas } from '../core/events/catalogue.js';
 import type { ChannelName } from '../messages/channels.js';
-import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
+import { CHANNELS } from '../messages/channels.js';
+import { deliverEvent } from './channel-transports.js';
 
-/** What the notify function does with one event, apart from the Lambda wiring (notify.ts). */
+/** Where the notify function delivers (runtime/lambda-config.ts reads it from its environment). */
 export interface NotifyConfig {
   channel: ChannelName;
   /** The channel's target (messages/channels.ts): the secret holding Slack's webhook URL, the email topic. */
   target: string;
 }
-
-export const notifyConfig = (env: Record<string, string | undefined>): NotifyConfig => {
-  const name = env.NOTIFY_CHANNEL?.trim();
-  const channel = CHANNEL_NAMES.find((known) => known === name);
-  const target = channel && env[CHANNELS[channel].target.notifyVariable]?.trim();
-  if (channel && target) return { channel, target };
-  const choices = CHANNEL_NAMES.map((known) => `${known} (with ${CHANNELS[known].target.notifyVariable})`);
-  throw new ConfigError(`NOTIFY_CHANNEL must be ${choices.join(' or ')}; the stack sets them`);
-};
 
 interface Envelope {
   'detail-type': string;

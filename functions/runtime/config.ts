@@ -1,9 +1,9 @@
-import { isTimeZone } from './core/calendar.js';
-import type { SignalSettings } from './core/signals.js';
-import { DEFAULT_SIGNAL_SETTINGS } from './core/signals.js';
-import { ConfigError } from './shared/config-error.js';
-import type { Credentials } from './uphance/auth.js';
-import { DEFAULT_API_URL } from './uphance/client.js';
+import { isTimeZone } from '../core/calendar.js';
+import type { SignalSettings } from '../core/signals.js';
+import { DEFAULT_SIGNAL_SETTINGS } from '../core/signals.js';
+import { ConfigError } from '../shared/config-error.js';
+import type { Credentials } from '../uphance/auth.js';
+import { DEFAULT_API_URL } from '../uphance/client.js';
 
 export { ConfigError };
 
@@ -163,62 +163,4 @@ export const requireCredentials = (settings: UphanceSettings): Credentials => {
     throw new ConfigError('no Uphance credentials: set UPHANCE_TOKEN, or UPHANCE_EMAIL and UPHANCE_PASSWORD');
   }
   return settings.credentials;
-};
-
-const credentialsIn = (value: unknown): Credentials | undefined => {
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.token === 'string' && v.token.trim() !== '') return { kind: 'token', token: v.token.trim() };
-  if (typeof v.email === 'string' && typeof v.password === 'string' && v.email && v.password) {
-    return { kind: 'password', email: v.email, password: v.password };
-  }
-  return undefined;
-};
-
-const parseSecret = (secret: unknown): unknown => {
-  if (typeof secret !== 'string') return secret;
-  try {
-    return JSON.parse(secret);
-  } catch {
-    return secret;
-  }
-};
-
-/**
- * Credentials of one organisation from the secret: its own entry in {"organisations": {"35802": {...}}}
- * when there is one, else the shared {"token"} or {"email","password"} at the top level.
- */
-export const credentialsForOrganisation = (
-  secret: unknown,
-  secretName: string,
-  organisationId: number | undefined,
-): Credentials => {
-  const value = parseSecret(secret);
-  if (organisationId !== undefined && value && typeof value === 'object') {
-    const byOrg = (value as { organisations?: unknown }).organisations;
-    if (byOrg && typeof byOrg === 'object') {
-      const own = credentialsIn((byOrg as Record<string, unknown>)[String(organisationId)]);
-      if (own) return own;
-    }
-  }
-  try {
-    return credentialsFromSecret(value, secretName);
-  } catch (error) {
-    if (organisationId === undefined) throw error;
-    throw new ConfigError(
-      `the secret ${secretName} holds no usable Uphance credentials for organisation ${organisationId}: put {"token": "..."} (shared) or {"organisations": {"${organisationId}": {"token": "..."}}} into it`,
-    );
-  }
-};
-
-/** Credentials from a Secrets Manager secret's JSON: {"token"} or {"email","password"}. */
-export const credentialsFromSecret = (secret: unknown, secretName: string): Credentials => {
-  const value = parseSecret(secret);
-  // A plain string secret is the token itself.
-  if (typeof value === 'string' && value.trim() !== '') return { kind: 'token', token: value.trim() };
-  const found = credentialsIn(value);
-  if (found) return found;
-  throw new ConfigError(
-    `the secret ${secretName} holds no usable Uphance credentials: put JSON {"token": "..."} or {"email": "...", "password": "..."} into it (aws secretsmanager put-secret-value)`,
-  );
 };

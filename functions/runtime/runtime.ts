@@ -1,27 +1,28 @@
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { dynamoDbClient } from './adapters/dynamodb/client.js';
-import { DynamoLease } from './adapters/dynamodb/lease.js';
-import { DynamoStateStore } from './adapters/dynamodb/state-store.js';
-import type { DynamoStats } from './adapters/dynamodb/stats.js';
-import { emptyDynamoStats, statsMeter } from './adapters/dynamodb/stats.js';
-import { EventBridgeSink } from './adapters/eventbridge-sink.js';
-import { FileLease } from './adapters/file/lease.js';
-import { FileStateStore } from './adapters/file/state-store.js';
-import { StdoutSink } from './adapters/stdout-sink.js';
-import { UphanceOrderSource } from './adapters/uphance-source.js';
-import type { CycleDependencies } from './cycle/cycle.js';
-import { organisationSink } from './cycle/organisation-sink.js';
-import type { EventSink, LeaseStore, Logger, StateStore } from './cycle/ports.js';
-import type { LeaseOutcome } from './cycle/records.js';
+import { DynamoLease } from '../adapters/dynamodb/lease.js';
+import { DynamoStateStore } from '../adapters/dynamodb/state-store.js';
+import type { DynamoStats } from '../adapters/dynamodb/stats.js';
+import { emptyDynamoStats, statsMeter } from '../adapters/dynamodb/stats.js';
+import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
+import { FileLease } from '../adapters/file/lease.js';
+import { FileStateStore } from '../adapters/file/state-store.js';
+import { StdoutSink } from '../adapters/stdout-sink.js';
+import { UphanceOrderSource } from '../adapters/uphance-source.js';
+import type { CycleDependencies } from '../cycle/cycle.js';
+import { organisationSink } from '../cycle/organisation-sink.js';
+import type { EventSink, LeaseStore, Logger, StateStore } from '../cycle/ports.js';
+import type { LeaseOutcome } from '../cycle/records.js';
+import type { Credentials } from '../uphance/auth.js';
+import type { UphanceClientOptions } from '../uphance/client.js';
+import { UphanceClient } from '../uphance/client.js';
+import { credentialsKey } from '../uphance/credentials-key.js';
+import type { TransportEvent } from '../uphance/transport.js';
+import { awsClient } from './clients.js';
 import type { Discovery, StateLocation, StateSetting } from './state-location.js';
 import { LocatedStateStore } from './state-location.js';
-import type { Credentials } from './uphance/auth.js';
-import { UphanceClient } from './uphance/client.js';
-import { credentialsKey } from './uphance/credentials-key.js';
-import type { TransportEvent } from './uphance/transport.js';
 
 /** Everything one runner needs, from the CLI's flags or the Lambda's environment. */
 export interface RuntimeSettings {
@@ -65,22 +66,40 @@ export interface Runtime {
   sink: EventSink;
 }
 
-type Clients = { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient };
+/** The AWS clients a runtime uses; those not given are made (runtime/clients.ts). */
+export type Clients = { dynamodb?: DynamoDBClient; eventbridge?: EventBridgeClient };
 
-/** The store of one place (a file, or a partition of a table). */
-const storeAt = (
+/** How a store or a sink waits between its retries (default: a timer; the soak's clock instead). */
+type Waits = { sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown> };
+
+/**
+ * The store of one place (a file, or a partition of a table), its DynamoDB figures counted in `stats`
+ * (a count of its own by default).
+ */
+export function storeAt(
+  location: Extract<StateLocation, { kind: 'dynamodb' }>,
+  clients?: Clients,
+  options?: Waits & { stats?: DynamoStats },
+): DynamoStateStore;
+export function storeAt(
+  location: StateLocation,
+  clients?: Clients,
+  options?: Waits & { stats?: DynamoStats },
+): FileStateStore | DynamoStateStore;
+export function storeAt(
   location: StateLocation,
   clients: Clients = {},
-  stats?: DynamoStats,
-): FileStateStore | DynamoStateStore =>
-  location.kind === 'file'
+  options: Waits & { stats?: DynamoStats } = {},
+): FileStateStore | DynamoStateStore {
+  return location.kind === 'file'
     ? new FileStateStore(location.path)
     : new DynamoStateStore({
-        client: clients.dynamodb ?? dynamoDbClient(),
+        client: clients.dynamodb ?? awsClient(DynamoDBClient),
         tableName: location.tableName,
         organisation: location.partition,
-        ...(stats ? { stats } : {}),
+        ...options,
       });
+}
 
 /**
  * The state store of one organisation, found where its state is (state-location.ts): its own, or the one
@@ -92,13 +111,14 @@ export const storeFor = (
   discovery?: Discovery,
 ): LocatedStateStore & { stats?: DynamoStats } => {
   const stats = settings.state.kind === 'dynamodb' ? emptyDynamoStats() : undefined;
-  const dynamodb = settings.state.kind === 'dynamodb' ? (clients.dynamodb ?? dynamoDbClient()) : undefined;
+  const dynamodb =
+    settings.state.kind === 'dynamodb' ? (clients.dynamodb ?? awsClient(DynamoDBClient)) : undefined;
   const stores = new Map<string, StateStore>();
   const open = (location: StateLocation): StateStore => {
     const key = JSON.stringify(location);
     let store = stores.get(key);
     if (!store) {
-      store = storeAt(location, { ...clients, ...(dynamodb ? { dynamodb } : {}) }, stats);
+      store = storeAt(location, { ...clients, ...(dynamodb ? { dynamodb } : {}) }, stats ? { stats } : {});
       stores.set(key, store);
     }
     return store;
@@ -143,7 +163,7 @@ const credentialLeasesFor = (
   if (settings.state.kind === 'dynamodb') {
     leases.push(
       new DynamoLease({
-        client: clients.dynamodb ?? dynamoDbClient(),
+        client: clients.dynamodb ?? awsClient(DynamoDBClient),
         tableName: settings.state.tableName,
         pk: `cred#${key}`,
         ...(stats ? { meter: statsMeter(stats) } : {}),
@@ -153,20 +173,44 @@ const credentialLeasesFor = (
   return leases;
 };
 
-export const sinkFor = (
+type SinkOptions = Waits & { maxAttempts?: number };
+
+/** Where a runner's events go: stdout (NDJSON or one readable line each), or a bus (PutEvents). */
+export function sinkFor(
+  settings: { sink: Extract<RuntimeSettings['sink'], { kind: 'eventbridge' }>; source: string },
+  clients?: Clients,
+  options?: SinkOptions,
+): EventBridgeSink;
+export function sinkFor(
+  settings: Pick<RuntimeSettings, 'sink' | 'source'>,
+  clients?: Clients,
+  options?: SinkOptions,
+): EventSink;
+export function sinkFor(
   settings: Pick<RuntimeSettings, 'sink' | 'source'>,
   clients: Clients = {},
-): EventSink =>
-  settings.sink.kind === 'stdout'
+  options: SinkOptions = {},
+): EventSink {
+  return settings.sink.kind === 'stdout'
     ? new StdoutSink({ source: settings.source, pretty: settings.sink.pretty, write: settings.sink.write })
     : new EventBridgeSink({
-        client: clients.eventbridge ?? new EventBridgeClient({}),
+        client: clients.eventbridge ?? awsClient(EventBridgeClient),
         eventBusName: settings.sink.busName,
         source: settings.source,
+        ...options,
       });
+}
 
-/** The composition root: the adapters behind the cycle's ports. */
-export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients: Clients = {}): Runtime => {
+/**
+ * A runner's Uphance side: the API client (its requests counted in `apiStats`, retries and answers for
+ * another organisation logged) and the order source over it. `overrides` reach the client (the soak's
+ * clock, faults and retries).
+ */
+export const uphanceFor = (
+  settings: Pick<RuntimeSettings, 'apiUrl' | 'credentials' | 'organisationId' | 'requestTimeoutMs'>,
+  logger: Logger,
+  overrides: Pick<UphanceClientOptions, 'clock' | 'random' | 'retry' | 'fetch'> = {},
+) => {
   const apiStats: ApiStats = { requests: 0, retries: 0, failures: 0, waitingMs: 0, foreignPages: 0 };
   const onEvent = (event: TransportEvent) => {
     if (event.type === 'response') {
@@ -204,8 +248,14 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
     organisationId: settings.organisationId,
     timeoutMs: settings.requestTimeoutMs,
     onEvent,
+    ...overrides,
   });
-  const source = new UphanceOrderSource(client);
+  return { client, source: new UphanceOrderSource(client), apiStats };
+};
+
+/** The composition root: the adapters behind the cycle's ports. */
+export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients: Clients = {}): Runtime => {
+  const { client, source, apiStats } = uphanceFor(settings, logger);
   // Finding the state may ask Uphance whose an old state is, or whose the credentials are (under the run's
   // turn on them: the state is found when its lease is taken, after the credentials').
   const discovery: Discovery = {
