@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoStateStore } from '../adapters/dynamodb/state-store.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
 import { setOrganisationCredentials } from '../adapters/secret-organisations.js';
 import type { Logger } from '../cycle/ports.js';
@@ -7,6 +8,7 @@ import type { RegistryEntry, RunRecord } from '../fanout/plan.js';
 import { organisationsToPoll, runKey } from '../fanout/plan.js';
 import { awsClient } from '../runtime/clients.js';
 import { ConfigError } from '../runtime/config.js';
+import { UNNAMED_PARTITION } from '../runtime/state-location.js';
 import type { Credentials } from '../uphance/auth.js';
 import { exitCodeOf } from './poll.js';
 
@@ -134,6 +136,30 @@ const table = (rows: Row[]): string[] => {
 };
 
 /**
+ * A deployment that names no organisation polls its credentials' own (state `org#default`); once one is
+ * added it polls only the organisations named. Adding another than the one it polled would leave that one
+ * unpolled, silently: the one it polled (recorded in its state) must be added first.
+ */
+const refuseToOrphanTheUnnamed = async (registry: DynamoRegistry, tableName: string, added: number) => {
+  const { entries, seed } = await registry.read();
+  if (entries.length > 0 || (seed ?? []).length > 0) return;
+  const unnamed = new DynamoStateStore({
+    client: awsClient(DynamoDBClient),
+    tableName,
+    organisation: UNNAMED_PARTITION,
+  });
+  const checkpoint = await unnamed.getCheckpoint();
+  if (!checkpoint || checkpoint.organisationId === added) return;
+  const polled =
+    checkpoint.organisationId === undefined
+      ? "its credentials' own organisation (not recorded yet: it is after the next cycle)"
+      : `organisation ${checkpoint.organisationId}`;
+  throw new ConfigError(
+    `this deployment names no organisation and polls ${polled} (state org#${UNNAMED_PARTITION}); adding ${added} alone would stop that: add ${checkpoint.organisationId ?? 'that organisation'} first, then ${added}`,
+  );
+};
+
+/**
  * `uphance-notifier organisations add|remove|list --table NAME`: the organisation registry the deployed
  * dispatcher reads at each period. `add ID` with UPHANCE_TOKEN (or UPHANCE_EMAIL and UPHANCE_PASSWORD)
  * set and `--secret ARN` writes those credentials into the secret's `organisations` map; without them the
@@ -165,6 +191,7 @@ export const runOrganisations = async (
     await registry.entry(organisationId).catch(named);
     const secrets = () => awsClient(SecretsManagerClient);
     if (action === 'add') {
+      await refuseToOrphanTheUnnamed(registry, flags.table, organisationId);
       const credentials = ownCredentials(io.env);
       if (credentials && !flags.secret)
         throw new ConfigError(
@@ -186,13 +213,14 @@ export const runOrganisations = async (
       );
       return 0;
     }
+    // The registry first: an organisation is never left polled without the credentials it names.
+    await registry.remove(organisationId, now());
+    await registry.forgetRuns(organisationId);
     if (flags.secret) {
       const changed = await setOrganisationCredentials(secrets(), flags.secret, organisationId, undefined);
       if (changed)
         io.logger.info(`organisation ${organisationId}: its own credentials removed from the secret`);
     }
-    await registry.remove(organisationId, now());
-    await registry.forgetRuns(organisationId);
     io.stdout(
       `organisation ${organisationId} removed: not polled from the next period (its state stays in the table; add it again to resume)`,
     );

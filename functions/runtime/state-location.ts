@@ -24,7 +24,7 @@ export type StateLocation =
   | { kind: 'dynamodb'; tableName: string; partition: string };
 
 /** The partition an unnamed organisation's state has always had (`org#default`). */
-const UNNAMED_PARTITION = 'default';
+export const UNNAMED_PARTITION = 'default';
 
 /** The file of one organisation among several: `state.json` → `state.35802.json`. */
 export const organisationFile = (path: string, organisationId: number): string =>

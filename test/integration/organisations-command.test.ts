@@ -44,6 +44,34 @@ describe('uphance-notifier organisations', () => {
     );
   });
 
+  it('a deployment polling its credentials’ organisation unnamed: that one is added first, or none is', async () => {
+    const { tableName, endpoint, client } = await freshTable();
+    // The unnamed state, recorded as organisation 35802's (org#default, as the worker keeps it).
+    const { DynamoStateStore } = await import('../../functions/adapters/dynamodb/state-store.js');
+    const unnamed = new DynamoStateStore({ client, tableName, organisation: 'default' });
+    const held = await unnamed.acquireLease({ owner: 'test', nowMs: Date.now(), ttlMs: 60_000 });
+    if (held.kind !== 'acquired') throw new Error('lease');
+    const { emptyCheckpoint } = await import('../../functions/cycle/cycle.js');
+    await unnamed.applyWrites(
+      { lease: held.lease },
+      {
+        writes: [],
+        checkpoint: { ...emptyCheckpoint(), baselineAt: '2026-12-01T00:00:00Z', organisationId: 35802 },
+        commit: null,
+        replay: false,
+      },
+    );
+    await unnamed.releaseLease(held.lease);
+    const other = await organisations(endpoint, ['add', '35803', '--table', tableName]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(
+      /polls organisation 35802 \(state org#default\); adding 35803 alone would stop that: add 35802 first/,
+    );
+    expect((await new DynamoRegistry({ client, tableName }).read()).entries).toEqual([]);
+    expect((await organisations(endpoint, ['add', '35802', '--table', tableName])).code).toBe(0);
+    expect((await organisations(endpoint, ['add', '35803', '--table', tableName])).code).toBe(0);
+  });
+
   it('adds an organisation on its own credentials (kept in the secret beside the others, never printed) or on the shared ones', async () => {
     const { tableName, endpoint } = await freshTable();
     const own = await organisations(endpoint, ['add', '35804', '--table', tableName, '--secret', SECRET], {
