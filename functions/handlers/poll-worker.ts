@@ -114,8 +114,11 @@ const recordFailure = (cause: Error, organisationId: number | null) => {
 interface MessageResult {
   messageId: string;
   organisationId: number | null;
-  /** `superseded`: a cycle started since the period began; `refused`: not a poll message. */
-  outcome: CycleReport['outcome'] | 'failed' | 'superseded' | 'refused';
+  /**
+   * `superseded`: a cycle started since the period began; `removed`: the organisation was removed since;
+   * `refused`: not a poll message.
+   */
+  outcome: CycleReport['outcome'] | 'failed' | 'superseded' | 'removed' | 'refused';
   report?: CycleReport;
   error?: string;
   usage?: Usage;
@@ -147,6 +150,14 @@ const pollOne = async (
       scheduledAt: new Date(message.scheduledAt).toISOString(),
     });
     return { ...base, outcome: 'superseded' };
+  }
+  // Removed since its message was queued (a backlog in its group): not polled again.
+  if (organisationId !== null) {
+    const entry = await registry.entry(organisationId).catch(() => undefined);
+    if (entry?.removed) {
+      logger.info('removed from the registry since this message was queued: not polled', scope);
+      return { ...base, outcome: 'removed' };
+    }
   }
   const startedAt = Date.now();
   const finish = (outcome: 'completed' | 'budget-exhausted' | 'deadline' | 'failed', error?: string) =>

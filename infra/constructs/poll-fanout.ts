@@ -1,6 +1,7 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import {
   ContextAttribute,
@@ -93,8 +94,18 @@ export class PollFanOut extends Construct {
         ...(props.organisationIds ? { UPHANCE_ORGANISATION_ID: props.organisationIds } : {}),
       },
     });
-    // Reads the registry and the run records; writes the seed and first-dispatch times only.
-    props.table.grant(this.dispatcher, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Reads the registry and the run records; writes the seed and first-dispatch times only: the
+    // registry's and the run records' partitions, never a state (org#...) nor a lease (cred#...).
+    this.dispatcher.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['registry', 'fanout'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    );
     this.queue.grantSendMessages(this.dispatcher);
 
     this.worker = new NotifierFunction(this, 'Worker', {

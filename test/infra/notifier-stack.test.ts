@@ -253,6 +253,18 @@ describe('dispatcher, poll queue and poll worker', () => {
     );
     for (const never of ['events:PutEvents', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'sqs:ReceiveMessage'])
       expect(actions).not.toContain(never);
+    // Its table access: the registry's and the run records' partitions only.
+    const table = statementsOf(base.template, 'PollDispatcher').filter((st) =>
+      [st.Action].flat().some((a) => String(a).startsWith('dynamodb:')),
+    );
+    expect(table).toEqual([
+      expect.objectContaining({
+        Condition: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['registry', 'fanout'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    ]);
   });
 
   it('alarms when a sealed commit keeps failing to replay (its organisation is stuck until it goes through)', () => {
@@ -637,17 +649,19 @@ describe('organisations', () => {
 
   it('lets every function that reads the deployment’s organisations read the registry items (pk = registry)', () => {
     // The dispatcher, the check function and the digest function read the seed and the registry: a Query
-    // on the state table, whatever the partition (the digest's one condition is on its marker writes).
-    const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^State/), 'Arn'] };
+    // on the state table, in any partition or in the registry's (the dispatcher: its and the run records').
     for (const role of ['PollDispatcher', 'WebhookCheckFunction', 'DigestFunction']) {
       const queries = Object.values(everything.template.findResources('AWS::IAM::Policy'))
         .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>)
         .filter((s) => [s.Action].flat().includes('dynamodb:Query'));
-      expect(queries, role).toEqual([
-        expect.objectContaining({ Effect: 'Allow', Resource: expect.arrayContaining([tableArn]) }),
-      ]);
-      expect(queries[0]?.Condition, role).toBeUndefined();
+      expect(queries, role).toHaveLength(1);
+      const [query] = queries as [Record<string, unknown>];
+      expect(JSON.stringify(query.Resource), role).toMatch(/"State[^"]*","Arn"/);
+      const keys = (query.Condition as Record<string, Record<string, unknown>> | undefined)?.[
+        'ForAllValues:StringEquals'
+      ]?.['dynamodb:LeadingKeys'];
+      if (keys !== undefined) expect(keys, role).toContain('registry');
     }
   });
 

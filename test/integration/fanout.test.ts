@@ -232,5 +232,10 @@ describe('fan-out: dispatcher, poll queue and poll worker', () => {
     // One of a period that began after the last cycle started still runs.
     const next = await run.worker(pollEvent(ORG.a, Date.now(), 'shared'), context());
     expect(next.results[0]).toMatchObject({ outcome: 'completed' });
+    // One of an organisation removed since it was queued is dropped, not run.
+    await run.registry.remove(ORG.d, Date.now());
+    const removed = await run.worker(pollEvent(ORG.d, Date.now(), 'shared'), context());
+    expect(removed.batchItemFailures).toEqual([]);
+    expect(removed.results[0]).toMatchObject({ organisationId: ORG.d, outcome: 'removed' });
   });
 });
