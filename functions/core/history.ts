@@ -5,13 +5,12 @@ import { CLOSED_STATUSES, STAGE_COMPLETED } from './vocabulary.js';
 
 /**
  * The account's stage history (docs/contract.md section 1c): completed stages with their durations, per
- * stage name and supplier, kept small and bounded. A sample has an identity (its line item, stage key and
- * end time, hashed), and the history keeps, per stage name, the ACCOUNT_SAMPLES most recent samples and
- * each supplier's SUPPLIER_SAMPLES most recent ones. Merging is a union by identity followed by that cut:
- * applying the same samples twice (a journal replay, a sweep seeing the same completed stages every day)
- * or in another order gives the same history, so no duration is ever counted twice.
+ * stage name and supplier, kept small and bounded. A sample has an identity (its order, line item and stage
+ * key, hashed), and the history keeps, per stage name, the ACCOUNT_SAMPLES most recent samples and each
+ * supplier's SUPPLIER_SAMPLES most recent ones. Merging is a union by identity (a sample seen again takes
+ * its latest times) followed by that cut: applying the same samples twice (a journal replay, a sweep
+ * seeing the same completed stages every day) gives the same history: no duration is counted twice.
  */
-
 /** A stage's expected duration needs at least this many completed durations behind it. */
 export const MIN_SAMPLES = 5;
 /** Most recent samples kept per stage name and supplier. */
@@ -358,9 +357,8 @@ export class StageHistory implements StageKnowledge {
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS);
 
 /**
- * A sample's identity: the order, line item and stage key (a stage done again is another key), hashed short
- * (64 bits). Not its times: the same stage seen with another offset, or with a corrected end, is the same
- * sample (merged as its latest version), never a second one.
+ * A sample's identity: the order, line item and stage key (a stage done again is another key), hashed short.
+ * Not its times: seen with another offset or a corrected end, it is the same sample, never a second one.
  */
 const sampleId = (orderId: number, lineItemId: number, stageKey: string): string =>
   createHash('sha256').update(`${orderId}/${lineItemId}/${stageKey}`).digest('base64url').slice(0, 11);
