@@ -61,6 +61,36 @@ module.exports = {
     },
     ...upwards,
     {
+      name: 'functions-in-a-layer',
+      comment:
+        'every module under functions/ is in a layer (or a leaf: shared/, telemetry.ts): a new folder or file is placed in the table above, so that the rules see it',
+      severity: 'error',
+      from: {},
+      to: {
+        path: '^functions/',
+        pathNot: [
+          ...layers.slice(0, -1).map(([, p]) => p),
+          '^functions/shared/',
+          '^functions/telemetry\\.ts$',
+        ],
+      },
+    },
+    {
+      name: 'functions-in-a-layer-import',
+      comment:
+        'a module under functions/ outside every layer imports nothing either (see functions-in-a-layer)',
+      severity: 'error',
+      from: {
+        path: '^functions/',
+        pathNot: [
+          ...layers.slice(0, -1).map(([, p]) => p),
+          '^functions/shared/',
+          '^functions/telemetry\\.ts$',
+        ],
+      },
+      to: {},
+    },
+    {
       name: 'features-are-independent',
       comment:
         'webhook, uphance, board and digest import none of the other features: what two need goes lower',

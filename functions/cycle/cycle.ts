@@ -6,7 +6,7 @@ import { DeadlineExceededError } from './errors.js';
 import { incrementalPass } from './incremental.js';
 import type { LeasedRun } from './pass.js';
 import { CyclePass, emptyBatch } from './pass.js';
-import type { LeaseStore, StateStore } from './ports.js';
+import type { LeaseStore, Logger, StateStore } from './ports.js';
 import type { Checkpoint, IndexEntry } from './records.js';
 import { sweepPass } from './sweep.js';
 import type { Turn } from './turns.js';
@@ -49,7 +49,7 @@ export const emptyReport = (): CycleReport => ({
   durationMs: 0,
 });
 
-export const isAbort = (error: unknown): boolean =>
+const isAbort = (error: unknown): boolean =>
   error instanceof DeadlineExceededError ||
   (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'));
 
@@ -282,17 +282,29 @@ const cycleUnderLease = async (
     }
     return report;
   } catch (error) {
-    // The deadline cut a commit (or a wait would have outlasted it): what is sealed is finished by the
-    // next cycle, nothing is lost.
-    if (error instanceof DeadlineExceededError || (isAbort(error) && run.hard.passed())) {
-      report.outcome = 'deadline';
-      deps.logger.warn('the cycle reached its deadline during a commit; the next cycle finishes it', {
-        error: (error as Error).message,
-      });
-      return report;
-    }
-    // What this cycle did before failing (events set aside, for instance) is still worth counting.
-    if (error instanceof Error) Object.assign(error, { cycleReport: report });
-    throw error;
+    return endedByError(error, run, report, deps.logger, 'cycle');
   }
+};
+
+/**
+ * How a run under the lease (the scheduled cycle, the targeted check) ends on an error: the deadline cut a
+ * commit (or a wait would have outlasted it) — what is sealed is finished by the next cycle, nothing is
+ * lost — or it failed, carrying what it did before (events set aside, for instance: still worth counting).
+ */
+export const endedByError = <R extends CycleReport>(
+  error: unknown,
+  run: Pick<LeasedRun, 'hard'>,
+  report: R,
+  logger: Logger,
+  what: 'cycle' | 'check',
+): R => {
+  if (error instanceof DeadlineExceededError || (isAbort(error) && run.hard.passed())) {
+    report.outcome = 'deadline';
+    logger.warn(`the ${what} reached its deadline during a commit; the next cycle finishes it`, {
+      error: (error as Error).message,
+    });
+    return report;
+  }
+  if (error instanceof Error) Object.assign(error, { cycleReport: report });
+  throw error;
 };

@@ -1,6 +1,6 @@
 import type { Order } from '../core/order.js';
 import type { CycleDependencies, CycleOptions, CycleReport } from './cycle.js';
-import { emptyReport, isAbort, prepareRun, underLease } from './cycle.js';
+import { emptyReport, endedByError, prepareRun, underLease } from './cycle.js';
 import { DeadlineExceededError } from './errors.js';
 import type { LeasedRun } from './pass.js';
 import { SnapshotReader } from './snapshot-reader.js';
@@ -111,14 +111,8 @@ const checkUnderLease = async (
     await pass.commit(batch, changed ? checkpoint : null);
     return report;
   } catch (error) {
-    if (isAbort(error) && run.hard.passed()) {
-      report.outcome = 'deadline';
-      report.unchecked = wanted.filter((n) => !report.checked.includes(n));
-      deps.logger.warn('the check reached its deadline during a commit; the next cycle finishes it', {
-        error: (error as Error).message,
-      });
-      return report;
-    }
-    throw error;
+    const ended = endedByError(error, run, report, deps.logger, 'check');
+    ended.unchecked = wanted.filter((n) => !ended.checked.includes(n));
+    return ended;
   }
 };

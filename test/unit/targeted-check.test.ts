@@ -145,3 +145,32 @@ describe('targeted check (webhook trigger)', { timeout: 60_000 }, () => {
     expect(a.memory.published.map((e) => e.detailType)).toEqual(['OrderDueDateChanged']);
   });
 });
+
+describe('a check that fails after it set events aside', { timeout: 60_000 }, () => {
+  it('carries what it did (the set-aside events) to its handler, which counts them', async () => {
+    const a = notifierFor(push);
+    await a.run();
+    push.state.setDueDate(23621, '2027-03-03');
+    // The bus refuses the event for good (set aside), then the store fails as the journal is cleared.
+    a.memory.refuseIf = () => true;
+    const failing = Object.assign(Object.create(a.store), {
+      clearJournal: async () => {
+        throw new Error('the table is unavailable');
+      },
+    });
+    a.clock.advance(1_000);
+    const error = await runCheck(
+      {
+        source: new UphanceOrderSource(a.client),
+        store: failing,
+        sink: a.memory,
+        now: a.clock.now,
+        logger: silentLogger,
+      },
+      { ...DEFAULT_OPTIONS, owner: 'webhook' },
+      ['1308'],
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { cycleReport?: CheckReport }).cycleReport?.setAside).toBe(1);
+  });
+});
