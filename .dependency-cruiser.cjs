@@ -6,8 +6,8 @@
  *   messages     functions/messages/: the wording of every event
  *   cycle        functions/cycle/: one cycle against its ports
  *   features     functions/{webhook,uphance,adapters,board,digest,fanout}/: independent of one another,
- *                except that the adapters adapt the Uphance client (adapters -> uphance) and store the
- *                fan-out's records (adapters -> fanout), and that the fan-out reads the credentials the
+ *                except that the adapters adapt the Uphance client (adapters -> uphance), store the
+ *                fan-out's records (adapters -> fanout) and the digest's marker (adapters -> digest), and that the fan-out reads the credentials the
  *                Uphance client takes (fanout -> uphance)
  *   runtime      functions/runtime/: the assembly room: configuration, AWS clients, Powertools, runtimes
  *   entry points functions/{handlers,cli}/: one file per Lambda, the command line; imported by nothing but
@@ -108,10 +108,11 @@ module.exports = {
     },
     {
       name: 'adapters-adapt-only-the-client',
-      comment: 'of the other features, the adapters import the Uphance client only',
+      comment:
+        "of the other features, the adapters import the Uphance client and the digest's marker port only",
       severity: 'error',
       from: { path: '^functions/adapters/' },
-      to: { path: '^functions/(webhook|board|digest)/' },
+      to: { path: '^functions/(webhook|board|digest)/', pathNot: '^functions/digest/(marker|digest)\\.ts$' },
     },
     {
       name: 'shared-is-a-leaf',

@@ -2,14 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildBoard } from '../board/model.js';
-import { readSnapshots } from '../board/read-state.js';
 import { renderBoard } from '../board/render.js';
 import type { Logger, StateStore } from '../cycle/ports.js';
+import { readSnapshots } from '../cycle/snapshot-reader.js';
 import type { DigestMarker } from '../digest/marker.js';
-import { DynamoDigestMarker, FileDigestMarker } from '../digest/marker.js';
 import { awsClient } from '../runtime/clients.js';
 import type { SignalFlags } from '../runtime/config.js';
 import { ConfigError, parseOrganisationIds, signalSettings } from '../runtime/config.js';
+import { digestMarkerAt } from '../runtime/digest.js';
 import { storeFor } from '../runtime/runtime.js';
 import { DEFAULT_STATE_FILE, exitCodeOf } from './poll.js';
 
@@ -71,11 +71,7 @@ export const statesOf = async (flags: StateFlags, env: ReadIo['env']): Promise<O
       const store = storeFor({ organisationId, several, state }, client ? { dynamodb: client } : {});
       const location = await store.location();
       // The marker goes with the state: beside its file, or in the marker partition of its partition.
-      const marker =
-        location.kind === 'file'
-          ? new FileDigestMarker(location.path)
-          : new DynamoDigestMarker(client as DynamoDBClient, location.tableName, location.partition);
-      return { organisationId, store, marker };
+      return { organisationId, store, marker: digestMarkerAt(location, client) };
     }),
   );
 };

@@ -1,5 +1,5 @@
-import { readDigestState } from '../board/read-state.js';
 import { buildDigest, formatDigest } from '../digest/digest.js';
+import { readDigestState } from '../digest/read-state.js';
 import { signalSettings } from '../runtime/config.js';
 import type { ReadIo, StateFlags } from './board.js';
 import { statesOf } from './board.js';

@@ -1,3 +1,4 @@
+import type { Snapshot } from '../core/snapshot.js';
 import type { SnapshotStore } from './ports.js';
 import type { StoredSnapshot } from './records.js';
 
@@ -41,3 +42,16 @@ export class SnapshotReader {
     }
   }
 }
+
+/** Every snapshot of a state (file or table), page by page: a read only, no lease, no request to Uphance. */
+export const readSnapshots = async (store: Pick<SnapshotStore, 'listSnapshotIds' | 'getSnapshots'>) => {
+  const snapshots: Snapshot[] = [];
+  for await (const ids of store.listSnapshotIds()) {
+    const found = await store.getSnapshots(ids);
+    for (const id of ids) {
+      const stored = found.get(id);
+      if (stored) snapshots.push(stored.snapshot);
+    }
+  }
+  return snapshots;
+};

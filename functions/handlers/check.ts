@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SqsCheckQueue } from '../adapters/sqs-check-queue.js';
 import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
 import { LeaseLostError } from '../cycle/errors.js';
@@ -21,6 +22,7 @@ import { RecentChecks } from '../webhook/recent-checks.js';
 
 const { logger, metrics, tracer, configured, cycleArgs, runtimesFor } = cycleLambda();
 const sqs = tracer.captureAWSv3Client(awsClient(SQSClient));
+const checkQueue = (queueUrl: string) => new SqsCheckQueue(sqs, queueUrl);
 /** Kept across warm invocations: a ticket a completed check already covers costs no look-up. */
 const recent = new RecentChecks();
 
@@ -82,28 +84,13 @@ const fanOut = async (
       message: checkMessage({ number: record.check.number, organisationId }, record.check.at ?? Date.now()),
     })),
   );
-  for (let start = 0; start < entries.length; start += 10) {
-    const chunk = entries.slice(start, start + 10);
-    try {
-      const sent = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map(({ message }, index) => ({
-            Id: String(index),
-            MessageBody: message.body,
-            MessageGroupId: message.groupId,
-            MessageDeduplicationId: message.deduplicationId,
-          })),
-        }),
-      );
-      for (const refused of sent.Failed ?? []) {
-        const entry = chunk[Number(refused.Id)];
-        if (entry) failed.add(entry.source);
-      }
-    } catch (error) {
-      logger.error(`could not fan checks out to the organisations: ${(error as Error).message}`);
-      for (const entry of chunk) failed.add(entry.source);
-    }
+  const unsent = await checkQueue(queueUrl).sendAll(
+    entries.map((entry) => entry.message),
+    (error) => logger.error(`could not fan checks out to the organisations: ${error.message}`),
+  );
+  for (const position of unsent) {
+    const entry = entries[position];
+    if (entry) failed.add(entry.source);
   }
   if (entries.length > 0)
     logger.info('checks fanned out', { messages: records.length, organisations: organisationIds.length });

@@ -1,17 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { destinationOf, digestChannel } from '../adapters/channel-transports.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
-import { readDigestState } from '../board/read-state.js';
 import type { DigestChannel } from '../digest/job.js';
 import { runDigestJob } from '../digest/job.js';
-import { DynamoDigestMarker } from '../digest/marker.js';
-import type { ChannelName } from '../messages/channels.js';
-import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
+import { readDigestState } from '../digest/read-state.js';
 import { awsClient } from '../runtime/clients.js';
 import { signalSettings } from '../runtime/config.js';
 import { deploymentOrganisations } from '../runtime/deployment.js';
+import { digestChannelsFor, digestMarkerAt } from '../runtime/digest.js';
 import type { DigestConfig } from '../runtime/lambda-config.js';
 import { digestConfig } from '../runtime/lambda-config.js';
 import {
@@ -31,31 +28,6 @@ const dynamodb = tracer.captureAWSv3Client(awsClient(DynamoDBClient));
 const sns = tracer.captureAWSv3Client(awsClient(SNSClient));
 const readSecret = lambdaSecrets(tracer);
 
-/**
- * The channels of this run, in the registry's order: those the stack gave a target (Slack's URL read from
- * its secret).
- */
-const channelsOf = async (config: DigestConfig): Promise<DigestChannel[]> => {
-  const targets: Record<ChannelName, string | undefined> = {
-    slack: config.slackWebhookSecretArn,
-    email: config.topicArn,
-  };
-  const channels: DigestChannel[] = [];
-  for (const channel of CHANNEL_NAMES) {
-    const target = targets[channel];
-    if (target === undefined) continue;
-    const { digestVariable } = CHANNELS[channel].target;
-    const destination = await destinationOf(channel, target, digestVariable, readSecret);
-    channels.push(digestChannel(channel, destination, { sns }));
-  }
-  return channels;
-};
-
-const partitionOf = async (store: ReturnType<typeof storeFor>): Promise<string> => {
-  const location = await store.location();
-  return location.kind === 'dynamodb' ? location.partition : 'default';
-};
-
 /** One organisation's digest, from its own partition and marker. */
 const organisationDigest = async (
   config: DigestConfig,
@@ -73,7 +45,7 @@ const organisationDigest = async (
     state: () => readDigestState(store),
     ...(organisationId === undefined ? {} : { organisationId }),
     // The marker goes with the state (the partition it was found in).
-    marker: new DynamoDigestMarker(dynamodb, config.tableName, await partitionOf(store)),
+    marker: digestMarkerAt(await store.location(), dynamodb),
     channels,
     settings: signalSettings(process.env),
     now: Date.now,
@@ -124,7 +96,7 @@ export const digestHandler = async (event: unknown = {}): Promise<{ sent: boolea
   };
   try {
     const config = digestConfig(process.env);
-    const channels = await channelsOf(config);
+    const channels = await digestChannelsFor(config.targets, readSecret, { sns });
     const registry = new DynamoRegistry({ client: dynamodb, tableName: config.tableName });
     const { organisations } = await deploymentOrganisations(registry, config.organisationIds);
     const several = organisations.length > 1;

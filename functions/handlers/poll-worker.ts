@@ -1,9 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { DynamoStateStore } from '../adapters/dynamodb/state-store.js';
+import { emptyDynamoStats } from '../adapters/dynamodb/stats.js';
 import { DynamoRegistry } from '../adapters/dynamodb-registry.js';
-import type { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import { SqsPollQueue } from '../adapters/sqs-poll-queue.js';
 import { CommitReplayError } from '../cycle/commit.js';
 import type { CycleReport } from '../cycle/cycle.js';
@@ -36,8 +35,8 @@ interface Counters {
 }
 
 const countersOf = (runtime: Runtime, registry: DynamoRegistry): Counters => {
-  const store = (runtime.store as DynamoStateStore).stats;
-  const sink = (runtime.sink as EventBridgeSink).stats;
+  const store = runtime.usage.store ?? emptyDynamoStats();
+  const sink = runtime.usage.sink ?? { entries: 0, failedEntries: 0 };
   return {
     requests: runtime.apiStats.requests,
     retries: runtime.apiStats.retries,

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SqsCheckQueue } from '../adapters/sqs-check-queue.js';
 import { awsClient } from '../runtime/clients.js';
 import { readAtColdStart, webhookConfig } from '../runtime/lambda-config.js';
 import {
@@ -68,14 +69,7 @@ export const webhookHandler = async (
     judgeBody(bodyOf(event), event.queryStringParameters?.organisation ?? null, 'any');
   if (answer.check) {
     const message = checkMessage(answer.check, now);
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: config.queueUrl,
-        MessageBody: message.body,
-        MessageGroupId: message.groupId,
-        MessageDeduplicationId: message.deduplicationId,
-      }),
-    );
+    await new SqsCheckQueue(sqs, config.queueUrl).send(message);
     count(METRIC.WebhookAccepted);
     logger.info('webhook: order queued for a check', { order: answer.check.number });
   } else if (answer.status === 429) {

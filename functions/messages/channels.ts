@@ -54,8 +54,8 @@ const PRODUCTION_TEAM_TYPES: readonly DetailType[] = [
 ];
 
 /**
- * The channels, in the order the digest sends to them. The notify function (handlers/notify-delivery.ts),
- * the digest (handlers/digest.ts) and the stack (infra/constructs/subscriptions.ts) read them; how a payload
+ * The channels, in the order the digest sends to them. The notify function (adapters/notify-delivery.ts),
+ * the digest (runtime/digest.ts) and the stack (infra/constructs/subscriptions.ts) read them; how a payload
  * travels is each channel's transport (adapters/channel-transports.ts).
  */
 export const CHANNELS: { readonly [C in ChannelName]: Channel<ChannelPayloads[C]> } = {

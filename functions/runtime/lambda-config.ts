@@ -2,6 +2,7 @@ import type { NotifyConfig } from '../adapters/notify-delivery.js';
 import { DEFAULT_SOURCE } from '../core/events/catalogue.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { CycleOptions } from '../cycle/cycle.js';
+import type { ChannelName } from '../messages/channels.js';
 import { CHANNEL_NAMES, CHANNELS } from '../messages/channels.js';
 import { organisationTimes } from '../shared/lambda-times.js';
 import {
@@ -163,9 +164,11 @@ export interface DigestConfig {
   tableName: string;
   /** The organisations the deployment names (UPHANCE_ORGANISATION_ID): with the registry's, one digest each. */
   organisationIds: number[];
-  topicArn: string | undefined;
-  /** The secret holding the Slack incoming-webhook URL (plain or {"url": "..."}), read at each run. */
-  slackWebhookSecretArn: string | undefined;
+  /**
+   * Each channel's target the stack set (messages/channels.ts: its digest variable): Slack's secret
+   * holding the incoming-webhook URL (plain or {"url": "..."}, read at each run), the email topic.
+   */
+  targets: Partial<Record<ChannelName, string>>;
   whenEmpty: boolean;
 }
 
@@ -178,8 +181,12 @@ export const digestConfig = (env: Env): DigestConfig => {
   return {
     tableName: env.TABLE_NAME,
     organisationIds: parseOrganisationIds(env.UPHANCE_ORGANISATION_ID),
-    topicArn: env[CHANNELS.email.target.digestVariable] || undefined,
-    slackWebhookSecretArn: env[CHANNELS.slack.target.digestVariable] || undefined,
+    targets: Object.fromEntries(
+      CHANNEL_NAMES.flatMap((channel) => {
+        const target = env[CHANNELS[channel].target.digestVariable]?.trim();
+        return target ? [[channel, target]] : [];
+      }),
+    ),
     whenEmpty: whenEmpty === 'true',
   };
 };

@@ -6,6 +6,7 @@ import { DynamoLease } from '../adapters/dynamodb/lease.js';
 import { DynamoStateStore } from '../adapters/dynamodb/state-store.js';
 import type { DynamoStats } from '../adapters/dynamodb/stats.js';
 import { emptyDynamoStats, statsMeter } from '../adapters/dynamodb/stats.js';
+import type { EventBridgeStats } from '../adapters/eventbridge-sink.js';
 import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import { FileLease } from '../adapters/file/lease.js';
 import { FileStateStore } from '../adapters/file/state-store.js';
@@ -64,6 +65,8 @@ export interface Runtime {
   apiStats: ApiStats;
   store: StateStore;
   sink: EventSink;
+  /** What the store and the sink consumed, where they count it (a table's units, a bus's entries). */
+  usage: { store: DynamoStats | undefined; sink: EventBridgeStats | undefined };
 }
 
 /** The AWS clients a runtime uses; those not given are made (runtime/clients.ts). */
@@ -304,5 +307,6 @@ export const buildRuntime = (settings: RuntimeSettings, logger: Logger, clients:
     apiStats,
     store,
     sink,
+    usage: { store: store.stats, sink: sink instanceof EventBridgeSink ? sink.stats : undefined },
   };
 };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { DynamoDigestMarker } from '../../functions/adapters/dynamodb/digest-marker.js';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { DynamoRegistry } from '../../functions/adapters/dynamodb-registry.js';
 import type { OrderRef } from '../../functions/core/order.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
-import { DynamoDigestMarker } from '../../functions/digest/marker.js';
 import type { LocalSecrets } from '../../local-aws/secrets-local.js';
 import { startLocalSecrets } from '../../local-aws/secrets-local.js';
 import { freshTable } from '../helpers/aws.js';

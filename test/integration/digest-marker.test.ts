@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoDigestMarker, MARKER_ATTRIBUTES } from '../../functions/digest/marker.js';
+import { DynamoDigestMarker } from '../../functions/adapters/dynamodb/digest-marker.js';
+import { MARKER_ATTRIBUTES } from '../../functions/digest/marker.js';
 import { freshTable } from '../helpers/aws.js';
 
 describe('the digest marker in DynamoDB', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDigestMarker } from '../../functions/adapters/dynamodb/digest-marker.js';
 import { DynamoStateStore } from '../../functions/adapters/dynamodb/state-store.js';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
-import { readDigestState } from '../../functions/board/read-state.js';
 import type { NotifierEvent } from '../../functions/core/events/catalogue.js';
 import { validateEvent } from '../../functions/core/events/catalogue.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
@@ -10,7 +10,7 @@ import { LeaseLostError } from '../../functions/cycle/errors.js';
 import type { Digest } from '../../functions/digest/digest.js';
 import { SETTLE_MS } from '../../functions/digest/digest.js';
 import { runDigestJob } from '../../functions/digest/job.js';
-import { DynamoDigestMarker } from '../../functions/digest/marker.js';
+import { readDigestState } from '../../functions/digest/read-state.js';
 import type { LocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { startLocalEventBridge } from '../../local-aws/eventbridge-local.js';
 import { vendorExampleOrders } from '../../simulator/fixtures.js';

@@ -319,3 +319,20 @@ describe('the command line bundle (dist/cli)', () => {
     }
   });
 });
+
+/** Every TypeScript file under a folder, relative to the root. */
+const sourcesUnder = (folder: string): string[] =>
+  readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => join(folder, name));
+
+describe('the rooms stay small', () => {
+  it('no file under functions/ is over 400 lines: a file that grows past it is split by its jobs', () => {
+    const files = sourcesUnder('functions');
+    expect(files.length).toBeGreaterThan(50);
+    const long = files
+      .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length - 1 }))
+      .filter(({ lines }) => lines > 400);
+    expect(long).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { PublishCommand } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { notify, parseEnvelope } from '../../functions/adapters/notify-delivery.js';
 import { postToSlack, SlackWebhookError, webhookUrlOf } from '../../functions/adapters/slack-webhook.js';
 import { toEnvelope } from '../../functions/core/events/envelope.js';
@@ -10,6 +10,7 @@ import { ConfigError } from '../../functions/runtime/config.js';
 import { notifyConfig } from '../../functions/runtime/lambda-config.js';
 import { listenOnLoopback } from '../../local-aws/loopback.js';
 import { exampleEvents } from '../../scripts/event-examples.js';
+import { lambdaContext } from '../helpers/lambda.js';
 
 const examples = exampleEvents();
 const envelope = toEnvelope(examples.OrderOverdue, { source: 'uphance.production-orders' });
@@ -116,6 +117,22 @@ describe('notify function', () => {
       /no message for detail-type "Nope"/,
     );
     expect(() => parseEnvelope({ 'detail-type': 'OrderOverdue', detail: { due: 1 } })).toThrow();
+  });
+
+  it('loads with a bad environment and fails each invocation naming what is missing (the event kept)', async () => {
+    vi.resetModules();
+    vi.stubEnv('NOTIFY_CHANNEL', 'slack');
+    vi.stubEnv('SLACK_WEBHOOK_SECRET_ARN', '');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    try {
+      const { handler } = await import('../../functions/handlers/notify.js');
+      for (let invocation = 0; invocation < 2; invocation++)
+        await expect(handler(envelope, lambdaContext(10_000))).rejects.toThrow(
+          /NOTIFY_CHANNEL must be slack \(with SLACK_WEBHOOK_SECRET_ARN\)/,
+        );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('reads its configuration and the webhook secret, naming what is wrong', () => {

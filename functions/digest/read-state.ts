@@ -1,19 +1,7 @@
 import type { StageHistory } from '../core/history.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { JournalStore, SnapshotStore } from '../cycle/ports.js';
-
-/** Every snapshot of a state (file or table), page by page: a read only, no lease, no request to Uphance. */
-export const readSnapshots = async (store: Pick<SnapshotStore, 'listSnapshotIds' | 'getSnapshots'>) => {
-  const snapshots: Snapshot[] = [];
-  for await (const ids of store.listSnapshotIds()) {
-    const found = await store.getSnapshots(ids);
-    for (const id of ids) {
-      const stored = found.get(id);
-      if (stored) snapshots.push(stored.snapshot);
-    }
-  }
-  return snapshots;
-};
+import { readSnapshots } from '../cycle/snapshot-reader.js';
 
 /**
  * What the digest reads: the journal first, then the snapshots. A commit applied between the two reads is

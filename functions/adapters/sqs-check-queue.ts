@@ -1,0 +1,67 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+
+/** A check message as the queue takes it (webhook/message.ts builds them). */
+export interface CheckQueueMessage {
+  body: string;
+  groupId: string;
+  deduplicationId: string;
+}
+
+/** SendMessageBatch takes at most ten entries. */
+const SEND_BATCH_SIZE = 10;
+
+/**
+ * The check queue (FIFO): the webhook function queues one check, the check function fans a check out to
+ * each organisation's group. No retry here: what is not sent is reported, and its sender's own retry (the
+ * webhook's caller, the check batch handed back) sends it again, deduplicated by SQS.
+ */
+export class SqsCheckQueue {
+  constructor(
+    private readonly client: Pick<SQSClient, 'send'>,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(message: CheckQueueMessage): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: message.body,
+        MessageGroupId: message.groupId,
+        MessageDeduplicationId: message.deduplicationId,
+      }),
+    );
+  }
+
+  /**
+   * Sends ten a call. Returns the positions (in `messages`) of those not sent: refused by SQS, or in a
+   * call that failed (its error given to `onError`).
+   */
+  async sendAll(
+    messages: readonly CheckQueueMessage[],
+    onError: (error: Error) => void,
+  ): Promise<Set<number>> {
+    const unsent = new Set<number>();
+    for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {
+      const chunk = messages.slice(start, start + SEND_BATCH_SIZE);
+      try {
+        const sent = await this.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: chunk.map((message, index) => ({
+              Id: String(index),
+              MessageBody: message.body,
+              MessageGroupId: message.groupId,
+              MessageDeduplicationId: message.deduplicationId,
+            })),
+          }),
+        );
+        for (const refused of sent.Failed ?? []) unsent.add(start + Number(refused.Id));
+      } catch (error) {
+        onError(error as Error);
+        for (let index = 0; index < chunk.length; index++) unsent.add(start + index);
+      }
+    }
+    return unsent;
+  }
+}
