@@ -121,10 +121,13 @@ describe('the scheduled digest', () => {
     ).toEqual({
       tableName: 't',
       organisationIds: [],
-      topicArn: undefined,
-      slackWebhookSecretArn: 'arn:slack',
+      targets: { slack: 'arn:slack' },
       whenEmpty: true,
     });
+    // Each channel's target from the variable its registry entry names; a blank one is no target.
+    expect(
+      digestConfig({ TABLE_NAME: 't', DIGEST_TOPIC_ARN: 'arn:topic', SLACK_WEBHOOK_SECRET_ARN: ' ' }).targets,
+    ).toEqual({ email: 'arn:topic' });
     expect(() => digestConfig({ TABLE_NAME: 't', DIGEST_WHEN_EMPTY: 'yes' })).toThrow(/DIGEST_WHEN_EMPTY/);
     expect(() => digestConfig({})).toThrow(/TABLE_NAME/);
   });
