@@ -56,7 +56,12 @@ export class SqsCheckQueue {
             })),
           }),
         );
-        for (const refused of sent.Failed ?? []) unsent.add(start + Number(refused.Id));
+        for (const refused of sent.Failed ?? []) {
+          const index = Number(refused.Id);
+          // An id this call did not give would name another message: the whole chunk counts as unsent.
+          if (Number.isInteger(index) && index >= 0 && index < chunk.length) unsent.add(start + index);
+          else for (let other = 0; other < chunk.length; other++) unsent.add(start + other);
+        }
       } catch (error) {
         onError(error as Error);
         for (let index = 0; index < chunk.length; index++) unsent.add(start + index);

@@ -5,6 +5,7 @@ import { seasonOf, statusOf, supplierOf } from '../core/order-status.js';
 import type { SignalSettings } from '../core/signals.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { plainText } from '../messages/escape.js';
+import type { DigestMark } from './marker.js';
 
 /** The daily digest, built from snapshots, the last digest's time and a clock: no I/O. */
 interface DigestLine {
@@ -33,14 +34,6 @@ export interface Digest {
   stalled: DigestLine[];
   completed: DigestLine[];
   received: DigestLine[];
-}
-
-/** What the last digest recorded: when it ran and the end of the period it reported. */
-export interface DigestMark {
-  at: string;
-  until: string;
-  /** The scheduled run that made it (deployed digests), so that a retry of that run does not repeat it. */
-  run?: string;
 }
 
 /**

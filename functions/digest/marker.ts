@@ -1,4 +1,11 @@
-import type { DigestMark } from './digest.js';
+/** What the last digest recorded: when it ran and the end of the period it reported. */
+export interface DigestMark {
+  at: string;
+  until: string;
+  /** The scheduled run that made it (deployed digests), so that a retry of that run does not repeat it. */
+  run?: string;
+}
+
 /**
  * The `digest` marker: when the last digest was made and where its period ended, so that the next one
  * reports what was detected since. A marker of an earlier version has no `until`: its time stands for it.

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { slackChannel } from '../../functions/adapters/slack-webhook.js';
 import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
-import type { DigestMark } from '../../functions/digest/digest.js';
 import type { DigestChannel } from '../../functions/digest/job.js';
 import { runDigestJob } from '../../functions/digest/job.js';
-import type { DigestMarker } from '../../functions/digest/marker.js';
+import type { DigestMark, DigestMarker } from '../../functions/digest/marker.js';
 import { digestConfig } from '../../functions/runtime/lambda-config.js';
 import { BOARD_NOW, seededSnapshots } from '../helpers/board-state.js';
 

@@ -12,7 +12,6 @@ import { DEFAULT_SIGNAL_SETTINGS } from '../../functions/core/signals.js';
 import type { Snapshot } from '../../functions/core/snapshot.js';
 import { orderStages } from '../../functions/core/stage-sequence.js';
 import { silentLogger } from '../../functions/cycle/ports.js';
-import type { DigestMark } from '../../functions/digest/digest.js';
 import {
   buildDigest,
   digestIsEmpty,
@@ -21,6 +20,7 @@ import {
   formatDigest,
 } from '../../functions/digest/digest.js';
 import { runDigestJob } from '../../functions/digest/job.js';
+import type { DigestMark } from '../../functions/digest/marker.js';
 import { signalSettings } from '../../functions/runtime/config.js';
 import { BOARD_NOW, seededSnapshots, writeSeededState } from '../helpers/board-state.js';
 

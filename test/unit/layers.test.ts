@@ -40,6 +40,9 @@ const allowed: Record<string, string> = {
   'functions/webhook/w.ts': "import { c } from '../cycle/c.js';\nexport const w = c;\n",
   'functions/board/bm.ts': "import { b } from '../core/b.js';\nexport const bm = b;\n",
   'functions/digest/d.ts': "import { b } from '../core/b.js';\nexport const d = b;\n",
+  'functions/digest/marker.ts': 'export interface Marker {\n  at: string;\n}\n',
+  'functions/adapters/marker-store.ts':
+    "import type { Marker } from '../digest/marker.js';\nexport type Stored = Marker;\n",
   'functions/fanout/f.ts': "import type { u } from '../uphance/u.js';\nexport type F = typeof u;\n",
   'functions/adapters/ad.ts':
     "import { m } from '../messages/m.js';\nimport type { F } from '../fanout/f.js';\nimport { u } from '../uphance/u.js';\nexport const ad = [m, u];\nexport type Ad = F;\n",
@@ -147,6 +150,12 @@ const planted: Array<[file: string, source: string, rule: string]> = [
     'functions/fanout/imports-runtime.ts',
     "import { wiring } from '../runtime/wiring.js';\nexport const r = wiring;\n",
     'features-imports-no-layer-above',
+  ],
+  // The digest's marker port, and nothing else of the digest.
+  [
+    'functions/adapters/imports-digest.ts',
+    "import { d } from '../digest/d.js';\nexport const r = d;\n",
+    'adapters-adapt-only-the-client',
   ],
   [
     'functions/adapters/imports-webhook.ts',

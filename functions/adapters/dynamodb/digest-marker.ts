@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DigestMark } from '../../digest/digest.js';
-import type { DigestMarker, MARKER_ATTRIBUTES } from '../../digest/marker.js';
+import type { DigestMark, DigestMarker, MARKER_ATTRIBUTES } from '../../digest/marker.js';
 import { markerKey, markOf } from '../../digest/marker.js';
 
 /** Where earlier versions kept the marker: in the organisation's state partition (read, never written). */

@@ -1,7 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DigestMark } from '../../digest/digest.js';
-import type { DigestMarker } from '../../digest/marker.js';
+import type { DigestMark, DigestMarker } from '../../digest/marker.js';
 import { markOf } from '../../digest/marker.js';
 
 /** The digest marker of a file state: FILE.digest.json beside it (digest/marker.ts). */
