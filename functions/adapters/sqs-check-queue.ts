@@ -1,15 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { FifoMessage } from './sqs-fifo.js';
+import { fifoFields, SEND_BATCH_SIZE } from './sqs-fifo.js';
 
 /** A check message as the queue takes it (webhook/message.ts builds them). */
-export interface CheckQueueMessage {
-  body: string;
-  groupId: string;
-  deduplicationId: string;
-}
-
-/** SendMessageBatch takes at most ten entries. */
-const SEND_BATCH_SIZE = 10;
+export type CheckQueueMessage = FifoMessage;
 
 /**
  * The check queue (FIFO): the webhook function queues one check, the check function fans a check out to
@@ -23,14 +18,7 @@ export class SqsCheckQueue {
   ) {}
 
   async send(message: CheckQueueMessage): Promise<void> {
-    await this.client.send(
-      new SendMessageCommand({
-        QueueUrl: this.queueUrl,
-        MessageBody: message.body,
-        MessageGroupId: message.groupId,
-        MessageDeduplicationId: message.deduplicationId,
-      }),
-    );
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, ...fifoFields(message) }));
   }
 
   /**
@@ -44,27 +32,25 @@ export class SqsCheckQueue {
     const unsent = new Set<number>();
     for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {
       const chunk = messages.slice(start, start + SEND_BATCH_SIZE);
+      const chunkUnsent = () => {
+        for (let index = 0; index < chunk.length; index++) unsent.add(start + index);
+      };
       try {
         const sent = await this.client.send(
           new SendMessageBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: chunk.map((message, index) => ({
-              Id: String(index),
-              MessageBody: message.body,
-              MessageGroupId: message.groupId,
-              MessageDeduplicationId: message.deduplicationId,
-            })),
+            Entries: chunk.map((message, index) => ({ Id: String(index), ...fifoFields(message) })),
           }),
         );
         for (const refused of sent.Failed ?? []) {
           const index = Number(refused.Id);
           // An id this call did not give would name another message: the whole chunk counts as unsent.
           if (Number.isInteger(index) && index >= 0 && index < chunk.length) unsent.add(start + index);
-          else for (let other = 0; other < chunk.length; other++) unsent.add(start + other);
+          else chunkUnsent();
         }
       } catch (error) {
         onError(error as Error);
-        for (let index = 0; index < chunk.length; index++) unsent.add(start + index);
+        chunkUnsent();
       }
     }
     return unsent;

@@ -2,9 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { QueuedMessage } from '../fanout/plan.js';
 import { backoffDelay, sleep } from '../shared/timing.js';
+import { fifoFields, SEND_BATCH_SIZE } from './sqs-fifo.js';
 
-/** SendMessageBatch takes at most ten entries. */
-const SEND_BATCH_SIZE = 10;
 const ATTEMPTS = 4;
 
 export interface SendOutcome {
@@ -43,12 +42,7 @@ export class SqsPollQueue {
         const out = await this.options.client.send(
           new SendMessageBatchCommand({
             QueueUrl: this.options.queueUrl,
-            Entries: pending.map((m) => ({
-              Id: m.entryId,
-              MessageBody: m.body,
-              MessageGroupId: m.groupId,
-              MessageDeduplicationId: m.deduplicationId,
-            })),
+            Entries: pending.map((m) => ({ Id: m.entryId, ...fifoFields(m) })),
           }),
         );
         outcome.sent += out.Successful?.length ?? 0;
